@@ -1,0 +1,295 @@
+"""The configuration file: sources, targets, state store, mapping tables and shapes.
+
+One TOML file. Relative paths in it are relative to the file. API keys never live in the file:
+a source or target names the environment variable that holds its key (`api_key_env`).
+
+    state = "state/harvester.sqlite"
+
+    [sources.duo]
+    type = "ckan"
+    url = "https://onderwijsdata.duo.nl"
+
+    [sources.duo.mapping]          # passed to the mapper (see harvester.mapper.MappingOptions)
+    portal_url = "https://onderwijsdata.duo.nl"
+
+    [targets.test]
+    url = "https://test.data.overheid.nl/data"
+    api_key_env = "DONL_TEST_API_KEY"
+    owner_org = "dienst-uitvoering-onderwijs"
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from .errors import ConfigError
+
+DEFAULT_CONFIG_NAME = "harvester.toml"
+CONFIG_ENV = "HARVESTER_CONFIG"
+DEFAULT_SOURCE_URL = "https://onderwijsdata.duo.nl"
+DEFAULT_TARGET_URL = "https://data.overheid.nl/data"
+REPO_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class SourceConfig:
+    """Where datasets come from: a CKAN action API (`ckan`) or a file of package dicts (`dump`)."""
+
+    name: str
+    type: str = "ckan"
+    url: str = DEFAULT_SOURCE_URL
+    path: Path | None = None
+    page_size: int = 1000
+    timeout: float = 30.0
+    retries: int = 4
+    backoff: float = 1.0
+    max_backoff: float = 60.0
+    overlap_minutes: int = 60
+    organization: str | None = None
+    api_key_env: str | None = None
+    full_every_runs: int = 1
+    full_every_days: float | None = None
+    mapping: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def location(self) -> str:
+        """The URL or file this source reads, for messages and the state store."""
+        return str(self.path) if self.type == "dump" else self.url
+
+
+@dataclass
+class TargetConfig:
+    """A data.overheid.nl CKAN environment (a profile: acceptance `test` or `production`)."""
+
+    name: str
+    url: str = DEFAULT_TARGET_URL
+    api_key_env: str = "HARVESTER_API_KEY"
+    owner_org: str = ""
+    production: bool = False
+    timeout: float = 60.0
+    retries: int = 4
+    backoff: float = 1.0
+    max_backoff: float = 60.0
+    write_pause: float = 0.0
+    writers: int = 1
+    grace_days: float = 7.0
+    withdraw_threshold: float = 0.10
+
+
+@dataclass
+class Config:
+    """The whole configuration, with every path made absolute."""
+
+    path: Path | None
+    state: Path
+    mappings: Path
+    shapes: Path
+    reports: Path
+    sources: dict[str, SourceConfig] = field(default_factory=dict)
+    targets: dict[str, TargetConfig] = field(default_factory=dict)
+
+    def source(self, name: str | None) -> SourceConfig:
+        """The named source, or the only/first one configured when no name is given."""
+        if name is None:
+            if not self.sources:
+                raise ConfigError(f"{self._where()}: no [sources.NAME] table; add one or use --source-url")
+            return next(iter(self.sources.values()))
+        if name not in self.sources:
+            known = ", ".join(sorted(self.sources)) or "none"
+            raise ConfigError(f"{self._where()}: no source named {name!r} (configured: {known})")
+        return self.sources[name]
+
+    def target(self, name: str | None) -> TargetConfig:
+        """The named target profile, or the single non-production one when no name is given."""
+        if name is None:
+            safe = [t for t in self.targets.values() if not t.production]
+            if len(safe) == 1:
+                return safe[0]
+            raise ConfigError(
+                f"{self._where()}: name the target with --target "
+                f"(configured: {', '.join(sorted(self.targets)) or 'none'}); "
+                "a production target is only used when named explicitly"
+            )
+        if name not in self.targets:
+            known = ", ".join(sorted(self.targets)) or "none"
+            raise ConfigError(f"{self._where()}: no target named {name!r} (configured: {known})")
+        return self.targets[name]
+
+    def _where(self) -> str:
+        return str(self.path) if self.path else "built-in default configuration"
+
+
+_TOP_KEYS = {"state", "mappings", "shapes", "reports", "sources", "targets"}
+
+
+def _check_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:
+    for key in table:
+        if key not in allowed:
+            raise ConfigError(
+                f"{where}: unknown key {key!r}; expected one of: {', '.join(sorted(allowed))}"
+            )
+
+
+def _get(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any) -> Any:
+    if key not in table:
+        return default
+    value = table[key]
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if float in kinds and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        names = " or ".join(k.__name__ for k in kinds)
+        raise ConfigError(f"{where}: key {key!r} must be a {names}, got {value!r}")
+    return value
+
+
+def _positive(value: float, key: str, where: str, *, allow_zero: bool = False) -> None:
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ConfigError(f"{where}: key {key!r} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
+
+
+def _check_url(url: str, key: str, where: str) -> str:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(f"{where}: key {key!r} must be an http(s) URL, got {url!r}")
+    return url.rstrip("/")
+
+
+def _resolve(base: Path, value: str) -> Path:
+    path = Path(os.path.expanduser(value))
+    return path if path.is_absolute() else (base / path).resolve()
+
+
+def _source(name: str, table: Any, base: Path, where: str) -> SourceConfig:
+    where = f"{where} [sources.{name}]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: must be a table")
+    allowed = {
+        "type", "url", "path", "page_size", "timeout", "retries", "backoff", "max_backoff",
+        "overlap_minutes", "organization", "api_key_env", "full_every_runs", "full_every_days",
+        "mapping",
+    }
+    _check_keys(table, allowed, where)
+    kind = _get(table, "type", str, where, "ckan")
+    if kind not in ("ckan", "dump"):
+        raise ConfigError(f"{where}: key 'type' must be 'ckan' or 'dump', got {kind!r}")
+    src = SourceConfig(name=name, type=kind)
+    if kind == "dump":
+        if "path" not in table:
+            raise ConfigError(f"{where}: a dump source needs key 'path' (a .json or .jsonl file)")
+        src.path = _resolve(base, _get(table, "path", str, where, ""))
+        src.url = _get(table, "url", str, where, "")
+        if src.url:
+            src.url = _check_url(src.url, "url", where)
+    else:
+        src.url = _check_url(_get(table, "url", str, where, DEFAULT_SOURCE_URL), "url", where)
+    src.page_size = _get(table, "page_size", int, where, src.page_size)
+    if not 1 <= src.page_size <= 1000:
+        raise ConfigError(f"{where}: key 'page_size' must be between 1 and 1000, got {src.page_size}")
+    for key in ("timeout", "backoff", "max_backoff"):
+        setattr(src, key, _get(table, key, float, where, getattr(src, key)))
+        _positive(getattr(src, key), key, where, allow_zero=key != "timeout")
+    src.retries = _get(table, "retries", int, where, src.retries)
+    _positive(src.retries, "retries", where, allow_zero=True)
+    src.overlap_minutes = _get(table, "overlap_minutes", int, where, src.overlap_minutes)
+    _positive(src.overlap_minutes, "overlap_minutes", where, allow_zero=True)
+    src.organization = _get(table, "organization", str, where, None)
+    src.api_key_env = _get(table, "api_key_env", str, where, None)
+    src.full_every_runs = _get(table, "full_every_runs", int, where, 1)
+    _positive(src.full_every_runs, "full_every_runs", where)
+    src.full_every_days = _get(table, "full_every_days", float, where, None)
+    src.mapping = dict(_get(table, "mapping", dict, where, {}))
+    return src
+
+
+def _target(name: str, table: Any, where: str) -> TargetConfig:
+    where = f"{where} [targets.{name}]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: must be a table")
+    allowed = {
+        "url", "api_key_env", "owner_org", "production", "timeout", "retries", "backoff",
+        "max_backoff", "write_pause", "writers", "grace_days", "withdraw_threshold",
+    }
+    _check_keys(table, allowed, where)
+    tgt = TargetConfig(name=name)
+    tgt.url = _check_url(_get(table, "url", str, where, DEFAULT_TARGET_URL), "url", where)
+    tgt.api_key_env = _get(table, "api_key_env", str, where, tgt.api_key_env)
+    tgt.owner_org = _get(table, "owner_org", str, where, "")
+    if not tgt.owner_org:
+        raise ConfigError(f"{where}: key 'owner_org' is required (the data owner's organisation name on the target)")
+    tgt.production = _get(table, "production", bool, where, name == "production")
+    for key in ("timeout", "backoff", "max_backoff", "write_pause", "grace_days", "withdraw_threshold"):
+        setattr(tgt, key, _get(table, key, float, where, getattr(tgt, key)))
+        _positive(getattr(tgt, key), key, where, allow_zero=key != "timeout")
+    if tgt.withdraw_threshold > 1:
+        raise ConfigError(f"{where}: key 'withdraw_threshold' is a fraction between 0 and 1, got {tgt.withdraw_threshold}")
+    tgt.retries = _get(table, "retries", int, where, tgt.retries)
+    _positive(tgt.retries, "retries", where, allow_zero=True)
+    tgt.writers = _get(table, "writers", int, where, 1)
+    if not 1 <= tgt.writers <= 8:
+        raise ConfigError(f"{where}: key 'writers' must be between 1 and 8, got {tgt.writers}")
+    return tgt
+
+
+def parse_config(data: dict[str, Any], path: Path | None) -> Config:
+    """Check a parsed TOML document and turn it into a `Config` (paths made absolute)."""
+    where = str(path) if path else "built-in default configuration"
+    base = path.parent if path else Path.cwd()
+    _check_keys(data, _TOP_KEYS, where)
+    state = _resolve(base, _get(data, "state", str, where, "harvester-state.sqlite"))
+    mappings = _resolve(base, _get(data, "mappings", str, where, str(REPO_DIR / "mappings")))
+    shapes = _resolve(base, _get(data, "shapes", str, where, str(REPO_DIR / "shapes")))
+    reports = _resolve(base, _get(data, "reports", str, where, str(state.parent / "reports")))
+    cfg = Config(path=path, state=state, mappings=mappings, shapes=shapes, reports=reports)
+    sources = _get(data, "sources", dict, where, None)
+    if sources is None:
+        cfg.sources["duo"] = SourceConfig(name="duo")
+    else:
+        for name, table in sources.items():
+            cfg.sources[name] = _source(name, table, base, where)
+    for name, table in _get(data, "targets", dict, where, {}).items():
+        cfg.targets[name] = _target(name, table, where)
+    return cfg
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Load the configuration: `path`, else $HARVESTER_CONFIG, else ./harvester.toml.
+
+    An explicitly named file must exist; when nothing is named and ./harvester.toml is absent,
+    the built-in defaults apply (the DUO CKAN source, state in ./harvester-state.sqlite).
+    """
+    explicit = path is not None or bool(os.environ.get(CONFIG_ENV))
+    chosen = Path(path) if path is not None else Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_NAME)
+    if not chosen.exists():
+        if explicit:
+            raise ConfigError(f"{chosen}: configuration file not found")
+        return parse_config({}, None)
+    chosen = chosen.resolve()
+    try:
+        data = tomllib.loads(chosen.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{chosen}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{chosen}: cannot read the configuration file: {exc}") from None
+    return parse_config(data, chosen)
+
+
+def api_key_from_env(variable: str | None, what: str, *, required: bool) -> str | None:
+    """The API key held in environment variable `variable` (never logged or echoed)."""
+    if not variable:
+        return None
+    value = os.environ.get(variable, "").strip()
+    if not value and required:
+        raise ConfigError(f"{what}: the API key is read from environment variable ${variable}, which is not set")
+    return value or None
+
+
+def adhoc_source(url: str, page_size: int = 1000) -> SourceConfig:
+    """A CKAN source for `--source-url`, named after the host, with default settings."""
+    clean = _check_url(url, "--source-url", "command line")
+    return SourceConfig(name=urlparse(clean).netloc, type="ckan", url=clean, page_size=page_size)

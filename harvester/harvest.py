@@ -1,0 +1,169 @@
+"""Run a harvest: list a source's packages into the state store and record the run.
+
+    summary = harvest(source_config, store, mode="full")
+
+Full mode sees every dataset; incremental mode asks only for datasets modified since the last
+complete run (less a safety overlap). Packages are staged as they arrive and merged in one
+transaction at the end, so a run killed half-way changes nothing and the next run completes it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from typing import Any, Callable
+
+from .config import SourceConfig
+from .errors import HarvesterError
+from .source import CkanSource, DumpSource, Listing, organization_keys, open_source
+from .state import StateStore, parse_iso, utcnow
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+ProgressFn = Callable[[str, int, int | None], None]
+
+
+@dataclass
+class HarvestSummary:
+    """What one harvest run did: the counts a person reads at the end of the run."""
+
+    run_id: int
+    source: str
+    location: str
+    mode: str
+    method: str = ""
+    outcome: str = "running"
+    complete: bool = False
+    total: int | None = None
+    seen: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    gone: int = 0
+    returned: int = 0
+    errors: int = 0
+    requests: int = 0
+    problems: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def line(self) -> str:
+        """One line for logs and terminals."""
+        return (
+            f"{self.source}: {self.mode} harvest {self.outcome} ({'complete' if self.complete else 'INCOMPLETE'}): "
+            f"seen {self.seen}, new {self.new}, changed {self.changed}, unchanged {self.unchanged}, "
+            f"gone {self.gone}, errors {self.errors}"
+        )
+
+
+def choose_mode(config: SourceConfig, store: StateStore, requested: str | None) -> str:
+    """`full` or `incremental`: as requested, else as the source's schedule says.
+
+    With no request, a run is full unless the source is configured for mostly incremental runs
+    (`full_every_runs` > 1 or `full_every_days`) and the last full complete run is recent enough.
+    Without any complete run to start from, a run is always full.
+    """
+    last_full = store.last_complete_run(config.name, full=True)
+    if requested == "full" or last_full is None:
+        return "full"
+    if requested == "incremental":
+        return "incremental"
+    if config.full_every_runs <= 1 and config.full_every_days is None:
+        return "full"
+    since_full = [r for r in store.runs(config.name, limit=1000) if r.id > last_full.id and r.kind in ("harvest", "sync")]
+    if len(since_full) + 1 >= config.full_every_runs and config.full_every_runs > 1:
+        return "full"
+    if config.full_every_days is not None:
+        age = utcnow() - parse_iso(last_full.started_at)
+        if age >= timedelta(days=config.full_every_days):
+            return "full"
+    return "incremental"
+
+
+def harvest(
+    config: SourceConfig,
+    store: StateStore,
+    mode: str | None = "full",
+    *,
+    source: CkanSource | DumpSource | None = None,
+    progress: ProgressFn | None = None,
+    kind: str = "harvest",
+) -> HarvestSummary:
+    """Harvest `config`'s source into `store` and return the run's summary.
+
+    Raises nothing for a source that fails: the run is recorded as failed and the summary says
+    why. Errors in the configuration or the state store do raise.
+    """
+    source = source or open_source(config)
+    actual_mode = choose_mode(config, store, mode)
+    run_id = store.begin_run(kind, config.name, source.location, actual_mode,
+                             source_kind="dump" if isinstance(source, DumpSource) else "ckan")
+    summary = HarvestSummary(run_id=run_id, source=config.name, location=source.location, mode=actual_mode)
+    listing = Listing()
+    since = None
+    if actual_mode == "incremental":
+        last = store.last_complete_run(config.name)
+        assert last is not None
+        since = parse_iso(last.started_at) - timedelta(minutes=config.overlap_minutes)
+        log.info("%s: incremental since %s (last complete run %d, overlap %d min)",
+                 config.name, since.isoformat(), last.id, config.overlap_minutes)
+    try:
+        organizations: set[str] = set()
+        batch: list[dict[str, Any]] = []
+        for package in source.packages(listing, since):
+            organizations |= organization_keys(package)
+            batch.append(package)
+            summary.seen += 1
+            if len(batch) >= BATCH:
+                store.stage_records(run_id, batch)
+                batch = []
+            if progress:
+                progress("harvest", summary.seen, listing.total)
+        if batch:
+            store.stage_records(run_id, batch)
+        context = source.context(organizations, listing)
+        store.stage_context(run_id, context.to_dict())
+        _guard_empty_listing(store, config.name, actual_mode, summary.seen, listing)
+        counts = store.finish_harvest(
+            run_id,
+            complete=listing.complete,
+            full=actual_mode == "full",
+            problems=listing.problems,
+            extra_counts={"errors": listing.errors, "requests": source.requests_made, "method": listing.method},
+        )
+    except HarvesterError as exc:
+        store.fail_run(run_id, str(exc), listing.problems,
+                       {"seen": summary.seen, "errors": listing.errors + 1, "requests": source.requests_made})
+        summary.outcome, summary.error = "failed", str(exc)
+        summary.errors = listing.errors + 1
+        summary.problems = listing.problems + [str(exc)]
+        summary.requests = source.requests_made
+        log.error("%s: harvest failed: %s", config.name, exc)
+        return summary
+    summary.method = listing.method
+    summary.total = listing.total
+    summary.complete = listing.complete
+    summary.outcome = "success" if listing.complete else "incomplete"
+    summary.errors = listing.errors
+    summary.problems = listing.problems
+    summary.requests = source.requests_made
+    for key in ("new", "changed", "unchanged", "gone", "returned"):
+        setattr(summary, key, counts[key])
+    log.info(summary.line())
+    return summary
+
+
+def _guard_empty_listing(store: StateStore, source: str, mode: str, seen: int, listing: Listing) -> None:
+    """A full listing of zero datasets where the store holds some is not trusted as complete."""
+    if mode != "full" or seen > 0 or not listing.complete:
+        return
+    held = sum(1 for _ in store.records(source))
+    if held:
+        listing.incomplete(
+            f"the source listed no datasets at all where {held} were seen before; "
+            "treated as incomplete so that nothing is concluded removed"
+        )

@@ -1,0 +1,450 @@
+"""The state store: one SQLite file holding runs, harvested source records and what was published.
+
+Schema changes are numbered migrations (PRAGMA user_version). The file runs in WAL mode. A harvest
+writes what it fetches into a staging table of its own run as it goes, and merges it into the
+records in one transaction at the end; a run that dies before that leaves the records as they
+were, and the next run marks it `aborted` and drops its staging rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from .errors import StateError
+
+MIGRATIONS: list[str] = [
+    # 1: runs, records and the source context
+    """
+    CREATE TABLE sources (
+        name TEXT PRIMARY KEY,
+        location TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        source TEXT NOT NULL,
+        location TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        outcome TEXT NOT NULL,
+        complete INTEGER,
+        counts TEXT NOT NULL DEFAULT '{}',
+        problems TEXT NOT NULL DEFAULT '[]',
+        error TEXT
+    );
+    CREATE INDEX runs_source ON runs (source, id);
+    CREATE TABLE records (
+        source TEXT NOT NULL,
+        source_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        metadata_modified TEXT,
+        content_hash TEXT NOT NULL,
+        raw TEXT NOT NULL,
+        first_seen_run INTEGER NOT NULL,
+        last_seen_run INTEGER NOT NULL,
+        last_changed_run INTEGER NOT NULL,
+        gone_at TEXT,
+        gone_run INTEGER,
+        PRIMARY KEY (source, source_id)
+    );
+    CREATE TABLE staged_records (
+        run_id INTEGER NOT NULL,
+        source_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        metadata_modified TEXT,
+        content_hash TEXT NOT NULL,
+        raw TEXT NOT NULL,
+        PRIMARY KEY (run_id, source_id)
+    );
+    CREATE TABLE contexts (
+        source TEXT PRIMARY KEY,
+        run_id INTEGER NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE TABLE staged_contexts (
+        run_id INTEGER PRIMARY KEY,
+        data TEXT NOT NULL
+    );
+    """,
+]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(moment: datetime) -> str:
+    """A UTC timestamp as `YYYY-MM-DDTHH:MM:SS.ffffffZ`."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_iso(text: str) -> datetime:
+    """Parse a timestamp written by `iso` (or any ISO 8601 form; naive means UTC)."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def canonical_json(data: Any) -> str:
+    """JSON with sorted keys and no insignificant white space: the basis of content hashes."""
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def content_hash(data: Any) -> str:
+    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Run:
+    id: int
+    kind: str
+    source: str
+    location: str
+    mode: str
+    started_at: str
+    finished_at: str | None
+    outcome: str
+    complete: bool | None
+    counts: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "Run":
+        return cls(
+            id=row["id"], kind=row["kind"], source=row["source"], location=row["location"],
+            mode=row["mode"], started_at=row["started_at"], finished_at=row["finished_at"],
+            outcome=row["outcome"],
+            complete=None if row["complete"] is None else bool(row["complete"]),
+            counts=json.loads(row["counts"]), problems=json.loads(row["problems"]), error=row["error"],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Record:
+    """One source dataset as last harvested."""
+
+    source: str
+    source_id: str
+    name: str
+    metadata_modified: str | None
+    content_hash: str
+    raw: dict[str, Any]
+    first_seen_run: int
+    last_seen_run: int
+    last_changed_run: int
+    gone_at: str | None
+    gone_run: int | None
+
+
+class StateStore:
+    """The SQLite state store. Open with `StateStore.open(path)`; use as a context manager."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+        self.path = path
+        self.db = connection
+
+    # -- opening and migrations -------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path) -> "StateStore":
+        """Open (creating if needed) and migrate the state store at `path`."""
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+        except (sqlite3.Error, OSError) as exc:
+            raise StateError(f"{path}: cannot open the state store: {exc}") from None
+        store = cls(path, db)
+        store._migrate()
+        return store
+
+    def _migrate(self) -> None:
+        try:
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"{self.path}: not a state store (SQLite says: {exc})") from None
+        if version > len(MIGRATIONS):
+            raise StateError(
+                f"{self.path}: the state store has schema version {version}, newer than this "
+                f"harvester knows ({len(MIGRATIONS)}); upgrade the harvester"
+            )
+        for number in range(version, len(MIGRATIONS)):
+            try:
+                with self.transaction():
+                    for statement in MIGRATIONS[number].split(";"):
+                        if statement.strip():
+                            self.db.execute(statement)
+                    self.db.execute(f"PRAGMA user_version={number + 1}")
+            except sqlite3.Error as exc:
+                raise StateError(f"{self.path}: migration {number + 1} failed: {exc}") from None
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One all-or-nothing write: committed at the end, rolled back on any exception."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "StateStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def begin_run(self, kind: str, source: str, location: str, mode: str, source_kind: str = "ckan") -> int:
+        """Record the start of a run (committed at once) and clean up runs that died."""
+        now = iso(utcnow())
+        with self.transaction() as db:
+            self._abort_dead_runs(db)
+            db.execute(
+                "INSERT OR IGNORE INTO sources (name, location, kind, created_at) VALUES (?, ?, ?, ?)",
+                (source, location, source_kind, now),
+            )
+            db.execute("UPDATE sources SET location = ?, kind = ? WHERE name = ?", (location, source_kind, source))
+            cursor = db.execute(
+                "INSERT INTO runs (kind, source, location, mode, started_at, outcome) "
+                "VALUES (?, ?, ?, ?, ?, 'running')",
+                (kind, source, location, mode, now),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def _abort_dead_runs(self, db: sqlite3.Connection) -> None:
+        dead = [row[0] for row in db.execute("SELECT id FROM runs WHERE outcome = 'running'")]
+        for run_id in dead:
+            db.execute(
+                "UPDATE runs SET outcome = 'aborted', finished_at = ?, "
+                "error = COALESCE(error, 'the run stopped before it finished (killed or crashed)') "
+                "WHERE id = ?",
+                (iso(utcnow()), run_id),
+            )
+            db.execute("DELETE FROM staged_records WHERE run_id = ?", (run_id,))
+            db.execute("DELETE FROM staged_contexts WHERE run_id = ?", (run_id,))
+
+    def fail_run(self, run_id: int, error: str, problems: Iterable[str] = (), counts: dict[str, Any] | None = None) -> None:
+        """Mark a run failed; its staged records are dropped, the records stay as they were."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE runs SET outcome = 'failed', finished_at = ?, complete = 0, error = ?, "
+                "problems = ?, counts = ? WHERE id = ?",
+                (iso(utcnow()), error, json.dumps(list(problems), ensure_ascii=False),
+                 json.dumps(counts or {}), run_id),
+            )
+            db.execute("DELETE FROM staged_records WHERE run_id = ?", (run_id,))
+            db.execute("DELETE FROM staged_contexts WHERE run_id = ?", (run_id,))
+
+    def run(self, run_id: int) -> Run:
+        row = self.db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise StateError(f"{self.path}: no run with id {run_id}")
+        return Run.from_row(row)
+
+    def runs(self, source: str | None = None, limit: int = 50) -> list[Run]:
+        sql = "SELECT * FROM runs"
+        args: tuple[Any, ...] = ()
+        if source:
+            sql += " WHERE source = ?"
+            args = (source,)
+        sql += " ORDER BY id DESC LIMIT ?"
+        return [Run.from_row(r) for r in self.db.execute(sql, args + (limit,))]
+
+    def last_complete_run(self, source: str, *, full: bool | None = None) -> Run | None:
+        """The latest run of `source` whose listing was complete (optionally: a full one)."""
+        sql = "SELECT * FROM runs WHERE source = ? AND complete = 1 AND outcome = 'success'"
+        if full is not None:
+            sql += " AND mode = 'full'" if full else " AND mode = 'incremental'"
+        row = self.db.execute(sql + " ORDER BY id DESC LIMIT 1", (source,)).fetchone()
+        return Run.from_row(row) if row else None
+
+    def update_run_counts(self, run_id: int, counts: dict[str, Any]) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE runs SET counts = ? WHERE id = ?", (json.dumps(counts), run_id))
+
+    # -- harvested records ------------------------------------------------------------------
+
+    def stage_records(self, run_id: int, packages: Iterable[dict[str, Any]]) -> int:
+        """Keep packages fetched by a running harvest (committed; merged by `finish_harvest`)."""
+        rows = [
+            (
+                run_id, str(pkg["id"]), str(pkg.get("name") or pkg["id"]), pkg.get("metadata_modified"),
+                content_hash(pkg), json.dumps(pkg, ensure_ascii=False),
+            )
+            for pkg in packages
+        ]
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO staged_records "
+                "(run_id, source_id, name, metadata_modified, content_hash, raw) VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+        return len(rows)
+
+    def stage_context(self, run_id: int, context: dict[str, Any]) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO staged_contexts (run_id, data) VALUES (?, ?)",
+                (run_id, json.dumps(context, ensure_ascii=False, sort_keys=True)),
+            )
+
+    def finish_harvest(
+        self,
+        run_id: int,
+        *,
+        complete: bool,
+        full: bool,
+        problems: Iterable[str] = (),
+        extra_counts: dict[str, Any] | None = None,
+        outcome: str | None = None,
+    ) -> dict[str, int]:
+        """Merge the run's staged records into the records, in one transaction, and close the run.
+
+        New and changed records are written; unchanged ones only get `last_seen_run`. When the
+        listing was complete and full, records of this source that it did not list are marked
+        gone at the source (kept, not deleted); records that come back lose that mark.
+        """
+        run = self.run(run_id)
+        source = run.source
+        now = iso(utcnow())
+        problems = list(problems)
+        with self.transaction() as db:
+            counts = {"seen": 0, "new": 0, "changed": 0, "unchanged": 0, "gone": 0, "returned": 0}
+            staged = db.execute(
+                "SELECT s.source_id, s.name, s.metadata_modified, s.content_hash, s.raw, "
+                "r.content_hash AS old_hash, r.gone_at AS old_gone "
+                "FROM staged_records s LEFT JOIN records r "
+                "ON r.source = ? AND r.source_id = s.source_id WHERE s.run_id = ?",
+                (source, run_id),
+            )
+            for row in staged:
+                counts["seen"] += 1
+                if row["old_hash"] is None:
+                    counts["new"] += 1
+                    db.execute(
+                        "INSERT INTO records (source, source_id, name, metadata_modified, content_hash, raw, "
+                        "first_seen_run, last_seen_run, last_changed_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (source, row["source_id"], row["name"], row["metadata_modified"],
+                         row["content_hash"], row["raw"], run_id, run_id, run_id),
+                    )
+                    continue
+                if row["old_gone"] is not None:
+                    counts["returned"] += 1
+                if row["old_hash"] != row["content_hash"]:
+                    counts["changed"] += 1
+                    db.execute(
+                        "UPDATE records SET name = ?, metadata_modified = ?, content_hash = ?, raw = ?, "
+                        "last_seen_run = ?, last_changed_run = ?, gone_at = NULL, gone_run = NULL "
+                        "WHERE source = ? AND source_id = ?",
+                        (row["name"], row["metadata_modified"], row["content_hash"], row["raw"],
+                         run_id, run_id, source, row["source_id"]),
+                    )
+                else:
+                    counts["unchanged"] += 1
+                    db.execute(
+                        "UPDATE records SET last_seen_run = ?, gone_at = NULL, gone_run = NULL "
+                        "WHERE source = ? AND source_id = ?",
+                        (run_id, source, row["source_id"]),
+                    )
+            if complete and full:
+                cursor = db.execute(
+                    "UPDATE records SET gone_at = ?, gone_run = ? "
+                    "WHERE source = ? AND last_seen_run != ? AND gone_at IS NULL",
+                    (now, run_id, source, run_id),
+                )
+                counts["gone"] = cursor.rowcount
+            context = db.execute("SELECT data FROM staged_contexts WHERE run_id = ?", (run_id,)).fetchone()
+            if context is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO contexts (source, run_id, data) VALUES (?, ?, ?)",
+                    (source, run_id, context["data"]),
+                )
+            db.execute("DELETE FROM staged_records WHERE run_id = ?", (run_id,))
+            db.execute("DELETE FROM staged_contexts WHERE run_id = ?", (run_id,))
+            all_counts: dict[str, Any] = dict(counts)
+            all_counts.update(extra_counts or {})
+            db.execute(
+                "UPDATE runs SET outcome = ?, finished_at = ?, complete = ?, counts = ?, problems = ? "
+                "WHERE id = ?",
+                (outcome or ("success" if complete else "incomplete"), now, int(complete),
+                 json.dumps(all_counts), json.dumps(problems, ensure_ascii=False), run_id),
+            )
+        return counts
+
+    def records(self, source: str, *, include_gone: bool = False) -> Iterator[Record]:
+        """The source's records in source-id order (gone ones only when asked)."""
+        sql = "SELECT * FROM records WHERE source = ?"
+        if not include_gone:
+            sql += " AND gone_at IS NULL"
+        for row in self.db.execute(sql + " ORDER BY source_id", (source,)):
+            yield _record(row)
+
+    def record(self, source: str, source_id: str) -> Record | None:
+        row = self.db.execute(
+            "SELECT * FROM records WHERE source = ? AND source_id = ?", (source, source_id)
+        ).fetchone()
+        return _record(row) if row else None
+
+    def context(self, source: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT data FROM contexts WHERE source = ?", (source,)).fetchone()
+        return json.loads(row["data"]) if row else None
+
+    # -- overview ---------------------------------------------------------------------------
+
+    def sources(self) -> list[dict[str, Any]]:
+        """Every source with its record counts and its last run and last complete run."""
+        result = []
+        for row in self.db.execute("SELECT * FROM sources ORDER BY name"):
+            name = row["name"]
+            active, gone = self.db.execute(
+                "SELECT COALESCE(SUM(gone_at IS NULL), 0), COALESCE(SUM(gone_at IS NOT NULL), 0) "
+                "FROM records WHERE source = ?",
+                (name,),
+            ).fetchone()
+            last = self.runs(name, limit=1)
+            complete = self.last_complete_run(name)
+            result.append({
+                "name": name, "location": row["location"], "kind": row["kind"],
+                "records": int(active), "gone": int(gone),
+                "last_run": last[0].to_dict() if last else None,
+                "last_complete_run": complete.to_dict() if complete else None,
+            })
+        return result
+
+
+def _record(row: sqlite3.Row) -> Record:
+    return Record(
+        source=row["source"], source_id=row["source_id"], name=row["name"],
+        metadata_modified=row["metadata_modified"], content_hash=row["content_hash"],
+        raw=json.loads(row["raw"]), first_seen_run=row["first_seen_run"],
+        last_seen_run=row["last_seen_run"], last_changed_run=row["last_changed_run"],
+        gone_at=row["gone_at"], gone_run=row["gone_run"],
+    )

@@ -1,0 +1,181 @@
+"""Text hygiene for CKAN metadata: Markdown and HTML notes become tidy plain text.
+
+CKAN stores `notes` as Markdown (DUO's use `## headers`, `\\r\\n` line breaks, links and lists) and
+some portals put HTML in them. DCAT-AP descriptions are plain text, so the mapper runs every
+free-text value through these helpers:
+
+* `plain_text(text)`   multi-line text (dataset/distribution descriptions): line breaks normalised,
+                       HTML tags removed and entities unescaped, Markdown markup removed (links keep
+                       their text, images their alt text, emphasis/headers/quotes/rules stripped,
+                       bullets dropped, numbered lists keep their numbers), whitespace tidied
+                       (no trailing blanks, at most one empty line in a row).
+* `single_line(text)`  one-line values (titles, names, keywords): HTML removed, entities
+                       unescaped, all whitespace folded to single spaces (no Markdown rules).
+
+All functions accept None and return "" for it. They are pure, deterministic and fast (compiled
+regular expressions only); they never shorten a text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+__all__ = ["normalise_newlines", "strip_html", "markdown_to_text", "tidy_whitespace", "plain_text",
+           "single_line"]
+
+# --- line breaks and invisible characters -----------------------------------------------------
+
+_NEWLINES = re.compile(r"\r\n?|\u2028|\u2029|\x85")
+# zero-width space/joiners and the BOM: invisible, never meaningful in metadata
+_INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
+# control characters other than \t and \n are not allowed in XML 1.0 and are never meaningful
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def normalise_newlines(text: str | None) -> str:
+    """`\\r\\n`, lone `\\r` and Unicode line separators become `\\n`."""
+    if not text:
+        return ""
+    return _NEWLINES.sub("\n", text)
+
+
+# --- HTML ---------------------------------------------------------------------------------------
+
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_HTML_DROP = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.S | re.I)
+_HTML_BREAK = re.compile(r"<br\s*/?>", re.I)
+_HTML_BLOCK_END = re.compile(r"</(p|div|h[1-6]|ul|ol|table|tr|blockquote|pre|section)\s*>", re.I)
+_HTML_BLOCK_START = re.compile(r"<(p|div|h[1-6]|ul|ol|table|tr|blockquote|pre|section)\b[^>]*>",
+                               re.I)
+_HTML_LI = re.compile(r"<li\b[^>]*>", re.I)
+_HTML_CELL_END = re.compile(r"</t[dh]\s*>", re.I)
+_HTML_LINK = re.compile(r"<a\b[^>]*>(.*?)</a\s*>", re.S | re.I)
+# a real tag: `<name ...>` or `</name>`; leaves "a < b > c" and "<= 5" alone
+_HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>")
+_AUTOLINK = re.compile(r"<((?:https?|ftp|mailto):[^<>\s]+)>", re.I)
+
+
+def strip_html(text: str | None) -> str:
+    """Remove HTML tags (block elements become line breaks, links keep their text).
+
+    Entities are not unescaped here (see `plain_text`), so that an escaped `&lt;b&gt;` in the
+    source is text, not a tag.
+    """
+    if not text:
+        return ""
+    if "<" not in text:
+        return text
+    text = _AUTOLINK.sub(r"\1", text)
+    text = _HTML_COMMENT.sub("", text)
+    text = _HTML_DROP.sub("", text)
+    text = _HTML_LINK.sub(r"\1", text)
+    text = _HTML_BREAK.sub("\n", text)
+    text = _HTML_LI.sub("\n", text)
+    text = _HTML_BLOCK_START.sub("\n\n", text)
+    text = _HTML_BLOCK_END.sub("\n\n", text)
+    text = _HTML_CELL_END.sub(" ", text)
+    return _HTML_TAG.sub("", text)
+
+
+# --- Markdown -----------------------------------------------------------------------------------
+
+_MD_FENCE = re.compile(r"^[ \t]*(```|~~~)[^\n]*$", re.M)
+_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)")
+_MD_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
+_MD_REF_DEF = re.compile(r"^[ \t]{0,3}\[[^\]]+\]:[ \t]+\S+.*$", re.M)
+_MD_HEADER = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]*(.*?)[ \t]*#*[ \t]*$", re.M)
+_MD_SETEXT = re.compile(r"^[ \t]{0,3}(=+|-{2,})[ \t]*$", re.M)
+_MD_RULE = re.compile(r"^[ \t]{0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$", re.M)
+_MD_QUOTE = re.compile(r"^[ \t]{0,3}>[ \t]?", re.M)
+_MD_BULLET = re.compile(r"^([ \t]*)[-*+•][ \t]+", re.M)
+_MD_NUMBERED = re.compile(r"^[ \t]*(\d{1,3})[.)][ \t]+", re.M)
+_MD_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_MD_STAR_EM = re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])")
+_MD_UNDERSCORE_EM = re.compile(r"(?<![\w_])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![\w_])")
+_MD_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
+_MD_CODE = re.compile(r"`+([^`\n]+?)`+")
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>|~])")
+_MD_TABLE_RULE = re.compile(r"^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(\|[ \t]*:?-{3,}:?[ \t]*)*\|?[ \t]*$",
+                            re.M)
+
+
+def markdown_to_text(text: str | None) -> str:
+    """Markdown markup removed; the words stay. Expects `\\n` line breaks."""
+    if not text:
+        return ""
+    text = _MD_FENCE.sub("", text)
+    text = _MD_REF_DEF.sub("", text)
+    text = _MD_IMAGE.sub(r"\1", text)
+    text = _MD_LINK.sub(r"\1", text)
+    text = _MD_REF_LINK.sub(r"\1", text)
+    text = _MD_RULE.sub("", text)          # before bullets: "* * *" is a rule, not an item
+    text = _MD_SETEXT.sub("", text)
+    text = _MD_HEADER.sub(r"\1", text)
+    text = _MD_QUOTE.sub("", text)
+    text = _MD_TABLE_RULE.sub("", text)
+    text = _MD_BULLET.sub(r"\1", text)
+    text = _MD_NUMBERED.sub(r"\1. ", text)
+    text = _MD_CODE.sub(r"\1", text)
+    text = _MD_BOLD.sub(r"\2", text)
+    text = _MD_STRIKE.sub(r"\1", text)
+    text = _MD_STAR_EM.sub(r"\1", text)
+    text = _MD_UNDERSCORE_EM.sub(r"\1", text)
+    return _MD_ESCAPE.sub(r"\1", text)
+
+
+# --- whitespace ---------------------------------------------------------------------------------
+
+_SPACES = re.compile(r"[ \t\u00a0\u2007\u202f\u3000]+")
+_TRAILING = re.compile(r" +\n| +$")
+_LEADING = re.compile(r"\n +")
+_BLANK_LINES = re.compile(r"\n{3,}")
+_ANY_SPACE = re.compile(r"\s+")
+
+
+def tidy_whitespace(text: str | None) -> str:
+    """Runs of blanks become one space, lines lose leading/trailing blanks, at most one empty
+    line in a row, no leading/trailing empty lines."""
+    if not text:
+        return ""
+    text = _SPACES.sub(" ", text)
+    text = _TRAILING.sub("\n", text)
+    text = _LEADING.sub("\n", text)
+    text = _BLANK_LINES.sub("\n\n", text)
+    return text.strip()
+
+
+# --- entry points -------------------------------------------------------------------------------
+
+
+def plain_text(text: str | None) -> str:
+    """Markdown/HTML text as tidy plain text, line structure kept (see the module docstring)."""
+    if not text:
+        return ""
+    if not isinstance(text, str):
+        text = str(text)
+    text = normalise_newlines(text)
+    text = _INVISIBLE.sub("", text)
+    text = _CONTROL.sub("", text)
+    text = strip_html(text)
+    text = markdown_to_text(text)
+    text = html.unescape(text)
+    text = _CONTROL.sub("", normalise_newlines(text))
+    return tidy_whitespace(text)
+
+
+def single_line(text: str | None) -> str:
+    """One-line text (titles, names, keywords): HTML tags removed, entities unescaped, every run
+    of whitespace (line breaks included) one space. CKAN titles are not Markdown, so Markdown
+    characters are kept as they are."""
+    if not text:
+        return ""
+    if not isinstance(text, str):
+        text = str(text)
+    text = _CONTROL.sub("", _INVISIBLE.sub("", text))
+    if "<" in text:
+        text = strip_html(text)
+    if "&" in text:
+        text = _CONTROL.sub("", html.unescape(text))
+    return _ANY_SPACE.sub(" ", text).strip()
