@@ -1,0 +1,98 @@
+"""The configuration file: defaults, relative paths, and errors that name file, key and expectation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harvester.config import adhoc_source, api_key_from_env, load_config
+from harvester.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str, name: str = "harvester.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_relative_paths_are_relative_to_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, 'state = "st/h.sqlite"\n[sources.d]\ntype = "dump"\npath = "data/d.json"\n')
+    cfg = load_config(path)
+    assert cfg.state == tmp_path / "st" / "h.sqlite"
+    assert cfg.source("d").path == tmp_path / "data" / "d.json"
+    assert cfg.reports == tmp_path / "st" / "reports"
+
+
+def test_defaults_without_sources_give_the_duo_ckan(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, ""))
+    src = cfg.source(None)
+    assert src.type == "ckan" and src.url == "https://onderwijsdata.duo.nl" and src.page_size == 1000
+
+
+def test_config_from_environment_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, '[sources.x]\nurl = "http://example.org/ckan/"\n', "other.toml")
+    monkeypatch.setenv("HARVESTER_CONFIG", str(path))
+    cfg = load_config()
+    assert cfg.path == path and cfg.source("x").url == "http://example.org/ckan"
+
+
+def test_missing_default_file_uses_builtin_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HARVESTER_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    cfg = load_config()
+    assert cfg.path is None and cfg.state == tmp_path / "harvester-state.sqlite"
+
+
+def test_explicit_missing_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="nope.toml: configuration file not found"):
+        load_config(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("state = [", "not valid TOML"),
+        ("colour = 'red'", "unknown key 'colour'; expected one of"),
+        ("[sources.d]\nurll = 'x'", r"\[sources.d\]: unknown key 'urll'"),
+        ("[sources.d]\npage_size = 5000", r"\[sources.d\]: key 'page_size' must be between 1 and 1000, got 5000"),
+        ("[sources.d]\npage_size = 'ten'", "key 'page_size' must be a int, got 'ten'"),
+        ("[sources.d]\nurl = 'ftp://x'", "key 'url' must be an http\\(s\\) URL"),
+        ("[sources.d]\ntype = 'dump'", "a dump source needs key 'path'"),
+        ("[sources.d]\ntype = 'oai'", "key 'type' must be 'ckan' or 'dump'"),
+        ("[sources.d]\ntimeout = 0", "key 'timeout' must be > 0"),
+        ("[targets.t]\nurl = 'http://x'", "key 'owner_org' is required"),
+        ("[targets.t]\nowner_org = 'o'\nwithdraw_threshold = 2", "fraction between 0 and 1"),
+        ("[targets.t]\nowner_org = 'o'\napi_key = 'secret'", "unknown key 'api_key'"),
+    ],
+)
+def test_errors_name_file_key_and_expectation(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError, match=message) as info:
+        load_config(path)
+    assert str(path) in str(info.value)
+
+
+def test_unknown_source_and_target_names(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, "[sources.a]\n[targets.production]\nowner_org = 'o'\n"))
+    with pytest.raises(ConfigError, match="no source named 'b' \\(configured: a\\)"):
+        cfg.source("b")
+    with pytest.raises(ConfigError, match="production target is only used when named explicitly"):
+        cfg.target(None)
+    assert cfg.target("production").production is True
+
+
+def test_api_key_comes_from_the_named_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MY_KEY", "s3cret")
+    assert api_key_from_env("MY_KEY", "target t", required=True) == "s3cret"
+    monkeypatch.delenv("MY_KEY")
+    with pytest.raises(ConfigError, match=r"environment variable \$MY_KEY, which is not set") as info:
+        api_key_from_env("MY_KEY", "target t", required=True)
+    assert "s3cret" not in str(info.value)
+
+
+def test_adhoc_source_is_named_after_the_host() -> None:
+    src = adhoc_source("https://data.example.org/")
+    assert src.name == "data.example.org" and src.url == "https://data.example.org"
+    with pytest.raises(ConfigError, match="--source-url"):
+        adhoc_source("not a url")

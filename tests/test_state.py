@@ -1,0 +1,134 @@
+"""The SQLite state store: migrations, staged runs merged atomically, gone-at-source marks."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from harvester.errors import StateError
+from harvester.state import MIGRATIONS, StateStore, content_hash
+
+
+def pkg(ident: str, title: str = "t", **extra: object) -> dict:
+    return {"id": ident, "name": f"name-{ident}", "title": title, "metadata_modified": "2026-01-01T00:00:00", **extra}
+
+
+def harvest_once(store: StateStore, packages: list[dict], *, complete: bool = True, full: bool = True) -> dict:
+    run = store.begin_run("harvest", "src", "file.json", "full" if full else "incremental")
+    store.stage_records(run, packages)
+    return store.finish_harvest(run, complete=complete, full=full)
+
+
+def test_new_store_is_migrated_in_wal_mode(tmp_path: Path) -> None:
+    with StateStore.open(tmp_path / "sub" / "s.sqlite") as store:
+        assert store.schema_version == len(MIGRATIONS)
+        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    StateStore.open(path).close()
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version={len(MIGRATIONS) + 1}")
+    db.commit()
+    db.close()
+    with pytest.raises(StateError, match="newer than this harvester knows"):
+        StateStore.open(path)
+
+
+def test_a_file_that_is_not_sqlite_gives_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StateError, match="s.sqlite"):
+        StateStore.open(path)
+
+
+def test_counts_new_changed_unchanged(tmp_path: Path) -> None:
+    with StateStore.open(tmp_path / "s.sqlite") as store:
+        assert harvest_once(store, [pkg("a"), pkg("b")])["new"] == 2
+        counts = harvest_once(store, [pkg("a"), pkg("b", title="changed")])
+        assert (counts["new"], counts["changed"], counts["unchanged"]) == (0, 1, 1)
+        record = store.record("src", "b")
+        assert record is not None and record.raw["title"] == "changed"
+        assert record.content_hash == content_hash(pkg("b", title="changed"))
+        assert record.first_seen_run == 1 and record.last_changed_run == 2
+
+
+def test_raw_package_is_kept_exactly(tmp_path: Path) -> None:
+    package = pkg("a", notes="regel 1\r\nregel 2", extras=[{"key": "theme", "value": '["x", "y"]'}])
+    with StateStore.open(tmp_path / "s.sqlite") as store:
+        harvest_once(store, [package])
+        record = store.record("src", "a")
+        assert record is not None and record.raw == package
+        assert list(record.raw) == list(package)
+
+
+def test_gone_only_after_complete_full_listing(tmp_path: Path) -> None:
+    with StateStore.open(tmp_path / "s.sqlite") as store:
+        harvest_once(store, [pkg("a"), pkg("b")])
+        assert harvest_once(store, [pkg("a")], complete=False)["gone"] == 0
+        assert harvest_once(store, [pkg("a")], full=False)["gone"] == 0
+        assert harvest_once(store, [pkg("a")])["gone"] == 1
+        gone = store.record("src", "b")
+        assert gone is not None and gone.gone_at is not None
+        assert [r.source_id for r in store.records("src")] == ["a"]
+        assert len(list(store.records("src", include_gone=True))) == 2
+        counts = harvest_once(store, [pkg("a"), pkg("b")])
+        assert counts["returned"] == 1
+        back = store.record("src", "b")
+        assert back is not None and back.gone_at is None
+
+
+def test_a_run_that_dies_leaves_records_untouched_and_is_aborted_next_time(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    with StateStore.open(path) as store:
+        harvest_once(store, [pkg("a")])
+        run = store.begin_run("harvest", "src", "file.json", "full")
+        store.stage_records(run, [pkg("a", title="half"), pkg("z")])
+        # the process dies here: no finish_harvest
+    with StateStore.open(path) as store:
+        record = store.record("src", "a")
+        assert record is not None and record.raw["title"] == "t"
+        assert store.record("src", "z") is None
+        next_run = store.begin_run("harvest", "src", "file.json", "full")
+        assert store.run(run).outcome == "aborted"
+        assert store.db.execute("SELECT COUNT(*) FROM staged_records WHERE run_id = ?", (run,)).fetchone()[0] == 0
+        store.stage_records(next_run, [pkg("a", title="half"), pkg("z")])
+        counts = store.finish_harvest(next_run, complete=True, full=True)
+        assert (counts["new"], counts["changed"]) == (1, 1)
+
+
+def test_failed_run_keeps_previous_records_and_last_complete_run(tmp_path: Path) -> None:
+    with StateStore.open(tmp_path / "s.sqlite") as store:
+        harvest_once(store, [pkg("a")])
+        run = store.begin_run("harvest", "src", "file.json", "full")
+        store.stage_records(run, [pkg("b")])
+        store.fail_run(run, "source down")
+        assert store.run(run).outcome == "failed" and store.run(run).error == "source down"
+        assert [r.source_id for r in store.records("src")] == ["a"]
+        last = store.last_complete_run("src")
+        assert last is not None and last.id == 1
+
+
+def test_a_failing_merge_rolls_back_completely(tmp_path: Path) -> None:
+    with StateStore.open(tmp_path / "s.sqlite") as store:
+        harvest_once(store, [pkg("a")])
+        run = store.begin_run("harvest", "src", "file.json", "full")
+        store.stage_records(run, [pkg("a", title="new"), pkg("b")])
+        store.db.execute("CREATE TRIGGER boom BEFORE INSERT ON records BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        with pytest.raises(sqlite3.DatabaseError, match="disk full"):
+            store.finish_harvest(run, complete=True, full=True)
+        record = store.record("src", "a")
+        assert record is not None and record.raw["title"] == "t"
+        assert store.run(run).outcome == "running"
+
+
+def test_sources_overview(tmp_path: Path) -> None:
+    with StateStore.open(tmp_path / "s.sqlite") as store:
+        harvest_once(store, [pkg("a"), pkg("b")])
+        harvest_once(store, [pkg("a")])
+        [overview] = store.sources()
+        assert overview["records"] == 1 and overview["gone"] == 1
+        assert overview["last_run"]["id"] == 2 and overview["last_complete_run"]["counts"]["gone"] == 1
