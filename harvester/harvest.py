@@ -10,6 +10,7 @@ transaction at the end, so a run killed half-way changes nothing and the next ru
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any, Callable
@@ -22,6 +23,7 @@ from .state import StateStore, parse_iso, utcnow
 log = logging.getLogger(__name__)
 
 BATCH = 200
+FLUSH_SECONDS = 1.0
 ProgressFn = Callable[[str, int, int | None], None]
 
 
@@ -114,13 +116,14 @@ def harvest(
     try:
         organizations: set[str] = set()
         batch: list[dict[str, Any]] = []
+        flushed = time.monotonic()
         for package in source.packages(listing, since):
             organizations |= organization_keys(package)
             batch.append(package)
             summary.seen += 1
-            if len(batch) >= BATCH:
+            if len(batch) >= BATCH or time.monotonic() - flushed >= FLUSH_SECONDS:
                 store.stage_records(run_id, batch)
-                batch = []
+                batch, flushed = [], time.monotonic()
             if progress:
                 progress("harvest", summary.seen, listing.total)
         if batch:
