@@ -1,0 +1,515 @@
+"""Metadata quality score per dataset and for the catalogue, after data.europa.eu's MQA.
+
+    score = score_dataset(mapped.graph, mapped.uri, conforms=report.conforms, mappings=mappings,
+                          url_status=check_urls(dataset_urls(mapped.graph, mapped.uri)))
+    overall = score_catalogue([score, ...])
+
+The point table is the public Metadata Quality Assessment (MQA) methodology of data.europa.eu
+(405 points over five dimensions; bands Excellent 351-405, Good 221-350, Sufficient 121-220,
+Bad 0-120):
+
+==================  ==========================================================  ======  =====
+dimension           metric                                                      points  on
+==================  ==========================================================  ======  =====
+findability         keywords (dcat:keyword)                                         30  ds
+                    themes (dcat:theme)                                             30  ds
+                    spatial (dct:spatial)                                           20  ds
+                    temporal (dct:temporal)                                         20  ds
+accessibility       access URL answers (dcat:accessURL, HTTP 2xx/3xx)               50  dist
+                    download URL present (dcat:downloadURL)                         20  dist
+                    download URL answers (HTTP 2xx/3xx)                             30  dist
+interoperability    format (dct:format)                                             20  dist
+                    media type (dcat:mediaType)                                     10  dist
+                    format / media type from the vocabularies                       10  dist
+                    non-proprietary format                                          20  dist
+                    machine-readable format                                         20  dist
+                    DCAT-AP(-NL) compliance (the SHACL validation conforms)         30  ds
+reusability         licence (dct:license)                                           20  dist
+                    known licence (in the licences vocabulary)                      10  dist
+                    access rights (dct:accessRights)                                10  ds
+                    access rights from the vocabulary                                5  ds
+                    contact point (dcat:contactPoint)                               20  ds
+                    publisher (dct:publisher)                                       10  ds
+contextuality       rights (dct:rights)                                              5  dist
+                    byte size (dcat:byteSize)                                        5  dist
+                    date issued (dct:issued)                                         5  dist
+                    date modified (dct:modified)                                     5  dist
+==================  ==========================================================  ======  =====
+
+Rules chosen here (each is visible in the score's `value`):
+
+* Dataset-level metrics ("ds") score all or nothing: `value` is true or false.
+* Distribution-level metrics ("dist") score the *share* of the dataset's distributions that
+  meet them, times the points: 2 of 3 distributions machine-readable gives 2/3 x 20 = 13.33.
+  `value` is that share (0.0-1.0) and `count`/`of` say "2 of 3". A dataset without
+  distributions gets 0 for every distribution-level metric. The MQA computes these indicators
+  on the distributions; scoring the share (not "any distribution" or "all distributions") keeps
+  a dataset with one good and nine bad distributions from scoring as if all were good.
+* "From the vocabularies" means a value the project's mapping tables (mappings/*.csv) map to:
+  an EU file type or IANA media type of formats.csv, a licence of licences.csv, an access
+  right of access_rights.csv. Non-proprietary and machine-readable come from the formats
+  table's columns for the distribution's dct:format (else its dcat:mediaType).
+* A URL "answers" when it gives HTTP 200-399 (redirects followed) to a HEAD, or to the GET
+  tried when the HEAD fails (see `check_urls`).
+* URLs not checked (`url_status=None`): the three URL-answer metrics have `value`
+  "not checked", `checked` false and 0 points, and they are left out of the maximum: the
+  dataset is scored out of 325 (405 - 50 - 30) instead of 405, never as if the URLs failed.
+  `urls_checked` is false, `max` is 325, `full_max` stays 405, and the band is taken from the
+  total scaled to 405 (`scaled_total` = total x 405 / max), so bands mean the same with and
+  without URL checks. With `url_status` given, a URL missing from it counts as unreachable:
+  pass every URL of `dataset_urls()` to `check_urls`.
+* Points are kept exactly while adding up; metric and dimension points are shown rounded to two
+  decimals and `total` is the exact sum rounded to a whole number.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from rdflib import Graph, URIRef
+
+from . import __version__
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "BANDS",
+    "DIMENSIONS",
+    "FULL_MAX",
+    "METRICS",
+    "NOT_CHECKED",
+    "band_for",
+    "check_urls",
+    "dataset_urls",
+    "score_catalogue",
+    "score_dataset",
+]
+
+_DCAT = "http://www.w3.org/ns/dcat#"
+_DCT = "http://purl.org/dc/terms/"
+DCAT_DISTRIBUTION = URIRef(_DCAT + "distribution")
+DCAT_KEYWORD = URIRef(_DCAT + "keyword")
+DCAT_THEME = URIRef(_DCAT + "theme")
+DCAT_ACCESS_URL = URIRef(_DCAT + "accessURL")
+DCAT_DOWNLOAD_URL = URIRef(_DCAT + "downloadURL")
+DCAT_MEDIA_TYPE = URIRef(_DCAT + "mediaType")
+DCAT_BYTE_SIZE = URIRef(_DCAT + "byteSize")
+DCAT_CONTACT_POINT = URIRef(_DCAT + "contactPoint")
+DCT_SPATIAL = URIRef(_DCT + "spatial")
+DCT_TEMPORAL = URIRef(_DCT + "temporal")
+DCT_FORMAT = URIRef(_DCT + "format")
+DCT_LICENSE = URIRef(_DCT + "license")
+DCT_ACCESS_RIGHTS = URIRef(_DCT + "accessRights")
+DCT_PUBLISHER = URIRef(_DCT + "publisher")
+DCT_RIGHTS = URIRef(_DCT + "rights")
+DCT_ISSUED = URIRef(_DCT + "issued")
+DCT_MODIFIED = URIRef(_DCT + "modified")
+
+#: The value of a URL-answer metric whose URLs were not checked.
+NOT_CHECKED = "not checked"
+FULL_MAX = 405
+
+#: (band, lowest total) from best to worst; a total belongs to the first band it reaches.
+BANDS: tuple[tuple[str, int], ...] = (("Excellent", 351), ("Good", 221), ("Sufficient", 121),
+                                      ("Bad", 0))
+BAND_LABELS_NL = {"Excellent": "Uitstekend", "Good": "Goed", "Sufficient": "Voldoende",
+                  "Bad": "Onvoldoende"}
+
+#: dimension -> (Dutch label, English label)
+DIMENSIONS: dict[str, tuple[str, str]] = {
+    "findability": ("Vindbaarheid", "Findability"),
+    "accessibility": ("Toegankelijkheid", "Accessibility"),
+    "interoperability": ("Interoperabiliteit", "Interoperability"),
+    "reusability": ("Herbruikbaarheid", "Reusability"),
+    "contextuality": ("Context", "Contextuality"),
+}
+
+#: metric -> (dimension, points, level "dataset"|"distribution", needs a URL check, nl, en)
+METRICS: dict[str, tuple[str, int, str, bool, str, str]] = {
+    "keywords": ("findability", 30, "dataset", False, "Trefwoorden", "Keywords"),
+    "themes": ("findability", 30, "dataset", False, "Thema's", "Themes"),
+    "spatial": ("findability", 20, "dataset", False, "Ruimtelijke dekking", "Spatial coverage"),
+    "temporal": ("findability", 20, "dataset", False, "Tijdsdekking", "Temporal coverage"),
+    "access_url_answers": ("accessibility", 50, "distribution", True, "Toegangs-URL bereikbaar",
+                           "Access URL answers"),
+    "download_url": ("accessibility", 20, "distribution", False, "Download-URL aanwezig",
+                     "Download URL present"),
+    "download_url_answers": ("accessibility", 30, "distribution", True,
+                             "Download-URL bereikbaar", "Download URL answers"),
+    "format": ("interoperability", 20, "distribution", False, "Bestandsformaat", "Format"),
+    "media_type": ("interoperability", 10, "distribution", False, "Mediatype", "Media type"),
+    "format_vocabulary": ("interoperability", 10, "distribution", False,
+                          "Formaat/mediatype uit vocabulaire",
+                          "Format/media type from the vocabularies"),
+    "non_proprietary": ("interoperability", 20, "distribution", False, "Open formaat",
+                        "Non-proprietary format"),
+    "machine_readable": ("interoperability", 20, "distribution", False, "Machineleesbaar",
+                         "Machine-readable format"),
+    "dcat_ap_compliance": ("interoperability", 30, "dataset", False, "DCAT-AP-NL-conform",
+                           "DCAT-AP compliance"),
+    "licence": ("reusability", 20, "distribution", False, "Licentie", "Licence"),
+    "known_licence": ("reusability", 10, "distribution", False, "Bekende licentie",
+                      "Known licence"),
+    "access_rights": ("reusability", 10, "dataset", False, "Toegangsrechten", "Access rights"),
+    "access_rights_vocabulary": ("reusability", 5, "dataset", False,
+                                 "Toegangsrechten uit vocabulaire",
+                                 "Access rights from the vocabulary"),
+    "contact_point": ("reusability", 20, "dataset", False, "Contactpunt", "Contact point"),
+    "publisher": ("reusability", 10, "dataset", False, "Uitgever", "Publisher"),
+    "rights": ("contextuality", 5, "distribution", False, "Rechten", "Rights"),
+    "byte_size": ("contextuality", 5, "distribution", False, "Bestandsgrootte", "Byte size"),
+    "issued": ("contextuality", 5, "distribution", False, "Uitgiftedatum", "Date issued"),
+    "modified": ("contextuality", 5, "distribution", False, "Wijzigingsdatum", "Date modified"),
+}
+
+assert sum(m[1] for m in METRICS.values()) == FULL_MAX
+URL_METRICS_MAX = sum(m[1] for m in METRICS.values() if m[3])
+
+
+def band_for(total: float) -> str:
+    """The MQA band of a total on the 405-point scale."""
+    for name, lowest in BANDS:
+        if total >= lowest:
+            return name
+    return BANDS[-1][0]
+
+
+def _lookup(function: Any, value: str) -> Any:
+    if function is None or not value:
+        return None
+    try:
+        return function(value)
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+def _norm_uri(value: str) -> str:
+    text = value.strip().casefold()
+    for prefix in ("https://", "http://"):
+        text = text.removeprefix(prefix)
+    return text.removeprefix("www.").rstrip("/")
+
+
+def _is_vocabulary_format(mappings: Any, value: Any, attribute: str) -> bool:
+    """Whether `value` is a file type / media type URI the formats table maps to."""
+    if not isinstance(value, URIRef):
+        return False
+    fmt = _lookup(getattr(mappings, "file_format", None), str(value))
+    target = getattr(fmt, attribute, None) if fmt is not None else None
+    return bool(target) and _norm_uri(str(target)) == _norm_uri(str(value))
+
+
+def _format_of(mappings: Any, graph: Graph, dist: Any) -> Any:
+    """The formats table's entry for a distribution: by its dct:format, else its media type."""
+    lookup = getattr(mappings, "file_format", None)
+    for prop in (DCT_FORMAT, DCAT_MEDIA_TYPE):
+        for value in sorted(graph.objects(dist, prop), key=str):
+            fmt = _lookup(lookup, str(value))
+            if fmt is not None:
+                return fmt
+    return None
+
+
+def _answers(status: int | None) -> bool:
+    return status is not None and 200 <= status < 400
+
+
+def dataset_urls(graph: Graph, dataset_uri: str) -> list[str]:
+    """Every access and download URL of the dataset's distributions (to give `check_urls`)."""
+    ds = URIRef(dataset_uri)
+    urls: list[str] = []
+    for dist in sorted(graph.objects(ds, DCAT_DISTRIBUTION), key=str):
+        for prop in (DCAT_ACCESS_URL, DCAT_DOWNLOAD_URL):
+            for value in sorted(graph.objects(dist, prop), key=str):
+                if str(value) not in urls:
+                    urls.append(str(value))
+    return urls
+
+
+def score_dataset(
+    graph: Graph,
+    dataset_uri: str,
+    *,
+    conforms: bool,
+    mappings: Any,
+    url_status: Mapping[str, int | None] | None = None,
+) -> dict[str, Any]:
+    """The MQA score of one dataset of a DCAT-AP-NL graph (see the module docstring's rules).
+
+    `conforms` is the SHACL validation's verdict on the dataset; `mappings` the loaded mapping
+    tables; `url_status` the status per URL from `check_urls` (None: URLs not checked).
+    """
+    ds = URIRef(dataset_uri)
+    dists = sorted(set(graph.objects(ds, DCAT_DISTRIBUTION)), key=str)
+    checked = url_status is not None
+
+    def has(subject: Any, prop: URIRef) -> bool:
+        return (subject, prop, None) in graph
+
+    def share(test: Any) -> tuple[float, int]:
+        passed = sum(1 for dist in dists if test(dist))
+        return (passed / len(dists) if dists else 0.0), passed
+
+    def url_ok(dist: Any, prop: URIRef) -> bool:
+        values = [str(v) for v in graph.objects(dist, prop)]
+        return any(_answers((url_status or {}).get(v)) for v in values)
+
+    def vocab_format(dist: Any) -> bool:
+        formats = list(graph.objects(dist, DCT_FORMAT))
+        media = list(graph.objects(dist, DCAT_MEDIA_TYPE))
+        if not formats and not media:
+            return False
+        return all(_is_vocabulary_format(mappings, f, "file_type") for f in formats) and all(
+            _is_vocabulary_format(mappings, m, "media_type") for m in media)
+
+    def flag(name: str) -> Any:
+        def test(dist: Any) -> bool:
+            fmt = _format_of(mappings, graph, dist)
+            return bool(getattr(fmt, name, False)) if fmt is not None else False
+        return test
+
+    def known_licence(dist: Any) -> bool:
+        return any(_lookup(getattr(mappings, "licence", None), str(v)) is not None
+                   for v in graph.objects(dist, DCT_LICENSE) if isinstance(v, URIRef))
+
+    rights_values = [v for v in graph.objects(ds, DCT_ACCESS_RIGHTS)]
+    dataset_tests: dict[str, bool] = {
+        "keywords": has(ds, DCAT_KEYWORD),
+        "themes": has(ds, DCAT_THEME),
+        "spatial": has(ds, DCT_SPATIAL),
+        "temporal": has(ds, DCT_TEMPORAL),
+        "dcat_ap_compliance": bool(conforms),
+        "access_rights": bool(rights_values),
+        "access_rights_vocabulary": bool(rights_values) and all(
+            isinstance(v, URIRef)
+            and _lookup(getattr(mappings, "access_rights", None), str(v)) is not None
+            for v in rights_values),
+        "contact_point": has(ds, DCAT_CONTACT_POINT),
+        "publisher": has(ds, DCT_PUBLISHER),
+    }
+    distribution_tests: dict[str, Any] = {
+        "access_url_answers": lambda d: url_ok(d, DCAT_ACCESS_URL),
+        "download_url": lambda d: has(d, DCAT_DOWNLOAD_URL),
+        "download_url_answers": lambda d: url_ok(d, DCAT_DOWNLOAD_URL),
+        "format": lambda d: has(d, DCT_FORMAT),
+        "media_type": lambda d: has(d, DCAT_MEDIA_TYPE),
+        "format_vocabulary": vocab_format,
+        "non_proprietary": flag("non_proprietary"),
+        "machine_readable": flag("machine_readable"),
+        "licence": lambda d: has(d, DCT_LICENSE),
+        "known_licence": known_licence,
+        "rights": lambda d: has(d, DCT_RIGHTS),
+        "byte_size": lambda d: has(d, DCAT_BYTE_SIZE),
+        "issued": lambda d: has(d, DCT_ISSUED),
+        "modified": lambda d: has(d, DCT_MODIFIED),
+    }
+
+    dimensions: dict[str, dict[str, Any]] = {
+        name: {"points": 0.0, "max": 0, "metrics": {}} for name in DIMENSIONS
+    }
+    exact_total = 0.0
+    maximum = 0
+    for metric, (dimension, points, level, needs_url, _nl, _en) in METRICS.items():
+        entry: dict[str, Any]
+        if needs_url and not checked:
+            entry = {"points": 0.0, "max": points, "value": NOT_CHECKED, "checked": False}
+            dimensions[dimension]["metrics"][metric] = entry
+            continue
+        if level == "dataset":
+            ok = dataset_tests[metric]
+            earned = float(points) if ok else 0.0
+            entry = {"points": earned, "max": points, "value": ok, "checked": True}
+        else:
+            fraction, passed = share(distribution_tests[metric])
+            earned = points * fraction
+            entry = {"points": round(earned, 2), "max": points, "value": round(fraction, 4),
+                     "checked": True, "count": passed, "of": len(dists)}
+        exact_total += earned
+        maximum += points
+        dimensions[dimension]["points"] += earned
+        dimensions[dimension]["max"] += points
+        dimensions[dimension]["metrics"][metric] = entry
+    for dim in dimensions.values():
+        dim["points"] = round(dim["points"], 2)
+    total = round(exact_total)
+    scaled = round(exact_total * FULL_MAX / maximum) if maximum else 0
+    band = band_for(scaled)
+    return {
+        "total": total,
+        "max": maximum,
+        "full_max": FULL_MAX,
+        "scaled_total": scaled,
+        "band": band,
+        "band_nl": BAND_LABELS_NL[band],
+        "urls_checked": checked,
+        "distributions": len(dists),
+        "dimensions": dimensions,
+    }
+
+
+def score_catalogue(scores: list[dict[str, Any]]) -> dict[str, Any]:
+    """The catalogue's score: the mean over its datasets' scores.
+
+    The total, maximum and each dimension are means over every dataset; a metric's points and
+    value are means over the datasets where it was checked (`datasets_checked`), so URL metrics
+    of datasets whose URLs were not checked neither lower nor raise the mean. The band is that
+    of the mean total scaled to 405 points.
+    """
+    scores = [s for s in scores if s]
+    n = len(scores)
+    dimensions: dict[str, dict[str, Any]] = {}
+    for dimension in DIMENSIONS:
+        metrics: dict[str, Any] = {}
+        for metric, (dim, points, _level, _url, _nl, _en) in METRICS.items():
+            if dim != dimension:
+                continue
+            entries = [s["dimensions"][dimension]["metrics"][metric] for s in scores
+                       if metric in s.get("dimensions", {}).get(dimension, {}).get("metrics", {})]
+            done = [e for e in entries if e.get("checked", True)]
+            if done:
+                values = [_numeric(e.get("value")) for e in done]
+                metrics[metric] = {
+                    "points": round(sum(float(e["points"]) for e in done) / len(done), 2),
+                    "max": points,
+                    "value": round(sum(values) / len(values), 4),
+                    "checked": True,
+                    "datasets_checked": len(done),
+                }
+            else:
+                metrics[metric] = {"points": 0.0, "max": points, "value": NOT_CHECKED,
+                                   "checked": False, "datasets_checked": 0}
+        dim_points = [float(s["dimensions"][dimension]["points"]) for s in scores]
+        dim_max = [float(s["dimensions"][dimension]["max"]) for s in scores]
+        dimensions[dimension] = {
+            "points": round(sum(dim_points) / n, 2) if n else 0.0,
+            "max": _whole(sum(dim_max) / n) if n else 0,
+            "metrics": metrics,
+        }
+    if n:
+        exact = sum(sum(float(d["points"]) for d in s["dimensions"].values()) for s in scores) / n
+        maximum = sum(float(s["max"]) for s in scores) / n
+    else:
+        exact, maximum = 0.0, float(FULL_MAX)
+    scaled = round(exact * FULL_MAX / maximum) if maximum else 0
+    band = band_for(scaled) if n else None
+    return {
+        "datasets": n,
+        "total": round(exact),
+        "max": _whole(maximum),
+        "full_max": FULL_MAX,
+        "scaled_total": scaled,
+        "band": band,
+        "band_nl": BAND_LABELS_NL[band] if band else None,
+        "urls_checked": bool(scores) and all(s.get("urls_checked") for s in scores),
+        "bands": {name: sum(1 for s in scores if s.get("band") == name) for name, _ in BANDS},
+        "dimensions": dimensions,
+    }
+
+
+def _whole(value: float) -> float | int:
+    """A mean as an int when it is whole, else rounded to two decimals."""
+    value = round(value, 2)
+    return int(value) if value == int(value) else value
+
+
+def _numeric(value: Any) -> float:
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, (int, float)):
+        return float(value)
+    return 0.0
+
+
+# --- URL checks ---------------------------------------------------------------------------------
+
+_USER_AGENT = f"dcat-ap-nl-harvester/{__version__} (link check)"
+_RETRY_PAUSE = 0.5
+
+
+def check_urls(
+    urls: Iterable[str],
+    *,
+    timeout: float = 10,
+    concurrency: int = 8,
+    attempts: int = 2,
+) -> dict[str, int | None]:
+    """The HTTP status of every URL (after redirects), or None when it cannot be reached.
+
+    Each URL gets a HEAD; when the HEAD fails (405, 501 or any other status of 400 and up, or
+    no answer at all) a GET follows, whose body is never read. An unreachable URL or a 5xx
+    answer is tried again up to `attempts` times in all. At most `concurrency` URLs are checked
+    at once, each request waits at most `timeout` seconds for the server. Never raises for a
+    bad URL: a URL that is not http(s) or does not parse is None. Sends no credentials.
+    """
+    unique = list(dict.fromkeys(u for u in urls if isinstance(u, str) and u))
+    if not unique:
+        return {}
+    attempts = max(1, int(attempts))
+    local = threading.local()
+    sessions: list[requests.Session] = []
+    lock = threading.Lock()
+
+    def session() -> requests.Session:
+        current = getattr(local, "session", None)
+        if current is None:
+            current = requests.Session()
+            current.headers.update({"User-Agent": _USER_AGENT, "Accept": "*/*"})
+            local.session = current
+            with lock:
+                sessions.append(current)
+        return current
+
+    def check(url: str) -> int | None:
+        try:
+            return _check_one(session(), url, timeout, attempts)
+        except Exception as exc:  # noqa: BLE001 - a URL check must never fail the run
+            log.debug("link check %s: %s", url, exc)
+            return None
+
+    workers = max(1, min(int(concurrency), len(unique)))
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="linkcheck") as pool:
+            results = dict(zip(unique, pool.map(check, unique)))
+    finally:
+        for item in sessions:
+            item.close()
+    return results
+
+
+def _check_one(session: requests.Session, url: str, timeout: float, attempts: int) -> int | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url):
+        return None
+    status: int | None = None
+    for attempt in range(attempts):
+        if attempt:
+            time.sleep(_RETRY_PAUSE * attempt)
+        status = _probe(session, url, timeout)
+        if status is not None and status < 500:
+            return status
+    return status
+
+
+def _probe(session: requests.Session, url: str, timeout: float) -> int | None:
+    try:
+        response = session.head(url, timeout=timeout, allow_redirects=True)
+        response.close()
+        if response.status_code < 400:
+            return response.status_code
+    except requests.RequestException as exc:
+        log.debug("HEAD %s: %s", url, exc)
+    try:
+        response = session.get(url, timeout=timeout, allow_redirects=True, stream=True)
+        status = response.status_code
+        response.close()
+        return status
+    except requests.RequestException as exc:
+        log.debug("GET %s: %s", url, exc)
+        return None
