@@ -21,8 +21,14 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["normalise_newlines", "strip_html", "markdown_to_text", "tidy_whitespace", "plain_text",
-           "single_line"]
+__all__ = [
+    "markdown_to_text",
+    "normalise_newlines",
+    "plain_text",
+    "single_line",
+    "strip_html",
+    "tidy_whitespace",
+]
 
 # --- line breaks and invisible characters -----------------------------------------------------
 
@@ -42,18 +48,18 @@ def normalise_newlines(text: str | None) -> str:
 
 # --- HTML ---------------------------------------------------------------------------------------
 
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_HTML_DROP = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.S | re.I)
-_HTML_BREAK = re.compile(r"<br\s*/?>", re.I)
-_HTML_BLOCK_END = re.compile(r"</(p|div|h[1-6]|ul|ol|table|tr|blockquote|pre|section)\s*>", re.I)
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_HTML_DROP = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.DOTALL | re.IGNORECASE)
+_HTML_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_HTML_BLOCK_END = re.compile(r"</(p|div|h[1-6]|ul|ol|table|tr|blockquote|pre|section)\s*>", re.IGNORECASE)
 _HTML_BLOCK_START = re.compile(r"<(p|div|h[1-6]|ul|ol|table|tr|blockquote|pre|section)\b[^>]*>",
-                               re.I)
-_HTML_LI = re.compile(r"<li\b[^>]*>", re.I)
-_HTML_CELL_END = re.compile(r"</t[dh]\s*>", re.I)
-_HTML_LINK = re.compile(r"<a\b[^>]*>(.*?)</a\s*>", re.S | re.I)
+                               re.IGNORECASE)
+_HTML_LI = re.compile(r"<li\b[^>]*>", re.IGNORECASE)
+_HTML_CELL_END = re.compile(r"</t[dh]\s*>", re.IGNORECASE)
+_HTML_LINK = re.compile(r"<a\b[^>]*>(.*?)</a\s*>", re.DOTALL | re.IGNORECASE)
 # a real tag: `<name ...>` or `</name>`; leaves "a < b > c" and "<= 5" alone
 _HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>")
-_AUTOLINK = re.compile(r"<((?:https?|ftp|mailto):[^<>\s]+)>", re.I)
+_AUTOLINK = re.compile(r"<((?:https?|ftp|mailto):[^<>\s]+)>", re.IGNORECASE)
 
 
 def strip_html(text: str | None) -> str:
@@ -80,17 +86,17 @@ def strip_html(text: str | None) -> str:
 
 # --- Markdown -----------------------------------------------------------------------------------
 
-_MD_FENCE = re.compile(r"^[ \t]*(```|~~~)[^\n]*$", re.M)
+_MD_FENCE = re.compile(r"^[ \t]*(```|~~~)[^\n]*$", re.MULTILINE)
 _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)")
 _MD_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
-_MD_REF_DEF = re.compile(r"^[ \t]{0,3}\[[^\]]+\]:[ \t]+\S+.*$", re.M)
-_MD_HEADER = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]*(.*?)[ \t]*#*[ \t]*$", re.M)
-_MD_SETEXT = re.compile(r"^[ \t]{0,3}(=+|-{2,})[ \t]*$", re.M)
-_MD_RULE = re.compile(r"^[ \t]{0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$", re.M)
-_MD_QUOTE = re.compile(r"^[ \t]{0,3}>[ \t]?", re.M)
-_MD_BULLET = re.compile(r"^([ \t]*)[-*+•][ \t]+", re.M)
-_MD_NUMBERED = re.compile(r"^[ \t]*(\d{1,3})[.)][ \t]+", re.M)
+_MD_REF_DEF = re.compile(r"^[ \t]{0,3}\[[^\]]+\]:[ \t]+\S+.*$", re.MULTILINE)
+_MD_HEADER = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]*(.*?)[ \t]*#*[ \t]*$", re.MULTILINE)
+_MD_SETEXT = re.compile(r"^[ \t]{0,3}(=+|-{2,})[ \t]*(?:\n|$)", re.MULTILINE)
+_MD_RULE = re.compile(r"^[ \t]{0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*(?:\n|$)", re.MULTILINE)
+_MD_QUOTE = re.compile(r"^[ \t]{0,3}>[ \t]?", re.MULTILINE)
+_MD_BULLET = re.compile(r"^([ \t]*)[-*+•][ \t]+", re.MULTILINE)
+_MD_NUMBERED = re.compile(r"^[ \t]*(\d{1,3})[.)][ \t]+", re.MULTILINE)
 _MD_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _MD_STAR_EM = re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])")
 _MD_UNDERSCORE_EM = re.compile(r"(?<![\w_])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![\w_])")
@@ -98,7 +104,7 @@ _MD_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
 _MD_CODE = re.compile(r"`+([^`\n]+?)`+")
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>|~])")
 _MD_TABLE_RULE = re.compile(r"^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(\|[ \t]*:?-{3,}:?[ \t]*)*\|?[ \t]*$",
-                            re.M)
+                            re.MULTILINE)
 
 
 def markdown_to_text(text: str | None) -> str:
