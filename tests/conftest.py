@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.ckan_stack.plugin"]
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("HARVESTER_SHARED_DIR", REPO.parent / "shared"))
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -12,9 +12,10 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 MUST, SHOULD, MUST_NOT = "must", "should", "must_not"
 
@@ -108,7 +109,7 @@ def parse_date(text: str, now: datetime | None = None) -> datetime:
     text = text.strip()
     base, math = _split_date_math(text)
     if base == "NOW":
-        moment = now or datetime.now(timezone.utc)
+        moment = now or datetime.now(UTC)
     else:
         moment = _parse_iso(base)
     for sign, amount, unit, round_unit in _DATE_MATH_RE.findall(math):
@@ -144,8 +145,8 @@ def _parse_iso(text: str) -> datetime:
     except ValueError as exc:
         raise QuerySyntaxError(f"Invalid Date String: '{text}'") from exc
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def _shift_date(moment: datetime, amount: int, unit: str) -> datetime:
@@ -176,6 +177,17 @@ def _round_date(moment: datetime, unit: str) -> datetime:
     return moment.replace(**reset)
 
 
+def solr_date(text: str) -> str:
+    """Format a date as Solr returns it: `2026-01-02T03:04:05.678Z` (milliseconds, if any)."""
+    try:
+        moment = _parse_iso(text)
+    except QuerySyntaxError:
+        return text
+    millis = moment.microsecond // 1000
+    base = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{base}.{millis:03d}Z" if millis else f"{base}Z"
+
+
 def typed_value(ftype: str, text: str) -> Any:
     """Convert an indexed string to a comparable value of the field's type (None if invalid)."""
     try:
@@ -195,7 +207,7 @@ class Document:
 
     def __init__(self, fields: dict[str, Any]):
         self.fields = {k: (json.dumps(v) if isinstance(v, dict) else v) for k, v in fields.items()}
-        self.fields.setdefault("indexed_ts", datetime.now(timezone.utc).strftime(
+        self.fields.setdefault("indexed_ts", datetime.now(UTC).strftime(
             "%Y-%m-%dT%H:%M:%S.%fZ"))
         self._derived = {"text": self._copy(TEXT_SOURCES), "urls": self._copy(URL_SOURCES),
                          "title_string": as_strings(self.fields.get("title")),
@@ -228,10 +240,17 @@ class Document:
 
     def stored(self, fl: list[str]) -> dict[str, Any]:
         """The stored fields selected by an `fl` list (`*` selects all stored fields)."""
-        if "*" in fl:
-            return {k: v for k, v in self.fields.items() if is_stored(k)}
-        return {k: self.fields[k] for k in fl
-                if k in self.fields and (is_stored(k) or k == "id")}
+        names = [k for k in self.fields if is_stored(k)] if "*" in fl else \
+            [k for k in fl if k in self.fields and is_stored(k)]
+        return {k: self._output(k) for k in names}
+
+    def _output(self, name: str) -> Any:
+        """A stored value as Solr returns it (dates in UTC with millisecond precision)."""
+        value = self.fields[name]
+        if field_type(name) != "date":
+            return value
+        dates = [solr_date(v) for v in as_strings(value)]
+        return dates if isinstance(value, list) else (dates[0] if dates else value)
 
 
 # --- query tree -------------------------------------------------------------------------------
@@ -343,9 +362,7 @@ def _in_range(value: Any, low: Any, high: Any, rng: Range) -> bool:
     """Whether a typed value lies within a range's bounds."""
     if low is not None and (value < low or (value == low and not rng.include_low)):
         return False
-    if high is not None and (value > high or (value == high and not rng.include_high)):
-        return False
-    return True
+    return high is None or value < high or (value == high and rng.include_high)
 
 
 def _term_matches(term: Term, doc: Document) -> bool:
@@ -431,7 +448,7 @@ class Lexer:
         if ch in simple:
             self.pos += 1
             return Token(simple[ch])
-        if rest.startswith("&&") or rest.startswith("||"):
+        if rest.startswith(("&&", "||")):
             self.pos += 2
             return Token("AND" if ch == "&" else "OR")
         if ch in "+-!" and at_clause_start:
