@@ -1,0 +1,417 @@
+"""The validation stage (harvester/validate.py) with this project's DCAT-AP-NL 3.0 shapes.
+
+Graphs come from tests/fixtures/graphs/ (hand-written DUO-like descriptions) and are broken in
+the test. Values of value lists come from the project's mapping tables (the default background).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import FOAF, RDF, SH
+
+from harvester.errors import HarvesterError
+from harvester.validate import (
+    SHAPES_DIR,
+    Finding,
+    ShapesError,
+    ValidationReport,
+    Validator,
+)
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "graphs"
+
+DCAT = Namespace("http://www.w3.org/ns/dcat#")
+DCT = Namespace("http://purl.org/dc/terms/")
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
+EU = "http://publications.europa.eu/resource/authority/"
+
+P01 = URIRef("https://onderwijsdata.duo.nl/dataset/p01hoinges")
+P01_DIST = URIRef(
+    "https://onderwijsdata.duo.nl/dataset/p01hoinges/resource/3b1a7f5e-0f7c-4d0e-9a55-1c2d3e4f5a6b"
+)
+ADR = URIRef("https://onderwijsdata.duo.nl/dataset/adressen_ho")
+ADR_CSV = URIRef(
+    "https://onderwijsdata.duo.nl/dataset/adressen_ho/resource/9c0e7b1a-2222-4c1d-8e3f-aaaaaaaaaaaa"
+)
+CONTACT = URIRef("https://onderwijsdata.duo.nl/#contactpunt")
+CATALOG = URIRef("https://onderwijsdata.duo.nl/catalog")
+RECORD = URIRef("https://onderwijsdata.duo.nl/catalog/record/p01hoinges")
+
+
+def load(*names: str) -> Graph:
+    g = Graph()
+    for name in names:
+        g.parse(FIXTURES / name, format="turtle")
+    return g
+
+
+def without(g: Graph, node: URIRef, path: URIRef) -> Graph:
+    h = Graph()
+    for t in g:
+        h.add(t)
+    h.remove((node, path, None))
+    return h
+
+
+def replaced(g: Graph, node: URIRef, path: URIRef, value) -> Graph:
+    h = without(g, node, path)
+    h.add((node, path, value))
+    return h
+
+
+def pairs(findings: list[Finding]) -> set[tuple[str, str | None]]:
+    return {(f.focus_node, f.path) for f in findings}
+
+
+@pytest.fixture(scope="module")
+def validator() -> Validator:
+    return Validator()
+
+
+@pytest.fixture(scope="module")
+def shapes() -> Graph:
+    g = Graph()
+    for f in sorted(SHAPES_DIR.glob("*.ttl")):
+        g.parse(f, format="turtle")
+    return g
+
+
+# ------------------------------------------------------------------------------------------------
+# valid graphs
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "names",
+    [("duo-p01hoinges.ttl",), ("duo-adressen-ho.ttl",),
+     ("duo-catalog.ttl", "duo-p01hoinges.ttl", "duo-adressen-ho.ttl")],
+    ids=["p01hoinges", "adressen_ho", "catalogue"],
+)
+def test_valid_graph_conforms(validator: Validator, names) -> None:
+    report = validator.validate(load(*names))
+    assert report.conforms, report.to_text()
+    assert report.violations == []
+
+
+def test_background_vocabulary_is_itself_valid(validator: Validator) -> None:
+    """The mapping tables' concepts, licences and organisations break no shape."""
+    report = validator.check_background()
+    assert report.violations == [], report.to_text()
+
+
+# ------------------------------------------------------------------------------------------------
+# mandatory properties
+# ------------------------------------------------------------------------------------------------
+
+DATASET_MANDATORY = [
+    (P01, DCT.title), (P01, DCT.description), (P01, DCT.identifier), (P01, DCT.publisher),
+    (P01, DCT.creator), (P01, DCAT.contactPoint), (P01, DCT.accessRights), (P01, DCAT.theme),
+    (P01_DIST, DCAT.accessURL), (P01_DIST, DCT.license), (CONTACT, VCARD.fn),
+]
+CATALOG_MANDATORY = [
+    (CATALOG, DCT.title), (CATALOG, DCT.description), (CATALOG, DCT.publisher),
+    (CATALOG, DCAT.contactPoint), (CATALOG, DCAT.dataset),
+    (RECORD, FOAF.primaryTopic), (RECORD, DCT.modified), (RECORD, DCT.language),
+]
+
+
+def _assert_caught(report: ValidationReport, node: URIRef, path: URIRef, shapes: Graph) -> None:
+    assert not report.conforms
+    hits = [f for f in report.violations if f.focus_node == str(node) and f.path == str(path)]
+    assert hits, f"removing {path} from {node} was not caught:\n{report.to_text()}"
+    for f in hits:
+        # Dutch first, then English, both taken from the shape's own sh:message
+        msgs = {m.language: str(m) for m in shapes.objects(URIRef(f.shape), SH.message)}
+        assert f.message == f"{msgs['nl']} / {msgs['en']}"
+    assert any("ontbreekt" in f.message and "missing" in f.message for f in hits)
+
+
+@pytest.mark.parametrize("node,path", DATASET_MANDATORY, ids=lambda x: str(x).rsplit("/", 1)[-1])
+def test_each_mandatory_dataset_property_removed_is_caught(validator, shapes, node, path) -> None:
+    g = load("duo-p01hoinges.ttl")
+    assert (node, path, None) in g
+    _assert_caught(validator.validate(without(g, node, path)), node, path, shapes)
+
+
+@pytest.mark.parametrize("node,path", CATALOG_MANDATORY, ids=lambda x: str(x).rsplit("/", 1)[-1])
+def test_each_mandatory_catalogue_property_removed_is_caught(validator, shapes, node, path) -> None:
+    g = load("duo-catalog.ttl", "duo-p01hoinges.ttl", "duo-adressen-ho.ttl")
+    assert (node, path, None) in g
+    _assert_caught(validator.validate(without(g, node, path)), node, path, shapes)
+
+
+def test_agent_without_name_is_caught(validator, shapes) -> None:
+    maker = URIRef("https://onderwijsdata.duo.nl/#afdeling-statistiek")
+    g = replaced(load("duo-p01hoinges.ttl"), P01, DCT.creator, maker)
+    g.add((maker, RDF.type, FOAF.Agent))
+    report = validator.validate(g)
+    _assert_caught(report, maker, FOAF.name, shapes)
+
+
+def test_contact_point_without_email_or_url_is_caught(validator) -> None:
+    report = validator.validate(without(load("duo-p01hoinges.ttl"), CONTACT, VCARD.hasURL))
+    assert not report.conforms
+    hits = [f for f in report.violations if f.focus_node == str(CONTACT)]
+    assert [f.path for f in hits] == [None]
+    assert "vcard:hasEmail" in hits[0].message and "e-mailadres" in hits[0].message
+
+
+def test_email_must_be_a_mailto_uri(validator) -> None:
+    g = load("duo-p01hoinges.ttl")
+    g.add((CONTACT, VCARD.hasEmail, Literal("opendata@duo.nl")))
+    report = validator.validate(g)
+    assert (str(CONTACT), str(VCARD.hasEmail)) in pairs(report.violations)
+    g.remove((CONTACT, VCARD.hasEmail, None))
+    g.add((CONTACT, VCARD.hasEmail, URIRef("mailto:opendata@duo.nl")))
+    assert validator.validate(g).conforms
+
+
+# ------------------------------------------------------------------------------------------------
+# value lists, ranges, datatypes, cardinality
+# ------------------------------------------------------------------------------------------------
+
+WRONG_VALUES = [
+    # (node, path, wrong value, why)
+    (P01, DCAT.theme, URIRef("http://standaarden.overheid.nl/owms/terms/Hoger_onderwijs_(thema)"),
+     "only an OWMS theme, no EU data theme"),
+    (P01, DCAT.theme, URIRef("http://example.org/thema/onderwijs"), "unknown theme"),
+    (P01, DCT.accessRights, URIRef(EU + "access-right/CONFIDENTIAL"), "not one of the 3 NL values"),
+    (P01, DCT.accessRights, URIRef(EU + "frequency/ANNUAL"), "a frequency, not an access right"),
+    (P01, DCT.language, URIRef("http://example.org/taal/nl"), "not an EU language"),
+    (P01, DCT.accrualPeriodicity, URIRef(EU + "frequency/EVERY_FULL_MOON"), "not an EU frequency"),
+    (P01_DIST, DCT["format"], URIRef("https://www.iana.org/assignments/media-types/text/csv"),
+     "an IANA type where an EU file type belongs"),
+    (P01_DIST, DCT["format"], Literal("CSV"), "text instead of a URI"),
+    (P01_DIST, DCAT.mediaType, URIRef(EU + "file-type/CSV"), "an EU file type where IANA belongs"),
+    (P01_DIST, DCAT.mediaType, URIRef("http://example.org/media/csv"), "unknown media type"),
+    (P01_DIST, DCT.license, URIRef("http://example.org/licentie/eigen"), "not in the licence list"),
+    (P01_DIST, DCT.license, URIRef(EU + "data-theme/EDUC"), "a theme, not a licence"),
+    (P01_DIST, DCT.language, URIRef(EU + "file-type/CSV"), "a file type, not a language"),
+]
+
+
+@pytest.mark.parametrize("node,path,value,why", WRONG_VALUES, ids=[w[3] for w in WRONG_VALUES])
+def test_wrong_value_list_value_is_caught(validator, node, path, value, why) -> None:
+    report = validator.validate(replaced(load("duo-p01hoinges.ttl"), node, path, value))
+    assert not report.conforms
+    assert (str(node), str(path)) in pairs(report.violations), report.to_text()
+    for f in report.violations:
+        assert " / " in f.message
+
+
+def test_eu_theme_next_to_owms_theme_is_fine(validator) -> None:
+    g = load("duo-p01hoinges.ttl")
+    assert (P01, DCAT.theme, URIRef(EU + "data-theme/EDUC")) in g
+    assert len(list(g.objects(P01, DCAT.theme))) == 2
+    assert validator.validate(g).conforms
+
+
+@pytest.mark.parametrize(
+    "node,path,value",
+    [
+        (P01, DCT.modified, Literal("gisteren")),
+        (P01, DCT.modified, Literal("2024-13-45", datatype=XSD.string)),
+        (P01_DIST, DCAT.byteSize, Literal("-5", datatype=XSD.integer)),
+        (P01_DIST, DCAT.byteSize, Literal("groot")),
+        (P01, DCT.title, URIRef("https://example.org/titel")),
+        (P01_DIST, DCAT.accessURL, Literal("https://onderwijsdata.duo.nl/")),
+    ],
+    ids=["date-text", "date-string", "bytesize-negative", "bytesize-text", "title-uri", "url-text"],
+)
+def test_wrong_kind_or_datatype_is_caught(validator, node, path, value) -> None:
+    report = validator.validate(replaced(load("duo-p01hoinges.ttl"), node, path, value))
+    assert (str(node), str(path)) in pairs(report.violations), report.to_text()
+
+
+def test_more_than_one_identifier_is_caught(validator) -> None:
+    g = load("duo-p01hoinges.ttl")
+    g.add((P01, DCT.identifier, Literal("p01hoinges")))
+    report = validator.validate(g)
+    hits = [f for f in report.violations if f.path == str(DCT.identifier)]
+    assert hits and "meer dan één" in hits[0].message and "more than one" in hits[0].message
+
+
+# ------------------------------------------------------------------------------------------------
+# recommended properties
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "node,path",
+    [(P01, DCAT.keyword), (P01, DCAT.landingPage), (P01, DCT.language), (P01_DIST, DCAT.downloadURL),
+     (P01_DIST, DCT["format"])],
+    ids=lambda x: str(x).rsplit("/", 1)[-1],
+)
+def test_missing_recommended_property_is_a_warning_only(validator, node, path) -> None:
+    g = load("duo-p01hoinges.ttl")
+    assert (node, path, None) in g
+    report = validator.validate(without(g, node, path))
+    assert report.conforms, report.to_text()
+    assert report.violations == []
+    hits = [f for f in report.warnings if f.focus_node == str(node) and f.path == str(path)]
+    assert len(hits) == 1
+    assert hits[0].message.startswith("Aanbevolen gegeven ontbreekt")
+    assert "Recommended information is missing" in hits[0].message
+
+
+# ------------------------------------------------------------------------------------------------
+# many datasets in one call
+# ------------------------------------------------------------------------------------------------
+
+
+def test_validate_datasets_attributes_findings_to_the_right_dataset(validator) -> None:
+    p01 = without(load("duo-p01hoinges.ttl"), P01, DCT.title)
+    adr = without(load("duo-adressen-ho.ttl"), ADR_CSV, DCT.license)
+    # a third, valid dataset: a copy of adressen_ho under other URIs
+    ok_graph = Graph()
+    for t in load("duo-adressen-ho.ttl"):
+        ok_graph.add(tuple(
+            URIRef(str(n).replace("/dataset/adressen_ho", "/dataset/adressen_ho_kopie"))
+            if isinstance(n, URIRef) else n for n in t))
+    catalog = without(load("duo-catalog.ttl"), CATALOG, DCT.title)
+
+    reports = validator.validate_datasets(
+        [("p01hoinges", p01), ("adressen_ho", adr), ("kopie", ok_graph)], context_graph=catalog
+    )
+    assert set(reports) == {"p01hoinges", "adressen_ho", "kopie"}
+    assert pairs(reports["p01hoinges"].violations) == {(str(P01), str(DCT.title))}
+    assert pairs(reports["adressen_ho"].violations) == {(str(ADR_CSV), str(DCT.license))}
+    assert reports["kopie"].conforms and reports["kopie"].violations == []
+    assert pairs(reports.context.violations) == {(str(CATALOG), str(DCT.title))}
+    assert not reports["p01hoinges"].conforms and not reports["adressen_ho"].conforms
+
+
+def test_shared_node_finding_goes_to_every_dataset_that_holds_it(validator) -> None:
+    p01 = without(load("duo-p01hoinges.ttl"), CONTACT, VCARD.fn)
+    adr = load("duo-adressen-ho.ttl")  # has the same contact point node, with its name
+    reports = validator.validate_datasets([("p01", p01), ("adr", adr)])
+    # the merged graph still has the name from adressen_ho's graph: both conform
+    assert reports["p01"].conforms and reports["adr"].conforms
+    adr2 = without(adr, CONTACT, VCARD.fn)
+    reports = validator.validate_datasets([("p01", p01), ("adr", adr2)])
+    expected = {(str(CONTACT), str(VCARD.fn))}
+    assert pairs(reports["p01"].violations) == expected
+    assert pairs(reports["adr"].violations) == expected
+
+
+def test_batched_results_equal_single_results(validator) -> None:
+    graphs = {
+        "p01": without(load("duo-p01hoinges.ttl"), P01, DCT.accessRights),
+        "adr": replaced(load("duo-adressen-ho.ttl"), ADR_CSV, DCT["format"], Literal("CSV")),
+    }
+    batched = validator.validate_datasets(graphs.items(), batch_size=500)
+    one_by_one = validator.validate_datasets(graphs.items(), batch_size=1)
+    for key, g in graphs.items():
+        single = validator.validate(g)
+        assert batched[key].findings == single.findings
+        assert one_by_one[key].findings == single.findings
+
+
+def test_reachable_background_gives_the_same_findings_as_the_whole(validator) -> None:
+    """validate() adds only the background the data can reach; that changes no finding."""
+    g = without(load("duo-p01hoinges.ttl"), P01, DCT.accessRights)
+    g = replaced(g, P01_DIST, DCT["format"], URIRef(EU + "language/NLD"))
+    nodes = set(g.subjects())
+    whole = [f for node, f in validator._run(without(g, P01, DCT.title), whole=True)
+             if node in nodes]
+    partial = [f for node, f in validator._run(without(g, P01, DCT.title)) if node in nodes]
+    assert sorted(whole, key=repr) == sorted(partial, key=repr)
+    assert len(whole) > 5
+
+
+def test_empty_input_gives_empty_result(validator) -> None:
+    reports = validator.validate_datasets([])
+    assert dict(reports) == {} and reports.context.conforms
+
+
+# ------------------------------------------------------------------------------------------------
+# report, fingerprint, shape files
+# ------------------------------------------------------------------------------------------------
+
+
+def test_report_to_dict_is_json_serialisable(validator) -> None:
+    report = validator.validate(without(load("duo-p01hoinges.ttl"), P01, DCT.title))
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["conforms"] is False
+    assert data["violation_count"] == len(report.violations) >= 1
+    assert data["warning_count"] == len(report.warnings)
+    first = data["findings"][0]
+    assert set(first) == {"severity", "focus_node", "path", "value", "message", "shape"}
+    assert first["severity"] == "violation"  # violations sort first
+    assert "Verplicht gegeven ontbreekt" in report.to_text()
+
+
+def test_fingerprint_is_stable_and_changes_with_the_shapes(validator, tmp_path) -> None:
+    copy = tmp_path / "shapes"
+    shutil.copytree(SHAPES_DIR, copy)
+    assert Validator(copy, ontology=Graph()).fingerprint == validator.fingerprint
+    assert len(validator.fingerprint) == 64
+    core = copy / "dcat-ap-nl-core.ttl"
+    core.write_text(core.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    assert Validator(copy, ontology=Graph()).fingerprint != validator.fingerprint
+
+
+@pytest.mark.parametrize(
+    "text,complaint",
+    [
+        ("@prefix sh: <http://www.w3.org/ns/shacl#> .\n<urn:x> a sh:NodeShape ;;; oops", "does not parse"),
+        (("@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+         "<urn:x> a sh:NodeShape ; sh:targetClass <urn:C> ;\n"
+         "  sh:property [ sh:path <urn:p> ; sh:minCount \"veel\" ] ."),
+         "not well-formed SHACL"),
+        (("@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+         "<urn:x> a sh:NodeShape ; sh:targetClass <urn:C> ;\n"
+         "  sh:property [ sh:path <urn:p> ; sh:pattern \"([\" ] ."),
+         "not well-formed SHACL"),
+        (("@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+         "<urn:x> a sh:NodeShape ; sh:targetClass <urn:C> ; sh:property <urn:undefined> ."),
+         "no shape file defines"),
+    ],
+    ids=["turtle-syntax", "bad-count", "bad-pattern", "dangling-reference"],
+)
+def test_bad_shape_file_raises_an_error_naming_the_file(tmp_path, text, complaint) -> None:
+    folder = tmp_path / "shapes"
+    shutil.copytree(SHAPES_DIR, folder)
+    bad = folder / "zz-broken.ttl"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(ShapesError) as info:
+        Validator(folder, ontology=Graph())
+    assert isinstance(info.value, HarvesterError)
+    assert str(bad) in str(info.value) and complaint in str(info.value)
+
+
+def test_missing_or_empty_shapes_folder_raises(tmp_path) -> None:
+    with pytest.raises(ShapesError, match="does not exist"):
+        Validator(tmp_path / "nope", ontology=Graph())
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ShapesError, match="no \\*.ttl"):
+        Validator(tmp_path / "empty", ontology=Graph())
+
+
+def test_project_shapes_conform_to_shacl_shacl(shapes) -> None:
+    """The W3C SHACL-SHACL shapes (SHACL spec appendix C) accept our shape files."""
+    from pyshacl.entrypoints import meta_validate
+
+    conforms, _, text = meta_validate(shapes, inference="none")
+    assert conforms, text
+
+
+def test_every_shape_has_one_dutch_and_one_english_message(shapes) -> None:
+    shape_nodes = set(shapes.subjects(RDF.type, SH.NodeShape)) | set(
+        shapes.subjects(RDF.type, SH.PropertyShape)) | set(shapes.subjects(SH.path, None))
+    assert len(shape_nodes) > 250
+    for node in shape_nodes:
+        langs = sorted(m.language or "-" for m in shapes.objects(node, SH.message))
+        assert langs == ["en", "nl"], f"{node}: sh:message languages {langs}"
+
+
+def test_recommended_shapes_are_warnings_and_nothing_else_is(shapes) -> None:
+    for node, severity in shapes.subject_objects(SH.severity):
+        assert severity == SH.Warning
+        assert "recommended" in str(node)
