@@ -76,6 +76,43 @@ MIGRATIONS: list[str] = [
         data TEXT NOT NULL
     );
     """,
+    # 2: per-record mapping/validation results, and what was published on which target
+    """
+    CREATE TABLE results (
+        source TEXT NOT NULL,
+        source_id TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        identifier TEXT,
+        valid INTEGER NOT NULL,
+        findings TEXT NOT NULL,
+        target_package TEXT,
+        run_id INTEGER NOT NULL,
+        PRIMARY KEY (source, source_id)
+    );
+    CREATE TABLE published (
+        target_url TEXT NOT NULL,
+        identifier TEXT NOT NULL,
+        source TEXT NOT NULL,
+        source_id TEXT NOT NULL,
+        owner_org TEXT NOT NULL,
+        target_name TEXT NOT NULL,
+        target_id TEXT,
+        status TEXT NOT NULL,
+        sent_hash TEXT,
+        target_hash TEXT,
+        target_snapshot TEXT,
+        resource_ids TEXT NOT NULL DEFAULT '{}',
+        adopted INTEGER NOT NULL DEFAULT 0,
+        created_run INTEGER,
+        last_written_run INTEGER,
+        last_written_at TEXT,
+        withdrawn_at TEXT,
+        withdrawn_run INTEGER,
+        PRIMARY KEY (target_url, identifier)
+    );
+    CREATE INDEX published_source ON published (target_url, source, source_id);
+    """,
 ]
 
 
@@ -149,7 +186,125 @@ class Record:
     gone_run: int | None
 
 
-class StateStore:
+@dataclass
+class Result:
+    """The mapping and validation result for one source record, cached by content and fingerprint."""
+
+    source: str
+    source_id: str
+    content_hash: str
+    fingerprint: str
+    identifier: str | None
+    valid: bool
+    findings: list[dict[str, Any]]
+    target_package: dict[str, Any] | None
+    run_id: int
+
+
+@dataclass
+class Publication:
+    """What this harvester wrote for one dataset identifier on one target."""
+
+    target_url: str
+    identifier: str
+    source: str
+    source_id: str
+    owner_org: str
+    target_name: str
+    target_id: str | None
+    status: str  # pending | active | withdrawn
+    sent_hash: str | None = None
+    target_hash: str | None = None
+    target_snapshot: dict[str, Any] | None = None
+    resource_ids: dict[str, str] = field(default_factory=dict)
+    adopted: bool = False
+    created_run: int | None = None
+    last_written_run: int | None = None
+    last_written_at: str | None = None
+    withdrawn_at: str | None = None
+    withdrawn_run: int | None = None
+
+
+class _ResultsAndPublications:
+    """State store methods for stage results and publications (mixed into StateStore)."""
+
+    db: sqlite3.Connection
+
+    def transaction(self) -> Any:  # pragma: no cover - provided by StateStore
+        raise NotImplementedError
+
+    def results(self, source: str) -> dict[str, Result]:
+        """The cached results of a source, by source id."""
+        out = {}
+        for row in self.db.execute("SELECT * FROM results WHERE source = ?", (source,)):
+            out[row["source_id"]] = Result(
+                source=row["source"], source_id=row["source_id"], content_hash=row["content_hash"],
+                fingerprint=row["fingerprint"], identifier=row["identifier"], valid=bool(row["valid"]),
+                findings=json.loads(row["findings"]),
+                target_package=json.loads(row["target_package"]) if row["target_package"] else None,
+                run_id=row["run_id"],
+            )
+        return out
+
+    def save_results(self, results: Iterable[Result]) -> None:
+        """Store mapping/validation results (one transaction)."""
+        rows = [
+            (r.source, r.source_id, r.content_hash, r.fingerprint, r.identifier, int(r.valid),
+             json.dumps(r.findings, ensure_ascii=False),
+             json.dumps(r.target_package, ensure_ascii=False) if r.target_package is not None else None,
+             r.run_id)
+            for r in results
+        ]
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO results (source, source_id, content_hash, fingerprint, identifier, "
+                "valid, findings, target_package, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def publications(self, target_url: str, source: str | None = None) -> dict[str, Publication]:
+        """What was published on a target (optionally for one source), by identifier."""
+        sql, args = "SELECT * FROM published WHERE target_url = ?", [target_url]
+        if source is not None:
+            sql += " AND source = ?"
+            args.append(source)
+        return {row["identifier"]: _publication(row) for row in self.db.execute(sql, args)}
+
+    def save_publication(self, pub: Publication) -> None:
+        """Record (insert or replace) one publication, committed at once."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO published (target_url, identifier, source, source_id, owner_org, "
+                "target_name, target_id, status, sent_hash, target_hash, target_snapshot, resource_ids, "
+                "adopted, created_run, last_written_run, last_written_at, withdrawn_at, withdrawn_run) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (pub.target_url, pub.identifier, pub.source, pub.source_id, pub.owner_org,
+                 pub.target_name, pub.target_id, pub.status, pub.sent_hash, pub.target_hash,
+                 json.dumps(pub.target_snapshot, ensure_ascii=False) if pub.target_snapshot is not None else None,
+                 json.dumps(pub.resource_ids, sort_keys=True), int(pub.adopted), pub.created_run,
+                 pub.last_written_run, pub.last_written_at, pub.withdrawn_at, pub.withdrawn_run),
+            )
+
+    def forget_publication(self, target_url: str, identifier: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM published WHERE target_url = ? AND identifier = ?", (target_url, identifier))
+
+
+def _publication(row: sqlite3.Row) -> Publication:
+    return Publication(
+        target_url=row["target_url"], identifier=row["identifier"], source=row["source"],
+        source_id=row["source_id"], owner_org=row["owner_org"], target_name=row["target_name"],
+        target_id=row["target_id"], status=row["status"], sent_hash=row["sent_hash"],
+        target_hash=row["target_hash"],
+        target_snapshot=json.loads(row["target_snapshot"]) if row["target_snapshot"] else None,
+        resource_ids=json.loads(row["resource_ids"]), adopted=bool(row["adopted"]),
+        created_run=row["created_run"], last_written_run=row["last_written_run"],
+        last_written_at=row["last_written_at"], withdrawn_at=row["withdrawn_at"],
+        withdrawn_run=row["withdrawn_run"],
+    )
+
+
+class StateStore(_ResultsAndPublications):
     """The SQLite state store. Open with `StateStore.open(path)`; use as a context manager."""
 
     def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
@@ -406,6 +561,11 @@ class StateStore:
             sql += " AND gone_at IS NULL"
         for row in self.db.execute(sql + " ORDER BY source_id", (source,)):
             yield _record(row)
+
+    def record_count(self, source: str) -> int:
+        """How many of the source's records are not gone."""
+        row = self.db.execute("SELECT COUNT(*) FROM records WHERE source = ? AND gone_at IS NULL", (source,)).fetchone()
+        return int(row[0])
 
     def record(self, source: str, source_id: str) -> Record | None:
         row = self.db.execute(

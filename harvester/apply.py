@@ -1,0 +1,195 @@
+"""Stage 6, apply: carry out a plan on the target, one dataset at a time, and record what was done.
+
+Each dataset is written on its own: a refusal (409 ValidationError with the target's field
+messages), a 403 or a timeout is recorded on that dataset and the others go on. The state store
+records a write only after the target confirmed it; a create first leaves a `pending` mark, so a
+run killed between the target's answer and our record is finished by the next run instead of
+creating a second dataset with the same identifier.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable
+
+from .errors import TargetError
+from .plan import Action, Plan, unique_name
+from .state import Publication, StateStore, iso, utcnow
+from .target import canonical_hash
+from .target_api import TargetApi, TargetValidationError
+
+log = logging.getLogger(__name__)
+
+NAME_IN_USE = "That URL is already in use."
+MAX_NAME_TRIES = 5
+ProgressFn = Callable[[str, int, int | None], None]
+
+
+class Applier:
+    """Writes a plan's actions through a `TargetApi` and keeps the state store in step."""
+
+    def __init__(self, plan: Plan, store: StateStore, api: TargetApi, run_id: int, source: str) -> None:
+        self.plan = plan
+        self.store = store
+        self.api = api
+        self.run_id = run_id
+        self.source = source
+        self._lock = threading.Lock()
+        self.publications = store.publications(api.url)
+
+    def run(self, writers: int = 1, progress: ProgressFn | None = None) -> dict[str, int]:
+        """Apply every write action; return counts of done and failed."""
+        todo = self.plan.writes()
+        done = {"done": 0, "failed": 0}
+        finished = 0
+
+        def one(action: Action) -> None:
+            nonlocal finished
+            try:
+                self.apply(action)
+                action.outcome = "done"
+            except TargetError as exc:
+                action.outcome = "failed"
+                action.messages.append(str(exc))
+                if isinstance(exc, TargetValidationError):
+                    action.problems = [
+                        {"field": key, "message": "; ".join(map(str, value)) if isinstance(value, list) else str(value)}
+                        for key, value in sorted(exc.errors.items())
+                    ]
+                log.error("%s %s (%s): %s", action.action, action.identifier, action.name, exc)
+            with self._lock:
+                done["done" if action.outcome == "done" else "failed"] += 1
+                finished += 1
+                if progress:
+                    progress("apply", finished, len(todo))
+
+        if writers <= 1:
+            for action in todo:
+                one(action)
+        else:
+            with ThreadPoolExecutor(max_workers=writers) as pool:
+                list(pool.map(one, todo))
+        return done
+
+    def apply(self, action: Action) -> None:
+        if action.action == "create":
+            self._create(action)
+        elif action.action == "update":
+            self._update(action)
+        elif action.action == "withdraw" and not action.held:
+            self._withdraw(action)
+
+    # -- the three writes -------------------------------------------------------------------
+
+    def _create(self, action: Action) -> None:
+        assert action.package is not None and action.name is not None
+        package = dict(action.package)
+        pub = self._pending(action, package["name"])
+        for _ in range(MAX_NAME_TRIES):
+            try:
+                result = self.api.create(package)
+            except TargetValidationError as exc:
+                if NAME_IN_USE not in str(exc.errors.get("name", "")):
+                    self._forget(pub)
+                    raise
+                existing = self.api.show(package["name"])
+                if existing is not None and existing.get("identifier") == action.identifier:
+                    log.info("%s: created by an earlier interrupted run as %s; finishing it", action.identifier, package["name"])
+                    package["id"] = existing["id"]
+                    package["resources"] = _with_ids(package.get("resources") or [], existing)
+                    result = self.api.update(package)
+                    break
+                taken = {package["name"]} | {p.target_name for p in self.publications.values()}
+                package["name"] = unique_name(action.name, taken | {package["name"]})
+                self._forget(pub)
+                pub = self._pending(action, package["name"])
+                continue
+            break
+        else:
+            self._forget(pub)
+            raise TargetError(f"{action.identifier}: no free name found after {MAX_NAME_TRIES} tries starting at {action.name!r}")
+        action.name, action.target_id = result.get("name"), result.get("id")
+        self._confirmed(pub, action, package, result, created=True)
+
+    def _update(self, action: Action) -> None:
+        assert action.package is not None
+        package = dict(action.package)
+        if action.restore:
+            package["state"] = "active"
+        result = self.api.update(package)
+        with self._lock:
+            pub = self.publications.get(action.identifier)
+        if pub is None:
+            pub = Publication(
+                target_url=self.api.url, identifier=action.identifier, source=self.source,
+                source_id=action.source_id or "", owner_org=self.plan.owner_org,
+                target_name=result.get("name") or action.name or "", target_id=result.get("id"),
+                status="active", adopted=action.adopt, created_run=self.run_id,
+            )
+        action.target_id = result.get("id")
+        self._confirmed(pub, action, package, result, created=False)
+
+    def _withdraw(self, action: Action) -> None:
+        with self._lock:
+            pub = self.publications[action.identifier]
+        self.api.withdraw(pub.target_id or pub.target_name)
+        pub.status = "withdrawn"
+        pub.withdrawn_at = iso(utcnow())
+        pub.withdrawn_run = self.run_id
+        self._save(pub)
+
+    # -- state bookkeeping ------------------------------------------------------------------
+
+    def _pending(self, action: Action, name: str) -> Publication:
+        with self._lock:
+            existing = self.publications.get(action.identifier)
+        pub = existing or Publication(
+            target_url=self.api.url, identifier=action.identifier, source=self.source,
+            source_id=action.source_id or "", owner_org=self.plan.owner_org, target_name=name,
+            target_id=None, status="pending", created_run=self.run_id,
+        )
+        pub.target_name, pub.status = name, "pending"
+        self._save(pub)
+        return pub
+
+    def _forget(self, pub: Publication) -> None:
+        with self._lock:
+            self.store.forget_publication(pub.target_url, pub.identifier)
+            self.publications.pop(pub.identifier, None)
+
+    def _confirmed(self, pub: Publication, action: Action, sent: dict[str, Any], result: dict[str, Any], *, created: bool) -> None:
+        """Record a write the target confirmed: hashes, snapshot and resource ids."""
+        resources = result.get("resources") or []
+        ids = {uri: res["id"] for uri, res in zip(action.distribution_uris, resources) if res.get("id")}
+        pub.status = "active"
+        pub.target_id = result.get("id") or pub.target_id
+        pub.target_name = result.get("name") or pub.target_name
+        pub.resource_ids = ids
+        pub.sent_hash = canonical_hash(sent)
+        pub.target_hash = canonical_hash(result)
+        pub.target_snapshot = result
+        pub.last_written_run = self.run_id
+        pub.last_written_at = iso(utcnow())
+        pub.withdrawn_at = pub.withdrawn_run = None
+        if created and pub.created_run is None:
+            pub.created_run = self.run_id
+        self._save(pub)
+
+    def _save(self, pub: Publication) -> None:
+        with self._lock:
+            self.store.save_publication(pub)
+            self.publications[pub.identifier] = pub
+
+
+def _with_ids(resources: list[dict[str, Any]], existing: dict[str, Any]) -> list[dict[str, Any]]:
+    """Our resources with the ids an existing package gave them (by position)."""
+    theirs = existing.get("resources") or []
+    out = []
+    for index, res in enumerate(resources):
+        res = dict(res)
+        if index < len(theirs) and theirs[index].get("id"):
+            res["id"] = theirs[index]["id"]
+        out.append(res)
+    return out

@@ -1,0 +1,386 @@
+"""Stage 5, the plan: what to do on the target for each dataset, decided without writing anything.
+
+For every prepared (mapped, validated, converted) dataset of a source, and every dataset this
+harvester published for it before, the plan holds one action:
+
+- `create`    not on the target yet: a new package (field-level diff against nothing);
+- `update`    ours, changed since we last sent it (field-level diff against the target);
+- `unchanged` ours, and what we would send hashes the same as what we last sent;
+- `withdraw`  ours, gone from a complete, successful, full harvest for longer than the grace
+              period (held back, with the reason, when the run would withdraw too many);
+- `conflict`  the target holds a dataset with this identifier that we did not create, or one of
+              ours was edited on the target since our last write (drift): never overwritten
+              unless the operator says so (`adopt` / `overwrite_drift`);
+- `invalid`   SHACL violations, unmapped values or target rules broken: not published.
+
+Datasets are matched by their stable identifier: first through the state store, then by
+searching the target's `identifier` field; never by title.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Protocol
+
+from .state import Publication, parse_iso
+from .target import TargetDataset, canonical_hash, check_package, diff_packages
+
+ACTIONS = ("create", "update", "unchanged", "withdraw", "conflict", "invalid")
+
+
+class TargetReader(Protocol):
+    url: str
+
+    def inventory(self, owner_org: str) -> dict[str, dict[str, Any]]: ...
+
+    def find_identifiers(self, identifiers: list[str]) -> dict[str, dict[str, Any]]: ...
+
+    def show(self, package_id: str) -> dict[str, Any] | None: ...
+
+
+@dataclass
+class Prepared:
+    """One source dataset after mapping, validation and conversion to a target package."""
+
+    source_id: str
+    source_name: str
+    identifier: str | None
+    title: str
+    valid: bool
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    unmapped: list[dict[str, Any]] = field(default_factory=list)
+    target: TargetDataset | None = None
+    quality: dict[str, Any] | None = None
+
+
+@dataclass
+class Gone:
+    """A source dataset the last complete full harvest no longer saw."""
+
+    source_id: str
+    name: str
+    gone_at: str
+
+
+@dataclass
+class PlanSettings:
+    """What the operator allows this run to do."""
+
+    owner_org: str
+    grace_days: float = 7.0
+    withdraw_threshold: float = 0.10
+    adopt: bool = False
+    overwrite_drift: bool = False
+    force_withdraw: bool = False
+    may_withdraw: bool = False
+    withdraw_blocked_reason: str = ""
+    now: datetime | None = None
+
+
+@dataclass
+class Action:
+    """What the plan decided for one dataset, and why."""
+
+    action: str
+    identifier: str
+    source_id: str | None
+    title: str = ""
+    name: str | None = None
+    target_id: str | None = None
+    reason: str = ""
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    package: dict[str, Any] | None = None
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    unmapped: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[dict[str, str]] = field(default_factory=list)
+    distribution_uris: list[str] = field(default_factory=list)
+    held: bool = False
+    restore: bool = False
+    adopt: bool = False
+    interrupted_create: bool = False
+    quality: dict[str, Any] | None = None
+    outcome: str | None = None
+    messages: list[str] = field(default_factory=list)
+
+    def to_dict(self, with_package: bool = False) -> dict[str, Any]:
+        data = asdict(self)
+        if not with_package:
+            data.pop("package")
+        return data
+
+
+@dataclass
+class Plan:
+    """Every action for one source on one target, plus notes a person should read."""
+
+    source: str
+    target: str
+    owner_org: str
+    actions: list[Action] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        counts = {name: 0 for name in ACTIONS}
+        counts["withdraw_held"] = 0
+        for action in self.actions:
+            if action.action == "withdraw" and action.held:
+                counts["withdraw_held"] += 1
+            else:
+                counts[action.action] += 1
+        return counts
+
+    def writes(self) -> list[Action]:
+        """The actions that would call the target."""
+        return [a for a in self.actions if a.action in ("create", "update") or (a.action == "withdraw" and not a.held)]
+
+    def to_dict(self, with_packages: bool = False) -> dict[str, Any]:
+        return {
+            "source": self.source, "target": self.target, "owner_org": self.owner_org,
+            "counts": self.counts(), "notes": self.notes,
+            "actions": [a.to_dict(with_packages) for a in self.actions],
+        }
+
+
+def derive_name(source_name: str, taken: set[str] = frozenset()) -> str:  # type: ignore[assignment]
+    """A CKAN name (URL part) from the source's name: lower case, a-z 0-9 - _, 2 to 100 characters."""
+    text = unicodedata.normalize("NFKD", source_name).encode("ascii", "ignore").decode().lower()
+    name = re.sub(r"[^a-z0-9_-]+", "-", text).strip("-_")[:100] or "dataset"
+    if len(name) < 2:
+        name = f"dataset-{name}"
+    return unique_name(name, taken)
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """`name`, or `name-2`, `name-3`, ... when taken."""
+    if name not in taken:
+        return name
+    number = 2
+    while True:
+        candidate = f"{name[:95]}-{number}"
+        if candidate not in taken:
+            return candidate
+        number += 1
+
+
+def _changes(ours: dict[str, Any], theirs: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for change in diff_packages(ours, theirs):
+        out.append(asdict(change) if hasattr(change, "__dataclass_fields__") else dict(change))
+    return out
+
+
+def make_plan(
+    source: str,
+    prepared: Iterable[Prepared],
+    gone: Iterable[Gone],
+    publications: dict[str, Publication],
+    target: TargetReader,
+    settings: PlanSettings,
+) -> Plan:
+    """Decide, for every dataset, what the apply stage should do. Makes no write calls."""
+    plan = Plan(source=source, target=target.url, owner_org=settings.owner_org)
+    prepared = list(prepared)
+    inventory = target.inventory(settings.owner_org)
+    unknown = sorted({
+        p.identifier for p in prepared
+        if p.identifier and p.identifier not in publications and p.identifier not in inventory
+    })
+    elsewhere = target.find_identifiers(unknown) if unknown else {}
+    taken_names = {pub.target_name for pub in publications.values()} | {
+        pkg.get("name") for pkg in inventory.values() if pkg.get("name")
+    }
+    for item in sorted(prepared, key=lambda p: (p.identifier or "", p.source_id)):
+        action = _decide(source, item, publications, inventory, elsewhere, target, settings, taken_names)
+        plan.actions.append(action)
+    _withdrawals(plan, source, gone, publications, inventory, target, settings)
+    return plan
+
+
+def _decide(
+    source: str,
+    item: Prepared,
+    publications: dict[str, Publication],
+    inventory: dict[str, dict[str, Any]],
+    elsewhere: dict[str, dict[str, Any]],
+    target: TargetReader,
+    settings: PlanSettings,
+    taken_names: set[str],
+) -> Action:
+    identifier = item.identifier or f"(no identifier: source id {item.source_id})"
+    base = Action(action="invalid", identifier=identifier, source_id=item.source_id, title=item.title,
+                  findings=item.findings, unmapped=item.unmapped, quality=item.quality)
+    if not item.valid or item.target is None or not item.identifier:
+        base.reason = _invalid_reason(item)
+        return base
+    pub = publications.get(item.identifier)
+    if pub is not None and pub.source != source:
+        return _conflict(base, f"published from another source ({pub.source}); this source may not change it")
+    if pub is not None and pub.owner_org != settings.owner_org:
+        return _conflict(base, f"published under organisation {pub.owner_org!r}, not {settings.owner_org!r}")
+    if pub is not None:
+        name, resource_ids = pub.target_name, dict(pub.resource_ids)
+    else:
+        name, resource_ids = derive_name(item.source_name, taken_names), {}
+    current = inventory.get(item.identifier)
+    if pub is not None and pub.status == "pending" and current is not None and current.get("name") == pub.target_name:
+        resource_ids = _resource_ids_by_position(item.target, current)
+    package = item.target.package(name, settings.owner_org, resource_ids)
+    base.name, base.package = name, package
+    base.distribution_uris = [r.distribution_uri for r in item.target.resources]
+    problems = check_package(package)
+    if problems:
+        base.problems = [{"field": p.field, "message": p.message} for p in problems]
+        base.reason = "data.overheid.nl would refuse it: " + "; ".join(f"{p.field}: {p.message}" for p in problems)
+        return base
+    new_hash = canonical_hash(package)
+
+    if pub is None:
+        other = current or elsewhere.get(item.identifier)
+        if other is None:
+            taken_names.add(name)
+            base.action, base.reason = "create", "not on the target yet"
+            base.changes = _changes(package, {})
+            return base
+        where = f"{other.get('name')!r} in organisation {(other.get('organization') or {}).get('name') or other.get('owner_org')!r}"
+        if settings.adopt and current is not None:
+            base.action, base.adopt, base.target_id = "update", True, other.get("id")
+            base.name = other.get("name") or name
+            base.package = item.target.package(base.name, settings.owner_org, _resource_ids_by_position(item.target, other))
+            base.package["id"] = other.get("id")
+            base.reason = f"adopting {where}, which this harvester did not create (--adopt)"
+            base.changes = _changes(base.package, other)
+            return base
+        base.changes = _changes(package, other)
+        return _conflict(base, f"the target already holds {where} with this identifier, not created by this "
+                               "harvester; left alone (use --adopt to take it over)")
+
+    base.target_id = pub.target_id
+    if pub.status == "pending":
+        if current is not None and current.get("name") == pub.target_name:
+            base.action, base.interrupted_create, base.target_id = "update", True, current.get("id")
+            package["id"] = current.get("id")
+            base.reason = "finishing a create that an earlier run started but did not record"
+            base.changes = _changes(package, current)
+            return base
+        base.action, base.reason = "create", "an earlier create did not reach the target; creating it now"
+        base.changes = _changes(package, {})
+        return base
+
+    if pub.status == "withdrawn":
+        previous = target.show(pub.target_id or pub.target_name) if pub.target_id else None
+        package["id"] = pub.target_id
+        base.action, base.restore = "update", True
+        base.reason = f"back at the source after being withdrawn on {pub.withdrawn_at}; restored with the same identifier and id"
+        base.changes = _changes(package, previous or pub.target_snapshot or {})
+        return base
+
+    if current is None:
+        current = target.show(pub.target_id) if pub.target_id else None
+        if current is None or current.get("state") == "deleted":
+            what = "deleted on the target by someone else" if current is not None else "no longer on the target"
+            if settings.overwrite_drift:
+                package["id"] = pub.target_id
+                base.action, base.restore = "update", current is not None
+                base.reason = f"{what}; restored because of --overwrite-drift"
+                base.changes = _changes(package, current or {})
+                return base
+            return _conflict(base, f"{what}; left alone (use --overwrite-drift to restore it)")
+    package["id"] = current.get("id") or pub.target_id
+    drift = pub.target_hash is not None and canonical_hash(current) != pub.target_hash
+    if drift and not settings.overwrite_drift:
+        base.changes = _changes(current, pub.target_snapshot or {})
+        return _conflict(base, "edited on the target since our last write (drift); left alone "
+                               "(the changes shown are the target's; use --overwrite-drift to overwrite)")
+    if new_hash == pub.sent_hash and not drift:
+        base.action, base.reason = "unchanged", "what we would send is what we last sent"
+        base.package = None
+        return base
+    base.action = "update"
+    base.reason = "overwriting changes made on the target (--overwrite-drift)" if drift else "changed at the source"
+    base.changes = _changes(package, current)
+    return base
+
+
+def _conflict(action: Action, reason: str) -> Action:
+    action.action, action.reason = "conflict", reason
+    action.package = None
+    return action
+
+
+def _invalid_reason(item: Prepared) -> str:
+    parts = []
+    violations = [f for f in item.findings if f.get("severity") == "violation"]
+    if violations:
+        parts.append(f"{len(violations)} SHACL violation(s)")
+    errors = [u for u in item.unmapped if u.get("severity") == "error"]
+    if errors:
+        parts.append(f"{len(errors)} value(s) without a mapping or fallback")
+    if not item.identifier:
+        parts.append("no identifier")
+    return "not published: " + (", ".join(parts) or "mapping failed")
+
+
+def _resource_ids_by_position(target: TargetDataset, package: dict[str, Any]) -> dict[str, str]:
+    """Target resource ids for our distributions, matched by URL, else by position."""
+    resources = [r for r in package.get("resources") or [] if r.get("id")]
+    by_url = {r.get("url"): r["id"] for r in resources}
+    ids: dict[str, str] = {}
+    for index, res in enumerate(target.resources):
+        rid = by_url.get(res.fields.get("url"))
+        if rid is None and index < len(resources):
+            rid = resources[index]["id"]
+        if rid and rid not in ids.values():
+            ids[res.distribution_uri] = rid
+    return ids
+
+
+def _withdrawals(
+    plan: Plan,
+    source: str,
+    gone: Iterable[Gone],
+    publications: dict[str, Publication],
+    inventory: dict[str, dict[str, Any]],
+    target: TargetReader,
+    settings: PlanSettings,
+) -> None:
+    by_source_id = {pub.source_id: pub for pub in publications.values() if pub.source == source}
+    now = settings.now or datetime.now().astimezone()
+    grace = timedelta(days=settings.grace_days)
+    candidates: list[Action] = []
+    for record in gone:
+        pub = by_source_id.get(record.source_id)
+        if pub is None or pub.status != "active":
+            continue
+        action = Action(action="withdraw", identifier=pub.identifier, source_id=record.source_id,
+                        title=(pub.target_snapshot or {}).get("title", record.name), name=pub.target_name,
+                        target_id=pub.target_id)
+        if not settings.may_withdraw:
+            plan.notes.append(f"{pub.identifier}: gone at the source, but not withdrawn: {settings.withdraw_blocked_reason}")
+            continue
+        due = parse_iso(record.gone_at) + grace
+        if due > now:
+            plan.notes.append(f"{pub.identifier} ({pub.target_name}): gone at the source since {record.gone_at}; "
+                              f"withdrawn after the grace period, on or after {due.isoformat(timespec='seconds')}")
+            continue
+        current = inventory.get(pub.identifier)
+        if current is not None and pub.target_hash and canonical_hash(current) != pub.target_hash:
+            action.changes = _changes(current, pub.target_snapshot or {})
+            plan.actions.append(_conflict(action, "gone at the source, but edited on the target since our "
+                                                  "last write; not withdrawn automatically"))
+            continue
+        action.reason = f"gone at the source since {record.gone_at} (grace period {settings.grace_days:g} days passed)"
+        candidates.append(action)
+    active = sum(1 for pub in publications.values() if pub.source == source and pub.status == "active")
+    limit = settings.withdraw_threshold * max(active, 1)
+    if candidates and len(candidates) > limit and not settings.force_withdraw:
+        plan.notes.append(
+            f"withdrawing nothing: {len(candidates)} of {active} published datasets would be withdrawn, more than "
+            f"the threshold of {settings.withdraw_threshold:.0%}; check the source, then run with --force-withdraw"
+        )
+        for action in candidates:
+            action.held = True
+            action.reason += f"; HELD BACK: more than {settings.withdraw_threshold:.0%} of the datasets at once"
+    plan.actions.extend(candidates)

@@ -1,0 +1,212 @@
+"""The whole job: harvest, map, validate, convert, plan, and (unless a dry run) apply.
+
+    result = sync(config, source_config, target_config, store, SyncOptions(dry_run=True))
+
+Each stage lives in its own module; this one only strings them together and records the run.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from .apply import Applier
+from .config import Config, SourceConfig, TargetConfig, api_key_from_env
+from .harvest import HarvestSummary, harvest
+from .mapper import MappingOptions
+from .mappings import load_mappings
+from .pipeline import Stages, context_of, prepare
+from .plan import Gone, Plan, PlanSettings, make_plan
+from .state import StateStore
+from .target_api import EmptyTarget, TargetApi
+from .validate import Validator
+
+log = logging.getLogger(__name__)
+ProgressFn = Callable[[str, int, int | None], None]
+
+
+@dataclass
+class SyncOptions:
+    """What the operator asked for on the command line."""
+
+    dry_run: bool = False
+    mode: str | None = None
+    adopt: bool = False
+    overwrite_drift: bool = False
+    force_withdraw: bool = False
+    check_urls: bool = False
+
+
+@dataclass
+class SyncResult:
+    """Everything a report needs about one run."""
+
+    run_id: int
+    source: str
+    target: str
+    dry_run: bool
+    harvest: HarvestSummary | None
+    plan: Plan | None
+    applied: dict[str, int] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+    target_requests: int = 0
+    target_writes: int = 0
+    error: str | None = None
+    started_at: str = ""
+    finished_at: str = ""
+
+    @property
+    def outcome(self) -> str:
+        """`failed`, `incomplete`, `attention` (invalid/conflict/failed datasets) or `success`."""
+        if self.error or self.harvest is None or self.harvest.outcome == "failed":
+            return "failed"
+        if not self.harvest.complete:
+            return "incomplete"
+        counts = self.counts()
+        if counts.get("invalid") or counts.get("conflict") or counts.get("failed") or counts.get("withdraw_held"):
+            return "attention"
+        return "success"
+
+    def counts(self) -> dict[str, int]:
+        """created, updated, unchanged, withdrawn, conflict, invalid, failed (+ planned on a dry run)."""
+        if self.plan is None:
+            return {}
+        planned = self.plan.counts()
+        if self.dry_run:
+            return planned
+        done = {"created": 0, "updated": 0, "withdrawn": 0, "failed": 0}
+        names = {"create": "created", "update": "updated", "withdraw": "withdrawn"}
+        for action in self.plan.actions:
+            if action.outcome == "failed":
+                done["failed"] += 1
+            elif action.outcome == "done" and action.action in names:
+                done[names[action.action]] += 1
+        return {**done, "unchanged": planned["unchanged"], "conflict": planned["conflict"],
+                "invalid": planned["invalid"], "withdraw_held": planned["withdraw_held"]}
+
+
+def build_stages(config: Config, source: SourceConfig, store: StateStore) -> Stages:
+    """The mapping tables, options, shapes and stored source context for a source."""
+    mappings = load_mappings(config.mappings)
+    options = MappingOptions.from_config(source.mapping, f"{config.path or 'configuration'} [sources.{source.name}.mapping]")
+    validator = Validator(config.shapes, ontology=mappings.vocabulary_graph())
+    return Stages(mappings=mappings, options=options, validator=validator,
+                  context=context_of(store, source.name, source.url))
+
+
+def open_target(target: TargetConfig | None, *, dry_run: bool) -> TargetApi | EmptyTarget:
+    """The target API (read-only on a dry run), or an empty offline target for a dry run without one."""
+    if target is None:
+        if not dry_run:
+            from .errors import ConfigError
+
+            raise ConfigError("no target configured: add a [targets.NAME] table, or use --target-url and --owner-org")
+        return EmptyTarget()
+    key = api_key_from_env(target.api_key_env, f"target {target.name!r}", required=not dry_run)
+    return TargetApi(target, key, read_only=dry_run)
+
+
+def withdraw_permission(store: StateStore, source: str, summary: HarvestSummary | None) -> tuple[bool, str]:
+    """Withdrawals need the latest harvest of this source to be complete, successful and full."""
+    if summary is not None:
+        run = store.run(summary.run_id)
+    else:
+        runs = [r for r in store.runs(source, limit=20) if r.kind in ("harvest", "sync")]
+        run = runs[0] if runs else None
+    if run is None:
+        return False, "no harvest has run yet"
+    if run.outcome != "success" or not run.complete:
+        return False, f"the latest harvest (run {run.id}) was {run.outcome} and its listing {'complete' if run.complete else 'incomplete'}"
+    if run.mode != "full":
+        return False, f"the latest harvest (run {run.id}) was incremental; only a full harvest can see removals"
+    return True, ""
+
+
+def gone_records(store: StateStore, source: str) -> list[Gone]:
+    return [Gone(r.source_id, r.name, r.gone_at) for r in store.records(source, include_gone=True) if r.gone_at]
+
+
+def plan_source(
+    config: Config,
+    source: SourceConfig,
+    target_config: TargetConfig | None,
+    target: TargetApi | EmptyTarget,
+    store: StateStore,
+    run_id: int,
+    options: SyncOptions,
+    summary: HarvestSummary | None,
+    progress: ProgressFn | None = None,
+) -> tuple[Plan, Stages]:
+    """Prepare every record of the source and plan it against the target."""
+    stages = build_stages(config, source, store)
+    stages.check_urls = options.check_urls
+    prepared = list(prepare(store, source.name, stages, run_id, progress=progress))
+    may, why = withdraw_permission(store, source.name, summary)
+    settings = PlanSettings(
+        owner_org=target_config.owner_org if target_config else "(none)",
+        grace_days=target_config.grace_days if target_config else 7.0,
+        withdraw_threshold=target_config.withdraw_threshold if target_config else 0.10,
+        adopt=options.adopt, overwrite_drift=options.overwrite_drift,
+        force_withdraw=options.force_withdraw, may_withdraw=may, withdraw_blocked_reason=why,
+    )
+    publications = store.publications(target.url, None)
+    plan = make_plan(source.name, prepared, gone_records(store, source.name), publications, target, settings)
+    if isinstance(target, EmptyTarget):
+        plan.notes.insert(0, "no target configured: planned against an empty target (what a first publication would create)")
+    return plan, stages
+
+
+def sync(
+    config: Config,
+    source: SourceConfig,
+    target_config: TargetConfig | None,
+    store: StateStore,
+    options: SyncOptions,
+    progress: ProgressFn | None = None,
+) -> SyncResult:
+    """Run the whole job for one source and one target; never raises for a source or target failure."""
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    target = open_target(target_config, dry_run=options.dry_run)
+    summary = harvest(source, store, options.mode, progress=progress, kind="sync")
+    result = SyncResult(run_id=summary.run_id, source=source.name, target=target.url,
+                        dry_run=options.dry_run, harvest=summary, plan=None, started_at=started)
+    if summary.outcome == "failed":
+        result.error = summary.error
+        result.finished_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        return result
+    try:
+        plan, stages = plan_source(config, source, target_config, target, store, summary.run_id, options, summary, progress)
+        result.plan, result.counters = plan, dict(stages.counters)
+        if not options.dry_run and isinstance(target, TargetApi):
+            writers = target_config.writers if target_config else 1
+            result.applied = Applier(plan, store, target, summary.run_id, source.name).run(writers, progress)
+    except Exception as exc:  # noqa: BLE001 - the run must be recorded whatever went wrong
+        from .errors import HarvesterError
+
+        if not isinstance(exc, HarvesterError):
+            raise
+        result.error = str(exc)
+        log.error("sync failed: %s", exc)
+    result.target_requests = target.requests_made
+    result.target_writes = target.writes
+    result.finished_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    store.update_run_counts(summary.run_id, {**store.run(summary.run_id).counts, **_run_counts(result)})
+    return result
+
+
+def write_run_report(config: Config, result: SyncResult) -> tuple[Path, Path]:
+    """Write the run's JSON and HTML reports into the reports folder beside the state store."""
+    from .report import build_report, write_reports
+
+    return write_reports(build_report(result), config.reports)
+
+
+def _run_counts(result: SyncResult) -> dict[str, Any]:
+    return {
+        "sync": result.counts(), "dry_run": result.dry_run, "target": result.target,
+        "target_writes": result.target_writes, "outcome": result.outcome, "error": result.error,
+        **{f"stage_{k}": v for k, v in result.counters.items()},
+    }
