@@ -31,6 +31,7 @@ class Fault:
     delay: float = 0.0
     when: Callable[[dict[str, list[str]]], bool] | None = None
     forward_after_delay: bool = False
+    forward_then_fail: bool = False
 
 
 class FaultProxy:
@@ -95,7 +96,7 @@ class FaultProxy:
                 fault = proxy._take(action, query)
                 if fault and fault.delay:
                     time.sleep(fault.delay)
-                if fault and not fault.forward_after_delay:
+                if fault and not (fault.forward_after_delay or fault.forward_then_fail):
                     proxy.log.append((action, query, fault.status))
                     return self._send(fault.status, fault.body.encode(), fault.content_type, fault.headers)
                 if proxy.page_delay and action == "package_search":
@@ -106,6 +107,9 @@ class FaultProxy:
                 headers = {k: v for k, v in self.headers.items() if k.lower() in ("authorization", "content-type")}
                 response = requests.request(method, proxy.upstream + self.path, data=payload or None,
                                             headers=headers, timeout=60)
+                if fault and fault.forward_then_fail:
+                    proxy.log.append((action, query, fault.status))
+                    return self._send(fault.status, fault.body.encode(), fault.content_type, fault.headers)
                 proxy.log.append((action, query, response.status_code))
                 self._send(response.status_code, response.content,
                            response.headers.get("Content-Type", "application/json"), {})
