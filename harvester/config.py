@@ -107,6 +107,9 @@ class Config:
     def target(self, name: str | None) -> TargetConfig:
         """The named target profile, or the single non-production one when no name is given."""
         if name is None:
+            if not self.targets:
+                raise ConfigError(f"{self._where()}: no target configured; add a [targets.NAME] table, "
+                                  "or use --target-url and --owner-org")
             safe = [t for t in self.targets.values() if not t.production]
             if len(safe) == 1:
                 return safe[0]
