@@ -158,3 +158,15 @@ def test_scheduled_runs_mostly_incremental_with_a_full_one_every_n(tmp_path: Pat
         result = runner.invoke(main, ["--config", str(config), "--json", "sync", "--dry-run"])
         modes.append(json.loads(result.stdout)["harvest_mode"])
     assert modes == ["full", "incremental", "incremental", "full"]
+
+
+def test_the_report_of_a_real_sync_validates_against_the_shipped_schema(tmp_path: Path) -> None:
+    import jsonschema
+
+    config = offline_config(tmp_path)
+    result = CliRunner().invoke(main, ["--config", str(config), "--json", "sync", "--dry-run"])
+    report = json.loads(Path(json.loads(result.stdout)["report_json"]).read_text(encoding="utf-8"))
+    schema = json.loads((REPO / "harvester" / "report.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(report, schema)
+    assert report["planned"]["create"] == 57 and len(report["datasets"]) == 57
+    assert all(d["quality"]["band"] in ("Excellent", "Good", "Sufficient", "Bad") for d in report["datasets"])
