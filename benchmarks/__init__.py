@@ -1,0 +1,1 @@
+"""Benchmarks of the harvester's pipeline (see benchmarks/pipeline.py)."""

@@ -1,0 +1,100 @@
+"""An in-memory data.overheid.nl for the benchmark: plan.TargetReader + the writes apply.Applier
+makes, with request and write counters like harvester.target_api.TargetApi."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+from harvester.target import canonical_hash
+
+
+class MemoryTarget:
+    """Packages by id; `create` assigns ids (package and resources) like CKAN does."""
+
+    def __init__(self, url: str = "memory://data.overheid.nl") -> None:
+        self.url = url
+        self.packages: dict[str, dict[str, Any]] = {}
+        self.by_name: dict[str, str] = {}
+        self.requests_made = 0
+        self.writes = 0
+        self.creates = 0
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    # -- plan.TargetReader ---------------------------------------------------------------------
+    def inventory(self, owner_org: str) -> dict[str, dict[str, Any]]:
+        self.requests_made += max(1, -(-len(self.packages) // 1000))  # pages of 1000
+        return {p["identifier"]: p for p in self.packages.values()
+                if p.get("owner_org") == owner_org and p.get("state") != "deleted"
+                and p.get("identifier")}
+
+    def find_identifiers(self, identifiers: list[str]) -> dict[str, dict[str, Any]]:
+        self.requests_made += max(1, -(-len(identifiers) // 50))
+        wanted = set(identifiers)
+        return {p["identifier"]: p for p in self.packages.values() if p.get("identifier") in wanted}
+
+    def show(self, package_id: str) -> dict[str, Any] | None:
+        self.requests_made += 1
+        key = package_id if package_id in self.packages else self.by_name.get(package_id)
+        return self.packages.get(key) if key else None
+
+    # -- the writes apply.Applier makes ----------------------------------------------------------
+    def create(self, package: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            self.requests_made += 1
+            self.writes += 1
+            self.creates += 1
+            stored = copy.deepcopy(package)
+            stored["id"] = f"pkg-{next(self._ids)}"
+            for res in stored.get("resources") or []:
+                res.setdefault("id", f"res-{next(self._ids)}")
+            stored["state"] = "active"
+            self.packages[stored["id"]] = stored
+            self.by_name[stored["name"]] = stored["id"]
+            return stored
+
+    def update(self, package: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            self.requests_made += 1
+            self.writes += 1
+            stored = copy.deepcopy(package)
+            for res in stored.get("resources") or []:
+                res.setdefault("id", f"res-{next(self._ids)}")
+            stored.setdefault("state", "active")
+            self.packages[stored["id"]] = stored
+            self.by_name[stored["name"]] = stored["id"]
+            return stored
+
+    def withdraw(self, package_id: str) -> None:
+        with self._lock:
+            self.requests_made += 1
+            self.writes += 1
+            key = package_id if package_id in self.packages else self.by_name.get(package_id)
+            if key:
+                self.packages[key]["state"] = "deleted"
+
+    def fingerprint(self) -> str:
+        """One hash over every package (to show that a run changed nothing)."""
+        return canonical_hash({"all": sorted(canonical_hash(p) for p in self.packages.values())})
+
+    def save(self, path: Path) -> None:
+        """Keep the packages in a JSON Lines file (for the benchmark's next phase)."""
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(json.dumps({"next": next(self._ids)}) + "\n")
+            out.writelines(json.dumps(package, ensure_ascii=False) + "\n" for package in self.packages.values())
+
+    @classmethod
+    def load(cls, path: Path, url: str = "memory://data.overheid.nl") -> MemoryTarget:
+        target = cls(url)
+        with open(path, encoding="utf-8") as lines:
+            target._ids = itertools.count(json.loads(next(lines))["next"])
+            for line in lines:
+                package = json.loads(line)
+                target.packages[package["id"]] = package
+                target.by_name[package["name"]] = package["id"]
+        return target
