@@ -54,6 +54,7 @@ class SourceConfig:
     api_key_env: str | None = None
     full_every_runs: int = 1
     full_every_days: float | None = None
+    light_listing: bool = True
     mapping: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -175,7 +176,7 @@ def _source(name: str, table: Any, base: Path, where: str) -> SourceConfig:
     allowed = {
         "type", "url", "path", "page_size", "timeout", "retries", "backoff", "max_backoff",
         "overlap_minutes", "organization", "api_key_env", "full_every_runs", "full_every_days",
-        "mapping",
+        "light_listing", "mapping",
     }
     _check_keys(table, allowed, where)
     kind = _get(table, "type", str, where, "ckan")
@@ -206,6 +207,7 @@ def _source(name: str, table: Any, base: Path, where: str) -> SourceConfig:
     src.full_every_runs = _get(table, "full_every_runs", int, where, 1)
     _positive(src.full_every_runs, "full_every_runs", where)
     src.full_every_days = _get(table, "full_every_days", float, where, None)
+    src.light_listing = _get(table, "light_listing", bool, where, True)
     src.mapping = dict(_get(table, "mapping", dict, where, {}))
     return src
 

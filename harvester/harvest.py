@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from .config import SourceConfig
 from .errors import HarvesterError
-from .source import CkanSource, DumpSource, Listing, organization_keys, open_source
+from .source import CkanSource, DumpSource, Listing, Unchanged, organization_keys, open_source
 from .state import StateStore, parse_iso, utcnow
 
 log = logging.getLogger(__name__)
@@ -114,20 +114,27 @@ def harvest(
         log.info("%s: incremental since %s (last complete run %d, overlap %d min)",
                  config.name, since.isoformat(), last.id, config.overlap_minutes)
     try:
-        organizations: set[str] = set()
+        previous = store.context(config.name) or {}
+        organizations: set[str] = set((previous.get("organizations") or {}).keys())
+        known = store.known_modified(config.name) if isinstance(source, CkanSource) else None
         batch: list[dict[str, Any]] = []
+        unchanged: list[str] = []
         flushed = time.monotonic()
-        for package in source.packages(listing, since):
-            organizations |= organization_keys(package)
-            batch.append(package)
+        for package in source.packages(listing, since, known):
             summary.seen += 1
-            if len(batch) >= BATCH or time.monotonic() - flushed >= FLUSH_SECONDS:
+            if isinstance(package, Unchanged):
+                unchanged.append(package.id)
+            else:
+                organizations |= organization_keys(package)
+                batch.append(package)
+            if len(batch) >= BATCH or len(unchanged) >= 10 * BATCH or time.monotonic() - flushed >= FLUSH_SECONDS:
                 store.stage_records(run_id, batch)
-                batch, flushed = [], time.monotonic()
+                store.stage_seen(run_id, unchanged)
+                batch, unchanged, flushed = [], [], time.monotonic()
             if progress:
                 progress("harvest", summary.seen, listing.total)
-        if batch:
-            store.stage_records(run_id, batch)
+        store.stage_records(run_id, batch)
+        store.stage_seen(run_id, unchanged)
         context = source.context(organizations, listing)
         store.stage_context(run_id, context.to_dict())
         _guard_empty_listing(store, config.name, actual_mode, summary.seen, listing)

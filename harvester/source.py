@@ -29,6 +29,18 @@ from .http import CkanActionClient, RetryPolicy
 
 log = logging.getLogger(__name__)
 
+FETCH_BATCH = 200
+GROUP_PAGE = 25  # CKAN's default ckan.group_and_organization_list_all_fields_max
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """A listed dataset whose metadata_modified equals what the state store holds: not fetched."""
+
+    id: str
+    name: str
+    metadata_modified: str
+
 
 @dataclass
 class Listing:
@@ -52,7 +64,8 @@ class Source(Protocol):
 
     location: str
 
-    def packages(self, listing: Listing, since: datetime | None = None) -> Iterator[dict[str, Any]]:
+    def packages(self, listing: Listing, since: datetime | None = None,
+                 known: dict[str, str] | None = None) -> Iterator[dict[str, Any] | Unchanged]:
         ...
 
     def context(self, organizations: set[str], listing: Listing) -> SourceContext:
@@ -80,6 +93,19 @@ def modified_after(package: dict[str, Any], since: datetime) -> bool:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment >= since
+
+
+def same_moment(a: str | None, b: str | None) -> bool:
+    """Whether two metadata_modified values name the same moment, to the millisecond (Solr keeps
+    milliseconds where package dicts carry microseconds)."""
+    if not a or not b:
+        return False
+    try:
+        first = datetime.fromisoformat(str(a).replace("Z", "+00:00")).replace(tzinfo=None)
+        second = datetime.fromisoformat(str(b).replace("Z", "+00:00")).replace(tzinfo=None)
+    except ValueError:
+        return False
+    return abs((first - second).total_seconds()) < 0.001
 
 
 def _check_package(package: Any, where: str) -> dict[str, Any]:
@@ -119,16 +145,59 @@ class CkanSource:
     def requests_made(self) -> int:
         return self.client.requests_made
 
-    def packages(self, listing: Listing, since: datetime | None = None) -> Iterator[dict[str, Any]]:
-        """Every package (or, with `since`, those modified since then), each exactly once."""
+    def packages(self, listing: Listing, since: datetime | None = None,
+                 known: dict[str, str] | None = None) -> Iterator[dict[str, Any] | Unchanged]:
+        """Every package (or, with `since`, those modified since then), each exactly once.
+
+        With `known` (source id -> metadata_modified the state store holds) and a source that
+        allows it (`light_listing`), the listing asks only for ids and modification times, yields
+        `Unchanged` for datasets the store already holds as they are, and fetches the full dicts
+        of the others in batches: a run where little changed costs a few requests.
+        """
+        light = bool(known) and self.config.light_listing
         try:
-            first = self._search_page(0, since)
+            first = self._search_page(0, since, light)
         except SourceError as exc:
             log.warning("package_search unavailable (%s); falling back to package_list + package_show", exc)
             listing.problems.append(f"package_search unavailable, used package_list + package_show: {exc}")
             yield from self._list_and_show(listing, since)
             return
-        yield from self._search(listing, since, first)
+        if not light:
+            yield from self._search(listing, since, first, light=False)
+            return
+        assert known is not None
+        wanted: list[str] = []
+        for entry in self._search(listing, since, first, light=True):
+            if entry["id"] in known and same_moment(known[entry["id"]], entry.get("metadata_modified")):
+                yield Unchanged(entry["id"], str(entry.get("name") or entry["id"]), str(entry.get("metadata_modified")))
+                continue
+            wanted.append(entry["id"])
+            if len(wanted) >= FETCH_BATCH:
+                yield from self._fetch(wanted, listing)
+                wanted = []
+        if wanted:
+            yield from self._fetch(wanted, listing)
+
+    def _fetch(self, ids: list[str], listing: Listing) -> Iterator[dict[str, Any]]:
+        """The full package dicts of `ids` (one package_search per batch); missing ones make the
+        listing incomplete."""
+        terms = " OR ".join(f'"{i}"' for i in ids)
+        try:
+            result = self.client.call("package_search", {
+                "q": "*:*", "fq": f"id:({terms})", "rows": len(ids), "start": 0, "sort": "id asc",
+                **({"include_private": True} if self.private else {}),
+            }, post=True)
+        except SourceError as exc:
+            listing.errors += 1
+            listing.incomplete(f"fetching {len(ids)} changed datasets failed: {exc}")
+            return
+        found = {p.get("id"): p for p in (result or {}).get("results") or [] if isinstance(p, dict)}
+        for ident in ids:
+            package = found.get(ident)
+            if package is None:
+                listing.incomplete(f"dataset {ident} was listed but could not be fetched")
+                continue
+            yield _check_package(package, f"package_search id={ident}")
 
     def _fq(self, since: datetime | None) -> str:
         parts = []
@@ -138,10 +207,12 @@ class CkanSource:
             parts.append(f'organization:"{self.config.organization}"')
         return " ".join(f"+{p}" for p in parts)
 
-    def _search_page(self, start: int, since: datetime | None) -> dict[str, Any]:
+    def _search_page(self, start: int, since: datetime | None, light: bool = False) -> dict[str, Any]:
         params: dict[str, Any] = {
             "q": "*:*", "sort": "id asc", "rows": self.config.page_size, "start": start,
         }
+        if light:
+            params["fl"] = "id,name,metadata_modified"
         fq = self._fq(since)
         if fq:
             params["fq"] = fq
@@ -155,7 +226,8 @@ class CkanSource:
             )
         return result
 
-    def _search(self, listing: Listing, since: datetime | None, page: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    def _search(self, listing: Listing, since: datetime | None, page: dict[str, Any],
+                light: bool = False) -> Iterator[dict[str, Any]]:
         listing.method = "package_search"
         total = listing.total = page["count"]
         seen: set[str] = set()
@@ -174,7 +246,7 @@ class CkanSource:
             if not page["results"] or start >= page["count"]:
                 break
             try:
-                page = self._search_page(start, since)
+                page = self._search_page(start, since, light)
             except SourceError as exc:
                 listing.errors += 1
                 listing.incomplete(f"page at start={start} failed: {exc}")
@@ -213,13 +285,20 @@ class CkanSource:
             if isinstance(org, dict) and org.get("name"):
                 org.pop("users", None)
                 ctx.organizations[org["name"]] = org
-        names = self._optional("group_list", {}, listing) or []
-        for name in names if isinstance(names, list) else []:
-            group = self._optional("group_show", {"id": name, "include_users": "false", "include_datasets": "false"}, listing)
-            if isinstance(group, dict) and group.get("name"):
-                group.pop("users", None)
-                group.pop("packages", None)
-                ctx.groups[group["name"]] = group
+        offset = 0
+        while True:
+            groups = self._optional("group_list", {"all_fields": "true", "include_extras": "true",
+                                                   "limit": GROUP_PAGE, "offset": offset}, listing)
+            if not isinstance(groups, list):
+                break
+            for group in groups:
+                if isinstance(group, dict) and group.get("name"):
+                    group.pop("users", None)
+                    group.pop("packages", None)
+                    ctx.groups[group["name"]] = group
+            if len(groups) < GROUP_PAGE:
+                break
+            offset += GROUP_PAGE
         licenses = self._optional("license_list", {}, listing) or []
         for lic in licenses if isinstance(licenses, list) else []:
             if isinstance(lic, dict) and lic.get("id"):
@@ -255,7 +334,8 @@ class DumpSource:
             self._data = read_dump(self.path)
         return self._data
 
-    def packages(self, listing: Listing, since: datetime | None = None) -> Iterator[dict[str, Any]]:
+    def packages(self, listing: Listing, since: datetime | None = None,
+                 known: dict[str, str] | None = None) -> Iterator[dict[str, Any] | Unchanged]:
         listing.method = "dump"
         packages = self.load()["packages"]
         listing.total = len(packages)

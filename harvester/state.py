@@ -113,6 +113,15 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX published_source ON published (target_url, source, source_id);
     """,
+    # 3: datasets a light listing saw unchanged (no raw dict fetched), and result keys on publications
+    """
+    CREATE TABLE staged_seen (
+        run_id INTEGER NOT NULL,
+        source_id TEXT NOT NULL,
+        PRIMARY KEY (run_id, source_id)
+    );
+    ALTER TABLE published ADD COLUMN result_key TEXT
+    """,
 ]
 
 
@@ -405,6 +414,7 @@ class StateStore(_ResultsAndPublications):
             )
             db.execute("DELETE FROM staged_records WHERE run_id = ?", (run_id,))
             db.execute("DELETE FROM staged_contexts WHERE run_id = ?", (run_id,))
+            db.execute("DELETE FROM staged_seen WHERE run_id = ?", (run_id,))
 
     def fail_run(self, run_id: int, error: str, problems: Iterable[str] = (), counts: dict[str, Any] | None = None) -> None:
         """Mark a run failed; its staged records are dropped, the records stay as they were."""
@@ -417,6 +427,7 @@ class StateStore(_ResultsAndPublications):
             )
             db.execute("DELETE FROM staged_records WHERE run_id = ?", (run_id,))
             db.execute("DELETE FROM staged_contexts WHERE run_id = ?", (run_id,))
+            db.execute("DELETE FROM staged_seen WHERE run_id = ?", (run_id,))
 
     def run(self, run_id: int) -> Run:
         row = self.db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
@@ -463,6 +474,18 @@ class StateStore(_ResultsAndPublications):
                 rows,
             )
         return len(rows)
+
+    def stage_seen(self, run_id: int, source_ids: Iterable[str]) -> None:
+        """Keep the ids a light listing saw unchanged (merged by `finish_harvest`)."""
+        with self.transaction() as db:
+            db.executemany("INSERT OR IGNORE INTO staged_seen (run_id, source_id) VALUES (?, ?)",
+                           [(run_id, i) for i in source_ids])
+
+    def known_modified(self, source: str) -> dict[str, str]:
+        """Source id -> metadata_modified of every record of the source (gone ones included)."""
+        return {row[0]: row[1] for row in self.db.execute(
+            "SELECT source_id, metadata_modified FROM records WHERE source = ? AND metadata_modified IS NOT NULL",
+            (source,))}
 
     def stage_context(self, run_id: int, context: dict[str, Any]) -> None:
         with self.transaction() as db:
@@ -529,6 +552,18 @@ class StateStore(_ResultsAndPublications):
                         "WHERE source = ? AND source_id = ?",
                         (run_id, source, row["source_id"]),
                     )
+            seen = db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(r.gone_at IS NOT NULL), 0) FROM staged_seen s "
+                "JOIN records r ON r.source = ? AND r.source_id = s.source_id WHERE s.run_id = ?",
+                (source, run_id)).fetchone()
+            counts["seen"] += int(seen[0])
+            counts["unchanged"] += int(seen[0])
+            counts["returned"] += int(seen[1])
+            db.execute(
+                "UPDATE records SET last_seen_run = ?, gone_at = NULL, gone_run = NULL "
+                "WHERE source = ? AND source_id IN (SELECT source_id FROM staged_seen WHERE run_id = ?)",
+                (run_id, source, run_id))
+            db.execute("DELETE FROM staged_seen WHERE run_id = ?", (run_id,))
             if complete and full:
                 cursor = db.execute(
                     "UPDATE records SET gone_at = ?, gone_run = ? "

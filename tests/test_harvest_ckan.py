@@ -61,8 +61,13 @@ def test_full_harvest_pages_through_the_whole_catalogue(duo_ckan: Any, tmp_path:
         context = store.context("duo")
         assert context is not None and context["organizations"]["duo"]["title"] == "DUO"
         assert "voorgezet-onderwijs" in context["groups"] and "cc-by" in context["licenses"]
+        proxy.log.clear()
         second = harvest(source_config(proxy.url, page_size=1000), store)
         assert (second.unchanged, second.changed, second.new) == (57, 0, 0)
+        assert [a for a, _, _ in proxy.log] == ["package_search", "organization_show", "group_list", "license_list"]
+        assert second.requests == 4  # a light listing: ids and modification times only
+        third = harvest(source_config(proxy.url, light_listing=False), store)
+        assert (third.unchanged, third.requests) == (57, 4)
 
 
 def test_incremental_fetches_only_changed_datasets(duo_ckan: Any, tmp_path: Path) -> None:
@@ -73,10 +78,11 @@ def test_incremental_fetches_only_changed_datasets(duo_ckan: Any, tmp_path: Path
         duo_ckan.ckan.action.package_patch(id="p01hoinges", notes="Nieuwe beschrijving")
         with FaultProxy(duo_ckan.url) as proxy:
             summary = harvest(source_config(proxy.url, overlap_minutes=0), store, "incremental")
-            [query] = [q for a, q, _ in proxy.log if a == "package_search"]
+            listing, fetch = [q for a, q, _ in proxy.log if a == "package_search"]
         assert summary.mode == "incremental" and summary.complete
         assert (summary.seen, summary.changed, summary.new, summary.gone) == (2, 2, 0, 0)
-        assert "metadata_modified:[" in query["fq"][0]
+        assert "metadata_modified:[" in listing["fq"][0] and listing["fl"] == ["id,name,metadata_modified"]
+        assert fetch == {}  # the two changed datasets' full dicts, asked for in one POST
         record = store.record("duo", "173cbf21-1567-464a-bccd-518cd7a46bd0")
         assert record is not None and record.raw["title"] == "Leerlingen VO (nieuw)"
 
@@ -173,3 +179,21 @@ def test_cli_harvests_any_ckan_by_url(duo_ckan: Any, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["seen"] == 57 and summary["complete"] is True and summary["source"] in duo_ckan.url
+
+
+def test_a_light_full_listing_fetches_only_what_changed(duo_ckan: Any, tmp_path: Path) -> None:
+    with StateStore.open(tmp_path / "s.sqlite") as store:
+        harvest(source_config(duo_ckan.url), store)
+        duo_ckan.ckan.action.package_patch(id="adressen_ho", title="Adressen HO (bijgewerkt)")
+        with FaultProxy(duo_ckan.url) as proxy:
+            summary = harvest(source_config(proxy.url), store, "full")
+            assert summary.complete and (summary.seen, summary.changed, summary.unchanged) == (57, 1, 56)
+            assert proxy.calls("package_search") == 2 and summary.requests == 5
+            record = store.record("duo", duo_ckan.ckan.action.package_show(id="adressen_ho")["id"])
+            assert record is not None and record.raw["title"] == "Adressen HO (bijgewerkt)"
+            duo_ckan.ckan.action.package_patch(id="adressen_ho", title="Nog eens")
+            proxy.add(Fault(action="package_search", times=5, status=503, body="down",
+                            when=lambda q: "fl" not in q))
+            broken = harvest(source_config(proxy.url, retries=1), store, "full")
+        assert broken.outcome == "incomplete" and broken.gone == 0
+        assert any("fetching 1 changed datasets failed" in p for p in broken.problems)
