@@ -4,7 +4,8 @@
     server.start(); ...; server.url; server.requests(); server.stop()
 
 It answers what harvester.source.CkanSource asks: `package_search` (q=*:*, sorted by id, `rows`
-and `start`; `fq` on metadata_modified is ignored, so an incremental run sees everything),
+and `start`; `fl` gives the light form (id, name, metadata_modified); `fq=id:(...)` gives those
+packages; an `fq` on metadata_modified is ignored, so an incremental run sees everything),
 `organization_show`, `organization_list` and `group_list` (also with `all_fields=true`),
 `group_show` and `license_list`. The packages are generated and encoded once when the server
 starts, in its own process: serving does not take the harvester's interpreter lock and its
@@ -39,9 +40,12 @@ class _State:
         self.n, self.seed, self.invalid_share, self.changed = n, seed, invalid_share, changed
         ids = [(catalogue.package_id(i, seed), i) for i in range(n)]
         ids.sort()
-        # every package encoded once, in id order (a page is a join of these)
-        self.encoded = [json.dumps(self.package(i), ensure_ascii=False).encode("utf-8")
-                        for _, i in ids]
+        # every package encoded once, in id order (a page is a join of these); and its light form
+        packages = [self.package(i) for _, i in ids]
+        self.encoded = [json.dumps(p, ensure_ascii=False).encode("utf-8") for p in packages]
+        self.light = [json.dumps({"id": p["id"], "name": p["name"],
+                                  "metadata_modified": p["metadata_modified"]}).encode("utf-8") for p in packages]
+        self.position = {p["id"]: i for i, p in enumerate(packages)}
         self.context = catalogue.context_lists()
         self.requests = 0
         self.lock = threading.Lock()
@@ -55,9 +59,15 @@ class _State:
         with self.lock:
             self.requests += 1
         if action == "package_search":
+            fq = str(params.get("fq", ""))
+            if fq.startswith("id:("):  # the full dicts of some ids
+                wanted = [i.strip('"') for i in fq[4:-1].split(" OR ")]
+                found = [self.encoded[self.position[i]] for i in wanted if i in self.position]
+                return 200, _Raw(b'{"count": %d, "results": [%s]}' % (len(found), b",".join(found)))
             rows = min(int(params.get("rows", 10)), 1000)
             start = int(params.get("start", 0))
-            page = b",".join(self.encoded[start:start + rows])
+            source = self.light if params.get("fl") else self.encoded
+            page = b",".join(source[start:start + rows])
             return 200, _Raw(b'{"count": %d, "results": [%s]}' % (self.n, page))
         if action == "organization_show":
             for org in self.context["organizations"]:

@@ -30,20 +30,25 @@ ProgressFn = Callable[[str, int, int | None], None]
 class Applier:
     """Writes a plan's actions through a `TargetApi` and keeps the state store in step."""
 
-    def __init__(self, plan: Plan, store: StateStore, api: TargetApi, run_id: int, source: str) -> None:
+    def __init__(self, plan: Plan, store: StateStore, api: TargetApi, run_id: int, source: str,
+                 publications: dict[str, Publication] | None = None) -> None:
         self.plan = plan
         self.store = store
         self.api = api
         self.run_id = run_id
         self.source = source
         self._lock = threading.Lock()
-        self.publications = store.publications(api.url)
+        self.publications = publications if publications is not None else store.publications(api.url)
+        self.finished = 0
+        self.expected = 0
 
-    def run(self, writers: int = 1, progress: ProgressFn | None = None) -> dict[str, int]:
-        """Apply every write action; return counts of done and failed."""
-        todo = self.plan.writes()
+    def run(self, writers: int = 1, progress: ProgressFn | None = None,
+            actions: list[Action] | None = None) -> dict[str, int]:
+        """Apply the write actions (of `actions`, else of the whole plan); return counts of done and failed."""
+        candidates = self.plan.actions if actions is None else actions
+        todo = [a for a in candidates if a.action in ("create", "update") or (a.action == "withdraw" and not a.held)]
         done = {"done": 0, "failed": 0}
-        finished = 0
+        finished = self.finished
 
         def one(action: Action) -> None:
             nonlocal finished
@@ -62,8 +67,9 @@ class Applier:
             with self._lock:
                 done["done" if action.outcome == "done" else "failed"] += 1
                 finished += 1
+                self.finished = finished
                 if progress:
-                    progress("apply", finished, len(todo))
+                    progress("apply", finished, self.expected or None)
 
         if writers <= 1:
             for action in todo:
@@ -173,6 +179,7 @@ class Applier:
         pub.last_written_run = self.run_id
         pub.last_written_at = iso(utcnow())
         pub.withdrawn_at = pub.withdrawn_run = None
+        pub.result_key = action.result_key
         if created and pub.created_run is None:
             pub.created_run = self.run_id
         self._save(pub)

@@ -288,7 +288,7 @@ def plan(env: Env, source_name: str | None, target_name: str | None, target_url:
             runs = store.runs(source.name, limit=1)
             if not runs:
                 raise ConfigError(f"no harvest of source {source.name!r} in {store.path} yet; run `harvester harvest` first")
-            the_plan, _ = plan_source(env.config, source, target_config, target, store, runs[0].id, options, None)
+            the_plan, _, _ = plan_source(env.config, source, target_config, target, store, runs[0].id, options, None)
     except HarvesterError as exc:
         fail(exc)
     _write_plan(plan_out, the_plan, {"dry_run": True})

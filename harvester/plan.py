@@ -54,6 +54,7 @@ class Prepared:
     unmapped: list[dict[str, Any]] = field(default_factory=list)
     target: TargetDataset | None = None
     quality: dict[str, Any] | None = None
+    result_key: str | None = None
 
 
 @dataclass
@@ -104,6 +105,7 @@ class Action:
     quality: dict[str, Any] | None = None
     outcome: str | None = None
     messages: list[str] = field(default_factory=list)
+    result_key: str | None = None
 
     def to_dict(self, with_package: bool = False) -> dict[str, Any]:
         data = asdict(self)
@@ -166,10 +168,222 @@ def unique_name(name: str, taken: set[str]) -> str:
 
 
 def _changes(ours: dict[str, Any], theirs: dict[str, Any]) -> list[dict[str, Any]]:
-    out = []
-    for change in diff_packages(ours, theirs):
-        out.append(asdict(change) if hasattr(change, "__dataclass_fields__") else dict(change))
-    return out
+    return [{"field": c.field, "old": c.old, "new": c.new} for c in diff_packages(ours, theirs)]
+
+
+@dataclass
+class Held:
+    """What the plan keeps of a package on the target: enough to match and to detect drift."""
+
+    id: str
+    name: str
+    organization: str | None
+    state: str
+    hash: str
+
+
+def held(package: dict[str, Any]) -> Held:
+    org = package.get("organization")
+    return Held(id=str(package.get("id") or ""), name=str(package.get("name") or ""),
+                organization=(org or {}).get("name") if isinstance(org, dict) else package.get("owner_org"),
+                state=str(package.get("state") or "active"), hash=canonical_hash(package))
+
+
+class Planner:
+    """Plans a source's datasets batch by batch (streaming), then its withdrawals at the end.
+
+    The target's packages of the owner organisation are read once and kept compactly (id, name,
+    state, canonical hash); a full package is fetched again only where a diff must be shown.
+    """
+
+    def __init__(self, source: str, publications: dict[str, Publication], target: TargetReader,
+                 settings: PlanSettings) -> None:
+        self.source = source
+        self.publications = publications
+        self.target = target
+        self.settings = settings
+        self.notes: list[str] = []
+        packages = target.iter_inventory(settings.owner_org) if hasattr(target, "iter_inventory") \
+            else target.inventory(settings.owner_org).values()
+        self.inventory: dict[str, Held] = {}
+        for package in packages:
+            identifier = package.get("identifier")
+            if isinstance(identifier, str) and identifier:
+                self.inventory[identifier] = held(package)
+        self.taken_names = {pub.target_name for pub in publications.values()} | {
+            h.name for h in self.inventory.values() if h.name}
+
+    # -- datasets ---------------------------------------------------------------------------
+
+    def plan_batch(self, prepared: Iterable[Prepared]) -> list[Action]:
+        """One action per prepared dataset of this batch."""
+        items = list(prepared)
+        unknown = sorted({
+            p.identifier for p in items
+            if p.identifier and p.identifier not in self.publications and p.identifier not in self.inventory
+        })
+        elsewhere = self.target.find_identifiers(unknown) if unknown else {}
+        return [self._decide(item, elsewhere) for item in items]
+
+    def _full(self, identifier: str) -> dict[str, Any] | None:
+        """The target's current package for an identifier we hold in the inventory."""
+        entry = self.inventory.get(identifier)
+        return self.target.show(entry.id) if entry is not None else None
+
+    def _decide(self, item: Prepared, elsewhere: dict[str, dict[str, Any]]) -> Action:
+        settings, source = self.settings, self.source
+        identifier = item.identifier or f"(no identifier: source id {item.source_id})"
+        base = Action(action="invalid", identifier=identifier, source_id=item.source_id, title=item.title,
+                      findings=item.findings, unmapped=item.unmapped, quality=item.quality,
+                      result_key=item.result_key)
+        if not item.valid or item.target is None or not item.identifier:
+            base.reason = _invalid_reason(item)
+            return base
+        pub = self.publications.get(item.identifier)
+        if pub is not None and pub.source != source:
+            return _conflict(base, f"published from another source ({pub.source}); this source may not change it")
+        if pub is not None and pub.owner_org != settings.owner_org:
+            return _conflict(base, f"published under organisation {pub.owner_org!r}, not {settings.owner_org!r}")
+        current = self.inventory.get(item.identifier)
+        if (pub is not None and pub.status == "active" and item.result_key and pub.result_key == item.result_key
+                and current is not None and current.state == "active" and current.hash == pub.target_hash):
+            base.action, base.reason = "unchanged", "unchanged at the source since our last write, and not edited on the target"
+            base.name, base.target_id = pub.target_name, pub.target_id
+            return base
+        if pub is not None:
+            name, resource_ids = pub.target_name, dict(pub.resource_ids)
+        else:
+            name, resource_ids = derive_name(item.source_name, self.taken_names), {}
+        full = None
+        if pub is not None and pub.status == "pending" and current is not None and current.name == pub.target_name:
+            full = self._full(item.identifier)
+            resource_ids = _resource_ids_by_position(item.target, full or {})
+        package = item.target.package(name, settings.owner_org, resource_ids)
+        base.name, base.package = name, package
+        base.distribution_uris = [r.distribution_uri for r in item.target.resources]
+        problems = check_package(package)
+        if problems:
+            base.problems = [{"field": p.field, "message": p.message} for p in problems]
+            base.reason = "data.overheid.nl would refuse it: " + "; ".join(f"{p.field}: {p.message}" for p in problems)
+            return base
+        new_hash = canonical_hash(package)
+
+        if pub is None:
+            other = self._full(item.identifier) if current is not None else elsewhere.get(item.identifier)
+            if other is None:
+                self.taken_names.add(name)
+                base.action, base.reason = "create", "not on the target yet"
+                base.changes = _changes(package, {})
+                return base
+            where = (f"{other.get('name')!r} in organisation "
+                     f"{(other.get('organization') or {}).get('name') or other.get('owner_org')!r}")
+            if settings.adopt and current is not None:
+                base.action, base.adopt, base.target_id = "update", True, other.get("id")
+                base.name = other.get("name") or name
+                base.package = item.target.package(base.name, settings.owner_org,
+                                                   _resource_ids_by_position(item.target, other))
+                base.package["id"] = other.get("id")
+                base.reason = f"adopting {where}, which this harvester did not create (--adopt)"
+                base.changes = _changes(base.package, other)
+                return base
+            base.changes = _changes(package, other)
+            return _conflict(base, f"the target already holds {where} with this identifier, not created by this "
+                                   "harvester; left alone (use --adopt to take it over)")
+
+        base.target_id = pub.target_id
+        if pub.status == "pending":
+            if full is not None:
+                base.action, base.interrupted_create, base.target_id = "update", True, full.get("id")
+                package["id"] = full.get("id")
+                base.reason = "finishing a create that an earlier run started but did not record"
+                base.changes = _changes(package, full)
+                return base
+            base.action, base.reason = "create", "an earlier create did not reach the target; creating it now"
+            base.changes = _changes(package, {})
+            return base
+
+        if pub.status == "withdrawn":
+            previous = self.target.show(pub.target_id) if pub.target_id else None
+            package["id"] = pub.target_id
+            base.action, base.restore = "update", True
+            base.reason = (f"back at the source after being withdrawn on {pub.withdrawn_at}; "
+                           "restored with the same identifier and id")
+            base.changes = _changes(package, previous or pub.target_snapshot or {})
+            return base
+
+        if current is None or current.state == "deleted":
+            shown = self.target.show(pub.target_id) if pub.target_id else None
+            if shown is None or shown.get("state") == "deleted":
+                what = "deleted on the target by someone else" if shown is not None else "no longer on the target"
+                if settings.overwrite_drift:
+                    package["id"] = pub.target_id
+                    base.action, base.restore = "update", shown is not None
+                    base.reason = f"{what}; restored because of --overwrite-drift"
+                    base.changes = _changes(package, shown or {})
+                    return base
+                return _conflict(base, f"{what}; left alone (use --overwrite-drift to restore it)")
+            current = held(shown)
+        package["id"] = current.id or pub.target_id
+        drift = pub.target_hash is not None and current.hash != pub.target_hash
+        if drift and not settings.overwrite_drift:
+            now = self.target.show(current.id) or {}
+            base.changes = _changes(now, pub.target_snapshot or {})
+            return _conflict(base, "edited on the target since our last write (drift); left alone "
+                                   "(the changes shown are the target's; use --overwrite-drift to overwrite)")
+        if new_hash == pub.sent_hash and not drift:
+            base.action, base.reason = "unchanged", "what we would send is what we last sent"
+            base.package = None
+            return base
+        base.action = "update"
+        base.reason = "overwriting changes made on the target (--overwrite-drift)" if drift else "changed at the source"
+        base.changes = _changes(package, self.target.show(current.id) or {})
+        return base
+
+    # -- withdrawals ------------------------------------------------------------------------
+
+    def withdrawals(self, gone: Iterable[Gone]) -> list[Action]:
+        """Withdraw actions for datasets gone at the source past the grace period (held back when
+        too many would go at once); the reasons for any not withdrawn go to `notes`."""
+        settings, source = self.settings, self.source
+        by_source_id = {pub.source_id: pub for pub in self.publications.values() if pub.source == source}
+        now = settings.now or datetime.now().astimezone()
+        grace = timedelta(days=settings.grace_days)
+        candidates: list[Action] = []
+        out: list[Action] = []
+        for record in gone:
+            pub = by_source_id.get(record.source_id)
+            if pub is None or pub.status != "active":
+                continue
+            action = Action(action="withdraw", identifier=pub.identifier, source_id=record.source_id,
+                            title=(pub.target_snapshot or {}).get("title", record.name), name=pub.target_name,
+                            target_id=pub.target_id)
+            if not settings.may_withdraw:
+                self.notes.append(f"{pub.identifier}: gone at the source, but not withdrawn: {settings.withdraw_blocked_reason}")
+                continue
+            due = parse_iso(record.gone_at) + grace
+            if due > now:
+                self.notes.append(f"{pub.identifier} ({pub.target_name}): gone at the source since {record.gone_at}; "
+                                  f"withdrawn after the grace period, on or after {due.isoformat(timespec='seconds')}")
+                continue
+            current = self.inventory.get(pub.identifier)
+            if current is not None and pub.target_hash and current.hash != pub.target_hash:
+                action.changes = _changes(self.target.show(current.id) or {}, pub.target_snapshot or {})
+                out.append(_conflict(action, "gone at the source, but edited on the target since our "
+                                             "last write; not withdrawn automatically"))
+                continue
+            action.reason = f"gone at the source since {record.gone_at} (grace period {settings.grace_days:g} days passed)"
+            candidates.append(action)
+        active = sum(1 for pub in self.publications.values() if pub.source == source and pub.status == "active")
+        limit = settings.withdraw_threshold * max(active, 1)
+        if candidates and len(candidates) > limit and not settings.force_withdraw:
+            self.notes.append(
+                f"withdrawing nothing: {len(candidates)} of {active} published datasets would be withdrawn, more "
+                f"than the threshold of {settings.withdraw_threshold:.0%}; check the source, then run with --force-withdraw"
+            )
+            for action in candidates:
+                action.held = True
+                action.reason += f"; HELD BACK: more than {settings.withdraw_threshold:.0%} of the datasets at once"
+        return out + candidates
 
 
 def make_plan(
@@ -180,128 +394,13 @@ def make_plan(
     target: TargetReader,
     settings: PlanSettings,
 ) -> Plan:
-    """Decide, for every dataset, what the apply stage should do. Makes no write calls."""
+    """Decide, for every dataset, what the apply stage should do, in one go. Makes no write calls."""
+    planner = Planner(source, publications, target, settings)
     plan = Plan(source=source, target=target.url, owner_org=settings.owner_org)
-    prepared = list(prepared)
-    inventory = target.inventory(settings.owner_org)
-    unknown = sorted({
-        p.identifier for p in prepared
-        if p.identifier and p.identifier not in publications and p.identifier not in inventory
-    })
-    elsewhere = target.find_identifiers(unknown) if unknown else {}
-    taken_names = {pub.target_name for pub in publications.values()} | {
-        pkg.get("name") for pkg in inventory.values() if pkg.get("name")
-    }
-    for item in sorted(prepared, key=lambda p: (p.identifier or "", p.source_id)):
-        action = _decide(source, item, publications, inventory, elsewhere, target, settings, taken_names)
-        plan.actions.append(action)
-    _withdrawals(plan, source, gone, publications, inventory, target, settings)
+    plan.actions = planner.plan_batch(sorted(prepared, key=lambda p: (p.identifier or "", p.source_id)))
+    plan.actions += planner.withdrawals(gone)
+    plan.notes = planner.notes
     return plan
-
-
-def _decide(
-    source: str,
-    item: Prepared,
-    publications: dict[str, Publication],
-    inventory: dict[str, dict[str, Any]],
-    elsewhere: dict[str, dict[str, Any]],
-    target: TargetReader,
-    settings: PlanSettings,
-    taken_names: set[str],
-) -> Action:
-    identifier = item.identifier or f"(no identifier: source id {item.source_id})"
-    base = Action(action="invalid", identifier=identifier, source_id=item.source_id, title=item.title,
-                  findings=item.findings, unmapped=item.unmapped, quality=item.quality)
-    if not item.valid or item.target is None or not item.identifier:
-        base.reason = _invalid_reason(item)
-        return base
-    pub = publications.get(item.identifier)
-    if pub is not None and pub.source != source:
-        return _conflict(base, f"published from another source ({pub.source}); this source may not change it")
-    if pub is not None and pub.owner_org != settings.owner_org:
-        return _conflict(base, f"published under organisation {pub.owner_org!r}, not {settings.owner_org!r}")
-    if pub is not None:
-        name, resource_ids = pub.target_name, dict(pub.resource_ids)
-    else:
-        name, resource_ids = derive_name(item.source_name, taken_names), {}
-    current = inventory.get(item.identifier)
-    if pub is not None and pub.status == "pending" and current is not None and current.get("name") == pub.target_name:
-        resource_ids = _resource_ids_by_position(item.target, current)
-    package = item.target.package(name, settings.owner_org, resource_ids)
-    base.name, base.package = name, package
-    base.distribution_uris = [r.distribution_uri for r in item.target.resources]
-    problems = check_package(package)
-    if problems:
-        base.problems = [{"field": p.field, "message": p.message} for p in problems]
-        base.reason = "data.overheid.nl would refuse it: " + "; ".join(f"{p.field}: {p.message}" for p in problems)
-        return base
-    new_hash = canonical_hash(package)
-
-    if pub is None:
-        other = current or elsewhere.get(item.identifier)
-        if other is None:
-            taken_names.add(name)
-            base.action, base.reason = "create", "not on the target yet"
-            base.changes = _changes(package, {})
-            return base
-        where = f"{other.get('name')!r} in organisation {(other.get('organization') or {}).get('name') or other.get('owner_org')!r}"
-        if settings.adopt and current is not None:
-            base.action, base.adopt, base.target_id = "update", True, other.get("id")
-            base.name = other.get("name") or name
-            base.package = item.target.package(base.name, settings.owner_org, _resource_ids_by_position(item.target, other))
-            base.package["id"] = other.get("id")
-            base.reason = f"adopting {where}, which this harvester did not create (--adopt)"
-            base.changes = _changes(base.package, other)
-            return base
-        base.changes = _changes(package, other)
-        return _conflict(base, f"the target already holds {where} with this identifier, not created by this "
-                               "harvester; left alone (use --adopt to take it over)")
-
-    base.target_id = pub.target_id
-    if pub.status == "pending":
-        if current is not None and current.get("name") == pub.target_name:
-            base.action, base.interrupted_create, base.target_id = "update", True, current.get("id")
-            package["id"] = current.get("id")
-            base.reason = "finishing a create that an earlier run started but did not record"
-            base.changes = _changes(package, current)
-            return base
-        base.action, base.reason = "create", "an earlier create did not reach the target; creating it now"
-        base.changes = _changes(package, {})
-        return base
-
-    if pub.status == "withdrawn":
-        previous = target.show(pub.target_id or pub.target_name) if pub.target_id else None
-        package["id"] = pub.target_id
-        base.action, base.restore = "update", True
-        base.reason = f"back at the source after being withdrawn on {pub.withdrawn_at}; restored with the same identifier and id"
-        base.changes = _changes(package, previous or pub.target_snapshot or {})
-        return base
-
-    if current is None:
-        current = target.show(pub.target_id) if pub.target_id else None
-        if current is None or current.get("state") == "deleted":
-            what = "deleted on the target by someone else" if current is not None else "no longer on the target"
-            if settings.overwrite_drift:
-                package["id"] = pub.target_id
-                base.action, base.restore = "update", current is not None
-                base.reason = f"{what}; restored because of --overwrite-drift"
-                base.changes = _changes(package, current or {})
-                return base
-            return _conflict(base, f"{what}; left alone (use --overwrite-drift to restore it)")
-    package["id"] = current.get("id") or pub.target_id
-    drift = pub.target_hash is not None and canonical_hash(current) != pub.target_hash
-    if drift and not settings.overwrite_drift:
-        base.changes = _changes(current, pub.target_snapshot or {})
-        return _conflict(base, "edited on the target since our last write (drift); left alone "
-                               "(the changes shown are the target's; use --overwrite-drift to overwrite)")
-    if new_hash == pub.sent_hash and not drift:
-        base.action, base.reason = "unchanged", "what we would send is what we last sent"
-        base.package = None
-        return base
-    base.action = "update"
-    base.reason = "overwriting changes made on the target (--overwrite-drift)" if drift else "changed at the source"
-    base.changes = _changes(package, current)
-    return base
 
 
 def _conflict(action: Action, reason: str) -> Action:
@@ -335,52 +434,3 @@ def _resource_ids_by_position(target: TargetDataset, package: dict[str, Any]) ->
         if rid and rid not in ids.values():
             ids[res.distribution_uri] = rid
     return ids
-
-
-def _withdrawals(
-    plan: Plan,
-    source: str,
-    gone: Iterable[Gone],
-    publications: dict[str, Publication],
-    inventory: dict[str, dict[str, Any]],
-    target: TargetReader,
-    settings: PlanSettings,
-) -> None:
-    by_source_id = {pub.source_id: pub for pub in publications.values() if pub.source == source}
-    now = settings.now or datetime.now().astimezone()
-    grace = timedelta(days=settings.grace_days)
-    candidates: list[Action] = []
-    for record in gone:
-        pub = by_source_id.get(record.source_id)
-        if pub is None or pub.status != "active":
-            continue
-        action = Action(action="withdraw", identifier=pub.identifier, source_id=record.source_id,
-                        title=(pub.target_snapshot or {}).get("title", record.name), name=pub.target_name,
-                        target_id=pub.target_id)
-        if not settings.may_withdraw:
-            plan.notes.append(f"{pub.identifier}: gone at the source, but not withdrawn: {settings.withdraw_blocked_reason}")
-            continue
-        due = parse_iso(record.gone_at) + grace
-        if due > now:
-            plan.notes.append(f"{pub.identifier} ({pub.target_name}): gone at the source since {record.gone_at}; "
-                              f"withdrawn after the grace period, on or after {due.isoformat(timespec='seconds')}")
-            continue
-        current = inventory.get(pub.identifier)
-        if current is not None and pub.target_hash and canonical_hash(current) != pub.target_hash:
-            action.changes = _changes(current, pub.target_snapshot or {})
-            plan.actions.append(_conflict(action, "gone at the source, but edited on the target since our "
-                                                  "last write; not withdrawn automatically"))
-            continue
-        action.reason = f"gone at the source since {record.gone_at} (grace period {settings.grace_days:g} days passed)"
-        candidates.append(action)
-    active = sum(1 for pub in publications.values() if pub.source == source and pub.status == "active")
-    limit = settings.withdraw_threshold * max(active, 1)
-    if candidates and len(candidates) > limit and not settings.force_withdraw:
-        plan.notes.append(
-            f"withdrawing nothing: {len(candidates)} of {active} published datasets would be withdrawn, more than "
-            f"the threshold of {settings.withdraw_threshold:.0%}; check the source, then run with --force-withdraw"
-        )
-        for action in candidates:
-            action.held = True
-            action.reason += f"; HELD BACK: more than {settings.withdraw_threshold:.0%} of the datasets at once"
-    plan.actions.extend(candidates)

@@ -224,7 +224,7 @@ class Publication:
     status: str  # pending | active | withdrawn
     sent_hash: str | None = None
     target_hash: str | None = None
-    target_snapshot: dict[str, Any] | None = None
+    snapshot_json: str | None = None
     resource_ids: dict[str, str] = field(default_factory=dict)
     adopted: bool = False
     created_run: int | None = None
@@ -232,6 +232,20 @@ class Publication:
     last_written_at: str | None = None
     withdrawn_at: str | None = None
     withdrawn_run: int | None = None
+    result_key: str | None = None
+    snapshot_loader: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def target_snapshot(self) -> dict[str, Any] | None:
+        """The package as the target returned it after our last write (read when first needed)."""
+        if self.snapshot_json is None and self.snapshot_loader is not None:
+            self.snapshot_json = self.snapshot_loader(self.target_url, self.identifier)
+        return json.loads(self.snapshot_json) if self.snapshot_json else None
+
+    @target_snapshot.setter
+    def target_snapshot(self, value: dict[str, Any] | None) -> None:
+        self.snapshot_json = json.dumps(value, ensure_ascii=False) if value is not None else None
+        self.snapshot_loader = None
 
 
 class _ResultsAndPublications:
@@ -272,12 +286,25 @@ class _ResultsAndPublications:
             )
 
     def publications(self, target_url: str, source: str | None = None) -> dict[str, Publication]:
-        """What was published on a target (optionally for one source), by identifier."""
-        sql, args = "SELECT * FROM published WHERE target_url = ?", [target_url]
+        """What was published on a target (optionally for one source), by identifier. Snapshots
+        are read from the store only when a publication's `target_snapshot` is used."""
+        columns = ", ".join(c for c in _PUBLICATION_COLUMNS if c != "target_snapshot")
+        sql, args = f"SELECT {columns} FROM published WHERE target_url = ?", [target_url]
         if source is not None:
             sql += " AND source = ?"
             args.append(source)
-        return {row["identifier"]: _publication(row) for row in self.db.execute(sql, args)}
+        out = {}
+        for row in self.db.execute(sql, args):
+            pub = _publication(row)
+            pub.snapshot_loader = self.snapshot
+            out[row["identifier"]] = pub
+        return out
+
+    def snapshot(self, target_url: str, identifier: str) -> str | None:
+        """The stored target snapshot (JSON text) of one publication."""
+        row = self.db.execute("SELECT target_snapshot FROM published WHERE target_url = ? AND identifier = ?",
+                              (target_url, identifier)).fetchone()
+        return row[0] if row else None
 
     def save_publication(self, pub: Publication) -> None:
         """Record (insert or replace) one publication, committed at once."""
@@ -285,13 +312,14 @@ class _ResultsAndPublications:
             db.execute(
                 "INSERT OR REPLACE INTO published (target_url, identifier, source, source_id, owner_org, "
                 "target_name, target_id, status, sent_hash, target_hash, target_snapshot, resource_ids, "
-                "adopted, created_run, last_written_run, last_written_at, withdrawn_at, withdrawn_run) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "adopted, created_run, last_written_run, last_written_at, withdrawn_at, withdrawn_run, "
+                "result_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (pub.target_url, pub.identifier, pub.source, pub.source_id, pub.owner_org,
                  pub.target_name, pub.target_id, pub.status, pub.sent_hash, pub.target_hash,
-                 json.dumps(pub.target_snapshot, ensure_ascii=False) if pub.target_snapshot is not None else None,
+                 pub.snapshot_json if pub.snapshot_loader is None else self.snapshot(pub.target_url, pub.identifier),
                  json.dumps(pub.resource_ids, sort_keys=True), int(pub.adopted), pub.created_run,
-                 pub.last_written_run, pub.last_written_at, pub.withdrawn_at, pub.withdrawn_run),
+                 pub.last_written_run, pub.last_written_at, pub.withdrawn_at, pub.withdrawn_run,
+                 pub.result_key),
             )
 
     def forget_publication(self, target_url: str, identifier: str) -> None:
@@ -299,17 +327,25 @@ class _ResultsAndPublications:
             db.execute("DELETE FROM published WHERE target_url = ? AND identifier = ?", (target_url, identifier))
 
 
+_PUBLICATION_COLUMNS = (
+    "target_url", "identifier", "source", "source_id", "owner_org", "target_name", "target_id", "status",
+    "sent_hash", "target_hash", "target_snapshot", "resource_ids", "adopted", "created_run",
+    "last_written_run", "last_written_at", "withdrawn_at", "withdrawn_run", "result_key",
+)
+
+
 def _publication(row: sqlite3.Row) -> Publication:
+    keys = row.keys()
     return Publication(
         target_url=row["target_url"], identifier=row["identifier"], source=row["source"],
         source_id=row["source_id"], owner_org=row["owner_org"], target_name=row["target_name"],
         target_id=row["target_id"], status=row["status"], sent_hash=row["sent_hash"],
         target_hash=row["target_hash"],
-        target_snapshot=json.loads(row["target_snapshot"]) if row["target_snapshot"] else None,
+        snapshot_json=row["target_snapshot"] if "target_snapshot" in keys else None,
         resource_ids=json.loads(row["resource_ids"]), adopted=bool(row["adopted"]),
         created_run=row["created_run"], last_written_run=row["last_written_run"],
         last_written_at=row["last_written_at"], withdrawn_at=row["withdrawn_at"],
-        withdrawn_run=row["withdrawn_run"],
+        withdrawn_run=row["withdrawn_run"], result_key=row["result_key"],
     )
 
 

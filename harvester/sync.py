@@ -19,12 +19,13 @@ from .harvest import HarvestSummary, harvest
 from .mapper import MappingOptions
 from .mappings import load_mappings
 from .pipeline import Stages, context_of, prepare
-from .plan import Gone, Plan, PlanSettings, make_plan
+from .plan import Action, Gone, Plan, Planner, PlanSettings, Prepared
 from .state import StateStore
 from .target_api import EmptyTarget, TargetApi
 from .validate import Validator
 
 log = logging.getLogger(__name__)
+PLAN_BATCH = 500
 ProgressFn = Callable[[str, int, int | None], None]
 
 
@@ -139,11 +140,12 @@ def plan_source(
     options: SyncOptions,
     summary: HarvestSummary | None,
     progress: ProgressFn | None = None,
-) -> tuple[Plan, Stages]:
-    """Prepare every record of the source and plan it against the target."""
+    apply: bool = False,
+) -> tuple[Plan, Stages, dict[str, int]]:
+    """Prepare, plan and (with `apply`) apply the source's datasets, streaming batch by batch,
+    then its withdrawals. Returns the plan (its actions slimmed after they were applied)."""
     stages = build_stages(config, source, store)
     stages.check_urls = options.check_urls
-    prepared = list(prepare(store, source.name, stages, run_id, progress=progress))
     may, why = withdraw_permission(store, source.name, summary)
     settings = PlanSettings(
         owner_org=target_config.owner_org if target_config else "(none)",
@@ -152,11 +154,37 @@ def plan_source(
         adopt=options.adopt, overwrite_drift=options.overwrite_drift,
         force_withdraw=options.force_withdraw, may_withdraw=may, withdraw_blocked_reason=why,
     )
-    publications = store.publications(target.url, None)
-    plan = make_plan(source.name, prepared, gone_records(store, source.name), publications, target, settings)
+    planner = Planner(source.name, store.publications(target.url), target, settings)
+    plan = Plan(source=source.name, target=target.url, owner_org=settings.owner_org)
+    applier = None
+    if apply and isinstance(target, TargetApi):
+        applier = Applier(plan, store, target, run_id, source.name, publications=planner.publications)
+        applier.expected = 0
+    writers = target_config.writers if target_config else 1
+    applied = {"done": 0, "failed": 0}
+
+    def carry_out(actions: list[Action]) -> None:
+        if applier is not None:
+            applier.expected += sum(1 for a in actions if a.action in ("create", "update", "withdraw") and not a.held)
+            for key, value in applier.run(writers, progress, actions).items():
+                applied[key] += value
+            for action in actions:
+                action.package = None
+        plan.actions.extend(actions)
+
+    batch: list[Prepared] = []
+    for item in prepare(store, source.name, stages, run_id, progress=progress):
+        batch.append(item)
+        if len(batch) >= PLAN_BATCH:
+            carry_out(planner.plan_batch(batch))
+            batch = []
+    if batch:
+        carry_out(planner.plan_batch(batch))
+    carry_out(planner.withdrawals(gone_records(store, source.name)))
+    plan.notes = planner.notes
     if isinstance(target, EmptyTarget):
         plan.notes.insert(0, "no target configured: planned against an empty target (what a first publication would create)")
-    return plan, stages
+    return plan, stages, applied
 
 
 def sync(
@@ -178,11 +206,9 @@ def sync(
         result.finished_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         return result
     try:
-        plan, stages = plan_source(config, source, target_config, target, store, summary.run_id, options, summary, progress)
-        result.plan, result.counters = plan, dict(stages.counters)
-        if not options.dry_run and isinstance(target, TargetApi):
-            writers = target_config.writers if target_config else 1
-            result.applied = Applier(plan, store, target, summary.run_id, source.name).run(writers, progress)
+        plan, stages, applied = plan_source(config, source, target_config, target, store, summary.run_id, options,
+                                            summary, progress, apply=not options.dry_run)
+        result.plan, result.counters, result.applied = plan, dict(stages.counters), applied
     except Exception as exc:  # noqa: BLE001 - the run must be recorded whatever went wrong
         from .errors import HarvesterError
 

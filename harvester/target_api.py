@@ -152,10 +152,14 @@ class TargetApi:
             if not batch or start >= int(result.get("count") or 0):
                 return
 
+    def iter_inventory(self, owner_org: str) -> Iterator[dict[str, Any]]:
+        """The owner organisation's packages on the target, page by page."""
+        return self.search(f'organization:"{owner_org}" OR owner_org:"{owner_org}"')
+
     def inventory(self, owner_org: str) -> dict[str, dict[str, Any]]:
         """The owner organisation's packages on the target that carry an identifier, by identifier."""
         found: dict[str, dict[str, Any]] = {}
-        for package in self.search(f'organization:"{owner_org}" OR owner_org:"{owner_org}"'):
+        for package in self.iter_inventory(owner_org):
             identifier = package.get("identifier")
             if isinstance(identifier, str) and identifier:
                 found[identifier] = package
