@@ -251,6 +251,11 @@ def _needs(action: Any) -> str | None:
 
 
 def _dataset(action: Any, quality: Mapping[str, dict] | None) -> dict[str, Any]:
+    findings = list(getattr(action, "findings", None) or [])
+    left_out = 0
+    if action.action == "unchanged":  # reported when the dataset was written; keep big runs readable
+        kept = [f for f in findings if isinstance(f, Mapping) and f.get("severity") == "violation"]
+        left_out, findings = len(findings) - len(kept), kept
     changes = []
     for change in getattr(action, "changes", None) or []:
         item = change if isinstance(change, Mapping) else _jsonable(change)
@@ -270,7 +275,8 @@ def _dataset(action: Any, quality: Mapping[str, dict] | None) -> dict[str, Any]:
         "reason": getattr(action, "reason", "") or "",
         "needs_person": _needs(action),
         "changes": changes,
-        "findings": _jsonable(list(getattr(action, "findings", None) or [])),
+        "findings": _jsonable(findings),
+        "findings_left_out": left_out,
         "unmapped": _jsonable(list(getattr(action, "unmapped", None) or [])),
         "problems": _jsonable(list(getattr(action, "problems", None) or [])),
         "messages": [str(m) for m in getattr(action, "messages", None) or []],
