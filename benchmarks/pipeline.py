@@ -1,6 +1,6 @@
 """Benchmark: our pipeline against the naive chain, on a generated DUO-like catalogue.
 
-    .venv/bin/python benchmarks/pipeline.py --datasets 10000 [--json]
+    .venv/bin/python benchmarks/pipeline.py --datasets 10000 [--workers 2] [--json]
 
 One run, in this order (each phase in its own forked process, so each has its own peak RSS and
 none inherits another's memory; they share the SQLite state store on disk):
@@ -16,7 +16,13 @@ none inherits another's memory; they share the SQLite state store on disk):
    kept) with per-stage times: read, map, validate, target (package + quality), store; then
    the plan against the state store and target of the previous run (prepare again, now from
    the cached results, + plan.make_plan as sync does it); apply of the updates.
-   Ours = N / (pipeline + plan) seconds.
+   Ours = N / (pipeline + plan) seconds. Also measured: the results dropped once more, prepare
+   and plan streaming as sync.plan_source does it (Planner.plan_batch per sync.PLAN_BATCH
+   prepared datasets, no apply), where the plan of a batch is made while the workers map the
+   next ones: "streaming", N / its seconds. With `--workers N` (pipeline.Stages.workers) the
+   records are mapped, validated and converted in N worker processes; the per-stage figures are
+   then per worker process (their seconds are summed), the pipeline and end-to-end figures are
+   wall-clock time as always.
 3. *no-change sync*: nothing changed at the source. Harvest + prepare + plan: the counters
    (pipeline.Stages.counters: mapped, validated, reused), the source requests, the target
    writes, and the datasets/s of the whole sync.
@@ -108,7 +114,7 @@ def _setup(workdir: Path, url: str) -> tuple[Any, Any, Any]:
     return source, store, None
 
 
-def _stages(source: Any, store: Any) -> Any:
+def _stages(source: Any, store: Any, workers: int | str = 1) -> Any:
     from harvester.mapper import MappingOptions
     from harvester.mappings import load_mappings
     from harvester.pipeline import Stages, context_of
@@ -118,7 +124,7 @@ def _stages(source: Any, store: Any) -> Any:
     options = MappingOptions.from_config(source.mapping, "benchmark mapping")
     validator = Validator(ontology=mappings.vocabulary_graph())
     return Stages(mappings=mappings, options=options, validator=validator,
-                  context=context_of(store, source.name, source.url))
+                  context=context_of(store, source.name, source.url), workers=workers)
 
 
 def _settings(store: Any, summary: Any) -> Any:
@@ -140,7 +146,7 @@ def _harvest(source: Any, store: Any) -> tuple[Any, float]:
     return summary, seconds
 
 
-def previous_run(workdir: Path, url: str, writers: int) -> dict[str, Any]:
+def previous_run(workdir: Path, url: str, writers: int, workers: int | str = 1) -> dict[str, Any]:
     """Phase 1: harvest, pipeline, plan against an empty target, apply (first publication)."""
     from harvester.apply import Applier
     from harvester.pipeline import prepare
@@ -149,7 +155,7 @@ def previous_run(workdir: Path, url: str, writers: int) -> dict[str, Any]:
 
     source, store, _ = _setup(workdir, url)
     summary, harvest_seconds = _harvest(source, store)
-    stages = _stages(source, store)
+    stages = _stages(source, store, workers)
     target = MemoryTarget()
     started = time.perf_counter()
     prepared = list(prepare(store, SOURCE, stages, summary.run_id))
@@ -171,7 +177,7 @@ def previous_run(workdir: Path, url: str, writers: int) -> dict[str, Any]:
     }
 
 
-def measured_run(workdir: Path, url: str, writers: int) -> dict[str, Any]:
+def measured_run(workdir: Path, url: str, writers: int, workers: int | str = 1) -> dict[str, Any]:
     """Phase 2: some datasets changed; every record mapped again; per-stage times; plan; apply."""
     from harvester.apply import Applier
     from harvester.pipeline import prepare
@@ -182,7 +188,7 @@ def measured_run(workdir: Path, url: str, writers: int) -> dict[str, Any]:
     summary, harvest_seconds = _harvest(source, store)
     with store.transaction() as db:  # as after a change of the mapping tables or shapes
         db.execute("DELETE FROM results WHERE source = ?", (SOURCE,))
-    stages = _stages(source, store)
+    stages = _stages(source, store, workers)
     started = time.perf_counter()
     seen = 0
     valid = 0
@@ -191,11 +197,18 @@ def measured_run(workdir: Path, url: str, writers: int) -> dict[str, Any]:
         valid += item.valid
     pipeline_seconds = time.perf_counter() - started
     pipeline_rss = peak_rss_mib()
+    workers_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     counters_fresh = dict(stages.counters)
     timings = {k: round(v, 3) for k, v in stages.timings.items()}
 
     target = MemoryTarget.load(workdir / "target.jsonl")
-    stages = _stages(source, store)
+    with store.transaction() as db:  # once more, mapped again: planned as sync plans, streaming
+        db.execute("DELETE FROM results WHERE source = ?", (SOURCE,))
+    started = time.perf_counter()
+    streamed = streaming_plan(store, _stages(source, store, workers), target, summary)
+    streaming_seconds = time.perf_counter() - started
+
+    stages = _stages(source, store, workers)
     started = time.perf_counter()
     prepared = list(prepare(store, SOURCE, stages, summary.run_id))
     reuse_seconds = time.perf_counter() - started
@@ -215,13 +228,42 @@ def measured_run(workdir: Path, url: str, writers: int) -> dict[str, Any]:
         "changed_at_source": summary.changed, "datasets": seen, "valid": valid,
         "pipeline_seconds": pipeline_seconds, "stage_seconds": timings,
         "counters": counters_fresh, "pipeline_peak_rss_mib": round(pipeline_rss, 1),
+        "workers": stages.worker_count(), "worker_peak_rss_mib": round(workers_rss, 1),
+        "streaming_seconds": streaming_seconds, "streaming_plan": streamed,
         "prepare_from_cache_seconds": reuse_seconds, "plan_seconds": plan_seconds,
         "plan": plan.counts(), "plan_peak_rss_mib": round(plan_rss, 1),
         "apply_seconds": apply_seconds, "applied": applied, "target_writes": target.writes,
     }
 
 
-def no_change_sync(workdir: Path, url: str) -> dict[str, Any]:
+def streaming_plan(store: Any, stages: Any, target: Any, summary: Any) -> dict[str, int]:
+    """Prepare and plan as sync.plan_source does (without applying): the plan of each batch of
+    `sync.PLAN_BATCH` prepared datasets is made while the worker processes (if any) map,
+    validate and convert the next batches. The plan's counts."""
+    from harvester.pipeline import prepare
+    from harvester.plan import Planner
+    from harvester.sync import PLAN_BATCH, gone_records
+
+    planner = Planner(SOURCE, store.publications(target.url), target, _settings(store, summary))
+    counts: dict[str, int] = {}
+
+    def count(actions: list[Any]) -> None:
+        for action in actions:
+            counts[action.action] = counts.get(action.action, 0) + 1
+
+    batch: list[Any] = []
+    for item in prepare(store, SOURCE, stages, summary.run_id):
+        batch.append(item)
+        if len(batch) >= PLAN_BATCH:
+            count(planner.plan_batch(batch))
+            batch = []
+    if batch:
+        count(planner.plan_batch(batch))
+    count(planner.withdrawals(gone_records(store, SOURCE)))
+    return dict(sorted(counts.items()))
+
+
+def no_change_sync(workdir: Path, url: str, workers: int | str = 1) -> dict[str, Any]:
     """Phase 3: a whole sync where nothing changed at the source."""
     from harvester.pipeline import prepare
     from harvester.plan import make_plan
@@ -232,7 +274,7 @@ def no_change_sync(workdir: Path, url: str) -> dict[str, Any]:
     before = target.fingerprint()
     started = time.perf_counter()
     summary, harvest_seconds = _harvest(source, store)
-    stages = _stages(source, store)
+    stages = _stages(source, store, workers)
     setup_seconds = time.perf_counter() - started - harvest_seconds
     middle = time.perf_counter()
     prepared = list(prepare(store, SOURCE, stages, summary.run_id))
@@ -297,7 +339,7 @@ def naive_chain(n: int, seed: int, invalid_share: float) -> dict[str, Any]:
 
 
 def run(n: int, *, seed: int = catalogue.SEED, invalid_share: float = 0.05,
-        changed_share: float = 0.10, writers: int = 1, naive_max: int = 10_000,
+        changed_share: float = 0.10, writers: int = 1, workers: int | str = 1, naive_max: int = 10_000,
         naive: bool = True, workdir: Path | None = None) -> dict[str, Any]:
     """The whole benchmark; returns the result (see the module docstring)."""
     own_dir = None
@@ -311,10 +353,10 @@ def run(n: int, *, seed: int = catalogue.SEED, invalid_share: float = 0.05,
     }
     try:
         with CatalogueServer(n, seed, invalid_share) as server:
-            result["previous_run"] = in_child(previous_run, workdir, server.url, writers)
+            result["previous_run"] = in_child(previous_run, workdir, server.url, writers, workers)
         with CatalogueServer(n, seed, invalid_share, changed) as server:
-            result["measured_run"] = in_child(measured_run, workdir, server.url, writers)
-            result["no_change_sync"] = in_child(no_change_sync, workdir, server.url)
+            result["measured_run"] = in_child(measured_run, workdir, server.url, writers, workers)
+            result["no_change_sync"] = in_child(no_change_sync, workdir, server.url, workers)
         if naive:
             m = min(n, naive_max)
             result["naive"] = in_child(naive_chain, m, seed, invalid_share)
@@ -341,6 +383,7 @@ def summarise(result: dict[str, Any]) -> None:
         "pipeline": rate(n, measured["pipeline_seconds"]),
         "plan": rate(n, measured["plan_seconds"]),
         "end_to_end": rate(n, ours_seconds),
+        "end_to_end_streaming": rate(n, measured["streaming_seconds"]),
         "no_change_sync": rate(n, result["no_change_sync"]["seconds"]),
     }
     result["source_request_limit"] = math.ceil(n / 1000) + 5
@@ -348,8 +391,9 @@ def summarise(result: dict[str, Any]) -> None:
     if naive:
         result["rates"]["naive"] = rate(naive["datasets"], naive["seconds"])
         result["ratio"] = result["rates"]["end_to_end"] / result["rates"]["naive"]
+        result["ratio_streaming"] = result["rates"]["end_to_end_streaming"] / result["rates"]["naive"]
     else:
-        result["ratio"] = None
+        result["ratio"] = result["ratio_streaming"] = None
 
 
 def machine() -> dict[str, Any]:
@@ -377,6 +421,8 @@ def report_lines(result: dict[str, Any]) -> list[str]:
     p = result["previous_run"]
     c = result["no_change_sync"]
     mach = result["machine"]
+    workers = m.get("workers", 1)
+    each = "  (per worker process)" if workers > 1 else ""
     lines = [
         f"{n} datasets x 3 resources ({result['changed']} changed at the source in the measured "
         f"run); {mach['cpu']}, {mach['cores']} cores, {mach['memory_gib']} GiB, Python {mach['python']}",
@@ -385,18 +431,25 @@ def report_lines(result: dict[str, Any]) -> list[str]:
         f"  plan counts       {p['plan']}",
         f"  create calls      {p['create_calls']} (writers: {p['writers']})",
         f"  peak RSS          {p['peak_rss_mib']:.0f} MiB",
-        "measured run (every record mapped and validated again)",
+        "measured run (every record mapped and validated again"
+        + (f"; {workers} worker processes)" if workers > 1 else ")"),
         f"  harvest           {r['harvest']:>10,.0f} datasets/s  ({m['source_requests']} requests)",
         f"  read              {r['read']:>10,.0f} datasets/s",
-        f"  map               {r['map']:>10,.0f} datasets/s",
-        f"  validate          {r['validate']:>10,.0f} datasets/s",
-        f"  to-target         {r['to_target']:>10,.0f} datasets/s  (package + quality score)",
+        f"  map               {r['map']:>10,.0f} datasets/s{each}",
+        f"  validate          {r['validate']:>10,.0f} datasets/s{each}",
+        f"  to-target         {r['to_target']:>10,.0f} datasets/s  (package + quality score){each}",
         f"  store results     {r['store_results']:>10,.0f} datasets/s",
+    ] + ([
+        f"  workers           {workers} (this process waited {m['stage_seconds'].get('wait', 0):.2f} s "
+        f"for them; peak RSS of a worker {m.get('worker_peak_rss_mib', 0):.0f} MiB)",
+    ] if workers > 1 else []) + [
         f"  pipeline          {r['pipeline']:>10,.0f} datasets/s  (streaming; peak RSS "
         f"{m['pipeline_peak_rss_mib']:.0f} MiB)",
         f"  plan              {r['plan']:>10,.0f} datasets/s  ({m['plan']}; peak RSS "
         f"{m['plan_peak_rss_mib']:.0f} MiB)",
         f"  end to end        {r['end_to_end']:>10,.0f} datasets/s  (pipeline + plan)",
+        f"  streaming         {r['end_to_end_streaming']:>10,.0f} datasets/s  (prepare + plan per "
+        f"batch as sync does it, all mapped again; {m['streaming_plan']})",
         "no-change sync",
         f"  whole sync        {r['no_change_sync']:>10,.0f} datasets/s  (harvest "
         f"{c['harvest_seconds']:.2f} s, prepare {c['prepare_seconds']:.2f} s, plan "
@@ -415,6 +468,8 @@ def report_lines(result: dict[str, Any]) -> list[str]:
             f"  pySHACL           {naive['pyshacl_seconds']:.1f} s",
             f"  naive             {r['naive']:>10,.1f} datasets/s  (peak RSS {naive['peak_rss_mib']:.0f} MiB)",
         ]
+    if result.get("ratio_streaming"):
+        lines.append(f"ratio ours/naive, streaming as sync: {result['ratio_streaming']:.1f}")
     lines.append(f"ratio ours/naive: {result['ratio']:.1f}" if result["ratio"] else
                  "ratio ours/naive: not measured (--no-naive)")
     return lines
@@ -429,6 +484,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changed", type=float, default=0.10,
                         help="share of datasets changed at the source in the measured run")
     parser.add_argument("--writers", type=int, default=1, help="parallel writers for apply")
+    parser.add_argument("--workers", default="1",
+                        help="worker processes that map, validate and convert (pipeline.Stages."
+                             "workers): a number, or 0 / auto for one per core (default 1)")
     parser.add_argument("--naive-max", type=int, default=10_000,
                         help="measure the naive chain on at most this many datasets")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive chain")
@@ -436,8 +494,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.datasets < 1:
         parser.error("--datasets must be at least 1")
+    from harvester.pipeline import resolve_workers
+
+    try:
+        workers = resolve_workers(args.workers)
+    except ValueError as exc:
+        parser.error(f"--workers: {exc}")
     result = run(args.datasets, seed=args.seed, invalid_share=args.invalid_share,
-                 changed_share=args.changed, writers=args.writers, naive_max=args.naive_max,
+                 changed_share=args.changed, writers=args.writers, workers=workers,
+                 naive_max=args.naive_max,
                  naive=not args.no_naive, workdir=args.workdir)
     lines = report_lines(result)
     if args.json:

@@ -36,6 +36,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import rdflib
@@ -161,6 +162,31 @@ _LICENCE_SUFFIX = re.compile(r"/(deed\.[a-z]{2}(-[a-z]{2})?|legalcode(\.[a-z]{2}
 # --------------------------------------------------------------------------------------------
 
 
+def _memo(function: Callable[[str], str]) -> Callable[[str], str]:
+    """`function` (pure, of one value) with its answers kept: the same few values (formats,
+    licences, themes) are looked up again for every dataset. Only plain strings are kept (1 and
+    True are equal keys, but not equal values here); the memo is emptied when it grows past
+    100,000 values."""
+    memo: dict[str, str] = {}
+
+    def remembered(value: Any) -> str:
+        if type(value) is not str:
+            return function(value)
+        found = memo.get(value)
+        if found is not None:
+            return found
+        result = function(value)
+        if len(memo) >= 100_000:
+            memo.clear()
+        memo[value] = result
+        return result
+
+    remembered.__wrapped__ = function  # type: ignore[attr-defined]
+    remembered.__doc__ = function.__doc__
+    return remembered
+
+
+@_memo
 def _norm(value: str) -> str:
     text = " ".join(str(value).split()).casefold()
     if _URL_RE.match(text):
@@ -169,6 +195,7 @@ def _norm(value: str) -> str:
     return text
 
 
+@_memo
 def _norm_licence(value: str) -> str:
     text = _norm(value)
     if "/" in text:
@@ -176,6 +203,7 @@ def _norm_licence(value: str) -> str:
     return text
 
 
+@_memo
 def _norm_format(value: str) -> str:
     text = str(value).strip()
     if not _URL_RE.match(text):
@@ -185,6 +213,7 @@ def _norm_format(value: str) -> str:
     return _norm(text)
 
 
+@_memo
 def _norm_language(value: str) -> str:
     text = _norm(value)
     if not _URL_RE.match(str(value).strip()):

@@ -7,6 +7,11 @@ Each record passes mapper -> validate -> target. The result is kept in the state
 record's content hash and a fingerprint of everything that decides it (the mapping tables, the
 shapes, the source's mapping options and context, and this code's version). A record whose hash
 and fingerprint are unchanged is not mapped or validated again: its stored result is used.
+
+`Stages(workers=N)` runs mapper, validate and target (and the quality score) in N worker
+processes (harvester/workers.py); this process keeps reading the records and the cached
+results, writing the results to the state store and yielding them, in record order. The
+results are the same, byte for byte, as with `workers=1` (the default: all in this process).
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ import gc
 import hashlib
 import json
 import logging
+import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -25,7 +32,7 @@ from typing import Any
 
 from . import __version__
 from .context import SourceContext
-from .mapper import MappedDataset, MappingIssue, MappingOptions, map_dataset
+from .mapper import MappingIssue, MappingOptions, map_dataset
 from .mappings import Mappings
 from .plan import Prepared
 from .quality import check_urls, dataset_urls, score_dataset
@@ -36,8 +43,19 @@ from .validate import Validator
 log = logging.getLogger(__name__)
 
 BATCH = 500
+#: with worker processes: how many batches are handed out beyond one per worker (so that no
+#: worker waits while this process stores and yields a batch); memory holds at most
+#: `workers + AHEAD` batches
+AHEAD = 1
+# (workers.py is left out: where the records are worked on does not change their results)
 _CODE_FILES = ("mapper.py", "text.py", "target.py", "validate.py", "quality.py", "pipeline.py")
 ProgressFn = Callable[[str, int, int | None], None]
+#: what a worker gets per record: source id, name, content hash, the raw package dict
+Item = tuple[str, str, str, dict[str, Any]]
+#: what comes back per record (plain data only, no rdflib terms): source id, identifier, valid,
+#: title, findings, unmapped, target package (or None), quality score, and the JSON the state
+#: store keeps (the findings with the unmapped values, and the target package + title + quality)
+Outcome = tuple[str, str | None, bool, str, list, list, TargetDataset | None, dict, str, str]
 
 
 @dataclass
@@ -51,9 +69,15 @@ class Stages:
     check_urls: bool = False
     counters: dict[str, int] = field(default_factory=lambda: {"mapped": 0, "validated": 0, "reused": 0})
     #: seconds spent per stage: read (records and cached results), map, validate, target (the
-    #: data.overheid.nl package and the quality score), store (saving the results)
+    #: data.overheid.nl package and the quality score), store (encoding and saving the results);
+    #: with worker processes, map/validate/target and the encoding are summed over the workers
+    #: (their work overlaps in time) and `wait` is the time this process waited for them
     timings: dict[str, float] = field(default_factory=lambda: dict.fromkeys(
-        ("read", "map", "validate", "target", "store"), 0.0))
+        ("read", "map", "validate", "target", "store", "wait"), 0.0))
+    #: processes that map, validate and convert: 1 (default) in this process; N > 1 a pool of N
+    #: worker processes (forked; where fork is unavailable, in this process); 0 or "auto" one
+    #: per core
+    workers: int | str = 1
     _lists: ValueLists | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -62,6 +86,10 @@ class Stages:
         if self._lists is None:
             self._lists = value_lists_for(self.mappings)
         return self._lists
+
+    def worker_count(self) -> int:
+        """The number of worker processes `workers` asks for (1: none, all in this process)."""
+        return resolve_workers(self.workers)
 
     def fingerprint(self) -> str:
         """Changes whenever anything that decides a record's result changes."""
@@ -80,11 +108,33 @@ class Stages:
         return digest.hexdigest()
 
 
+def resolve_workers(value: int | str | None) -> int:
+    """`workers` as a number of processes: 0, "auto" (or "0") -> os.cpu_count(); N >= 1 -> N."""
+    if value is None:
+        return 1
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("auto", "0"):
+            return max(1, os.cpu_count() or 1)
+        if not text.isdigit():
+            raise ValueError(f"workers: expected a whole number or 'auto', got {value!r}")
+        value = int(text)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"workers: expected a whole number >= 0 or 'auto', got {value!r}")
+    return max(1, os.cpu_count() or 1) if value == 0 else value
+
+
 def _options_dict(options: MappingOptions) -> Any:
     try:
         return asdict(options)
     except TypeError:
         return repr(options)
+
+
+def result_key(fingerprint: str, content_hash: str) -> str:
+    """What identifies a record's result: its content and everything that decided the result
+    (the same key means the same target package)."""
+    return hashlib.sha256(f"{fingerprint}:{content_hash}".encode()).hexdigest()
 
 
 def prepare(
@@ -99,12 +149,24 @@ def prepare(
     """Every active record of `source` as a `Prepared` dataset, batch by batch (streaming).
 
     Memory stays bounded by the batch: records are read, results looked up, mapped, validated
-    and converted `BATCH` at a time, and nothing is kept once a batch has been yielded.
+    and converted `BATCH` at a time, and nothing is kept once a batch has been yielded. With
+    worker processes, at most `workers + AHEAD` batches are under way at once.
     """
     fingerprint = stages.fingerprint()
-    done = 0
     total = None if records is not None else store.record_count(source)
     pending = iter(records if records is not None else store.records(source))
+    workers = stages.worker_count()
+    if workers > 1:
+        from .workers import WorkerPool, fork_available
+
+        if fork_available():
+            with WorkerPool(stages, workers) as pool:
+                yield from _prepare_in_pool(pool, store, source, stages, run_id, fingerprint, pending,
+                                            progress, total)
+            return
+        log.info("worker processes need the fork start method, which this system lacks; "
+                 "mapping and validating in this process")
+    done = 0
     clock = time.perf_counter
     while True:
         started = clock()
@@ -146,86 +208,204 @@ def _batch(
     records: list[Record],
 ) -> Iterator[Prepared]:
     with _collector_paused():
-        out = _work(store, source, stages, run_id, fingerprint, records)
+        out, to_map = _reuse(store, source, stages, fingerprint, records)
+        if to_map:
+            outcomes = compute(stages, [(r.source_id, r.name, r.content_hash, r.raw) for r in to_map],
+                               stages.timings)
+            stages.counters["mapped"] += len(to_map)
+            stages.counters["validated"] += len(to_map)
+            _keep(store, source, stages, run_id, fingerprint, to_map, outcomes, out)
     for record in records:
         yield out[record.source_id]
 
 
-def _work(
+def _prepare_in_pool(
+    pool: Any,
+    store: StateStore,
+    source: str,
+    stages: Stages,
+    run_id: int,
+    fingerprint: str,
+    pending: Iterator[Record],
+    progress: ProgressFn | None,
+    total: int | None,
+) -> Iterator[Prepared]:
+    """`prepare` with the records mapped, validated and converted by the worker pool: batches
+    are read and handed out ahead (at most `workers + AHEAD` under way), their results stored
+    and yielded in record order as they come back."""
+    clock, timings = time.perf_counter, stages.timings
+    window = pool.workers + AHEAD
+    under_way: deque[tuple[list[Record], dict[str, Prepared], list[Record], Any]] = deque()
+    done = 0
+    offset = 0
+    exhausted = False
+    while True:
+        while not exhausted and len(under_way) < window:
+            started = clock()
+            with _collector_paused():
+                batch = list(islice(pending, BATCH))
+                if batch:
+                    out, to_map = _reuse(store, source, stages, fingerprint, batch)
+            if not batch:
+                timings["read"] += clock() - started
+                exhausted = True
+                break
+            job = None
+            if to_map:
+                job = pool.submit([(r.source_id, r.name, r.content_hash, r.raw) for r in to_map],
+                                  _describe(offset, batch))
+            timings["read"] += clock() - started
+            offset += len(batch)
+            under_way.append((batch, out, to_map, job))
+        if not under_way:
+            break
+        batch, out, to_map, job = under_way.popleft()
+        if job is not None:
+            started = clock()
+            outcomes, spent = pool.result(job)
+            timings["wait"] += clock() - started
+            for stage, seconds in spent.items():
+                timings[stage] += seconds
+            stages.counters["mapped"] += len(to_map)
+            stages.counters["validated"] += len(to_map)
+            with _collector_paused():
+                _keep(store, source, stages, run_id, fingerprint, to_map, outcomes, out)
+        del job, to_map
+        for record in batch:
+            yield out[record.source_id]
+        done += len(batch)
+        del batch, out
+        if progress:
+            progress("map", done, total)
+
+
+def _describe(offset: int, batch: list[Record]) -> str:
+    """A batch, for error messages: its position among the records and its first and last id."""
+    return (f"batch of records {offset + 1}-{offset + len(batch)} "
+            f"(source ids {batch[0].source_id} .. {batch[-1].source_id})")
+
+
+def _reuse(
+    store: StateStore,
+    source: str,
+    stages: Stages,
+    fingerprint: str,
+    records: list[Record],
+) -> tuple[dict[str, Prepared], list[Record]]:
+    """The `Prepared` of the records whose stored result still stands, and the other records."""
+    started = time.perf_counter()
+    cached = cached_results(store, source, [r.source_id for r in records])
+    out: dict[str, Prepared] = {}
+    to_map: list[Record] = []
+    check = stages.check_urls
+    for record in records:
+        old = cached.get(record.source_id)
+        if (old is not None and old.content_hash == record.content_hash and old.fingerprint == fingerprint
+                and not check):
+            stages.counters["reused"] += 1
+            out[record.source_id] = from_result(record, old)
+            continue
+        to_map.append(record)
+    stages.timings["read"] += time.perf_counter() - started
+    return out, to_map
+
+
+def compute(stages: Stages, items: list[Item], timings: dict[str, float]) -> list[Outcome]:
+    """Map, validate and convert `items` (one batch); one `Outcome` per item, in order.
+
+    Runs in this process or in a worker process (harvester/workers.py); adds the seconds it
+    spends to `timings` (map, validate, target, store: the JSON encoding of the results).
+    """
+    clock = time.perf_counter
+    started = clock()
+    context, mappings, options = stages.context, stages.mappings, stages.options
+    mapped = [map_dataset(raw, context, mappings, options) for _, _, _, raw in items]
+    timings["map"] += clock() - started
+    started = clock()
+    views = [m.triple_view() for m in mapped]
+    reports = stages.validator.validate_datasets(
+        (m.source_id, view) for m, view in zip(mapped, views))
+    timings["validate"] += clock() - started
+    started = clock()
+    url_status = None
+    if stages.check_urls:
+        url_status = check_urls(sorted({u for m, view in zip(mapped, views)
+                                        for u in dataset_urls(view, m.uri)}))
+    lists = stages.value_lists
+    made = []
+    for item, m, view in zip(items, mapped, views):
+        report = reports.get(m.source_id)
+        conforms = report is None or report.conforms
+        findings = [f.to_dict() for f in report.findings] if report is not None else []
+        unmapped = [_issue_dict(issue) for issue in m.issues]
+        valid = conforms and not m.invalid
+        # spatial_scheme + spatial_value together make data.overheid.nl answer HTTP 500
+        # (ckanext-dataoverheid 2.2.2), so spatial coverage stays in the DCAT graph only.
+        target = to_target(m, mappings, spatial=False, lists=lists) if valid else None
+        if target is not None:
+            unmapped += [{"dataset": m.name, "field": "target", "value": None, "message": note,
+                          "severity": "warning"} for note in target.issues]
+        quality = score_dataset(view, m.uri, conforms=conforms, mappings=mappings,
+                                url_status=url_status)
+        made.append((item, m, valid, findings, unmapped, target, quality))
+    del mapped, views, reports
+    timings["target"] += clock() - started
+    started = clock()
+    dumps = json.dumps
+    outcomes: list[Outcome] = []
+    for (source_id, name, _, raw), m, valid, findings, unmapped, target, quality in made:
+        stored = _target_dict(target, raw, quality)
+        kept = findings + [{**u, "severity": "mapping-" + u["severity"]} for u in unmapped]
+        outcomes.append((source_id, m.identifier, valid, stored["title"] or name, findings, unmapped,
+                         target, quality, dumps(kept, ensure_ascii=False),
+                         dumps(stored, ensure_ascii=False)))
+    timings["store"] += clock() - started
+    return outcomes
+
+
+def _keep(
     store: StateStore,
     source: str,
     stages: Stages,
     run_id: int,
     fingerprint: str,
     records: list[Record],
-) -> dict[str, Prepared]:
-    clock, timings = time.perf_counter, stages.timings
-    started = clock()
-    cached = cached_results(store, source, [r.source_id for r in records])
-    fresh: list[tuple[Record, MappedDataset]] = []
-    out: dict[str, Prepared] = {}
-    to_map: list[Record] = []
-    for record in records:
-        old = cached.get(record.source_id)
-        if (old is not None and old.content_hash == record.content_hash and old.fingerprint == fingerprint
-                and not stages.check_urls):
-            stages.counters["reused"] += 1
-            out[record.source_id] = from_result(record, old)
-            continue
-        to_map.append(record)
-    del cached
-    timings["read"] += clock() - started
-    started = clock()
-    for record in to_map:
-        mapped = map_dataset(record.raw, stages.context, stages.mappings, stages.options)
-        stages.counters["mapped"] += 1
-        fresh.append((record, mapped))
-    timings["map"] += clock() - started
-    if fresh:
-        started = clock()
-        views = {id(mapped): mapped.triple_view() for _, mapped in fresh}
-        reports = stages.validator.validate_datasets((m.source_id, views[id(m)]) for _, m in fresh)
-        stages.counters["validated"] += len(fresh)
-        timings["validate"] += clock() - started
-        started = clock()
-        url_status = None
-        if stages.check_urls:
-            url_status = check_urls(sorted({u for _, m in fresh for u in dataset_urls(views[id(m)], m.uri)}))
-        lists = stages.value_lists
-        results = []
-        for record, mapped in fresh:
-            view = views[id(mapped)]
-            report = reports.get(mapped.source_id)
-            conforms = report is None or report.conforms
-            findings = [f.to_dict() for f in report.findings] if report is not None else []
-            unmapped = [_issue_dict(issue) for issue in mapped.issues]
-            valid = conforms and not mapped.invalid
-            # spatial_scheme + spatial_value together make data.overheid.nl answer HTTP 500
-            # (ckanext-dataoverheid 2.2.2), so spatial coverage stays in the DCAT graph only.
-            target = to_target(mapped, stages.mappings, spatial=False, lists=lists) if valid else None
-            if target is not None:
-                unmapped += [{"dataset": mapped.name, "field": "target", "value": None, "message": note,
-                              "severity": "warning"} for note in target.issues]
-            quality = score_dataset(view, mapped.uri, conforms=conforms, mappings=stages.mappings,
-                                    url_status=url_status)
-            stored = _target_dict(target, record, quality)
-            results.append(Result(
-                source=source, source_id=record.source_id, content_hash=record.content_hash,
-                fingerprint=fingerprint, identifier=mapped.identifier, valid=valid,
-                findings=findings + [{**u, "severity": "mapping-" + u["severity"]} for u in unmapped],
-                target_package=stored, run_id=run_id,
-            ))
-            # what from_result(record, result) gives, without the round trip through dicts
-            out[record.source_id] = Prepared(
-                source_id=record.source_id, source_name=record.name, identifier=mapped.identifier,
-                title=stored.get("title") or record.name, valid=valid, findings=findings,
-                unmapped=unmapped, target=target, quality=quality,
-            )
-        timings["target"] += clock() - started
-        started = clock()
-        store.save_results(results)
-        timings["store"] += clock() - started
-    return out
+    outcomes: list[Outcome],
+    out: dict[str, Prepared],
+) -> None:
+    """Store the results of `records` and add their `Prepared` to `out`."""
+    started = time.perf_counter()
+    if len(outcomes) != len(records):
+        raise RuntimeError(f"{len(records)} records gave {len(outcomes)} results")
+    rows = []
+    for record, (source_id, identifier, valid, title, findings, unmapped, target, quality,
+                 findings_json, package_json) in zip(records, outcomes):
+        if source_id != record.source_id:
+            raise RuntimeError(f"the result of record {record.source_id} came back as {source_id}")
+        rows.append((source, source_id, record.content_hash, fingerprint, identifier, int(valid),
+                     findings_json, package_json, run_id))
+        out[source_id] = Prepared(
+            source_id=source_id, source_name=record.name, identifier=identifier, title=title,
+            valid=valid, findings=findings, unmapped=unmapped, target=target, quality=quality,
+            result_key=result_key(fingerprint, record.content_hash))
+    save_result_rows(store, rows)
+    stages.timings["store"] += time.perf_counter() - started
+
+
+def save_result_rows(store: StateStore, rows: list[tuple]) -> None:
+    """Store results already encoded: (source, source_id, content_hash, fingerprint, identifier,
+    valid, findings JSON, target package JSON, run_id) per row, as `StateStore.save_results`
+    stores them (one transaction), without encoding them again here."""
+    method = getattr(store, "save_result_rows", None)
+    if callable(method):
+        method(rows)
+        return
+    with store.transaction() as db:
+        db.executemany(
+            "INSERT OR REPLACE INTO results (source, source_id, content_hash, fingerprint, identifier, "
+            "valid, findings, target_package, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
 
 
 def _issue_dict(issue: MappingIssue) -> dict[str, Any]:
@@ -256,8 +436,8 @@ def cached_results(store: StateStore, source: str, source_ids: list[str]) -> dic
     return out
 
 
-def _target_dict(target: TargetDataset | None, record: Record, quality: dict[str, Any]) -> dict[str, Any]:
-    data: dict[str, Any] = {"title": _title(record.raw), "quality": quality}
+def _target_dict(target: TargetDataset | None, raw: dict[str, Any], quality: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {"title": _title(raw), "quality": quality}
     if target is not None:
         # asdict(target), without its deep copy (the result is only serialised)
         data["target"] = {
@@ -292,6 +472,7 @@ def from_result(record: Record, result: Result) -> Prepared:
         source_id=record.source_id, source_name=record.name, identifier=result.identifier,
         title=stored.get("title") or record.name, valid=result.valid, findings=findings,
         unmapped=unmapped, target=target, quality=stored.get("quality"),
+        result_key=result_key(result.fingerprint, result.content_hash),
     )
 
 

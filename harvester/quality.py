@@ -245,70 +245,91 @@ def score_dataset(
 
     `conforms` is the SHACL validation's verdict on the dataset; `mappings` the loaded mapping
     tables; `url_status` the status per URL from `check_urls` (None: URLs not checked).
+    `graph` may be an rdflib Graph or a harvester.mapper.TripleView (read through its index).
     """
     ds = URIRef(dataset_uri)
-    dists = sorted(set(graph.objects(ds, DCAT_DISTRIBUTION)), key=str)
+    spo = getattr(graph, "spo", None)
+    if spo is not None:
+        empty: dict = {}
+
+        def values(subject: Any) -> Any:
+            return spo.get(subject) or empty
+    else:
+        def values(subject: Any) -> Any:
+            out: dict[Any, dict[Any, None]] = {}
+            for p, o in graph.predicate_objects(subject):
+                out.setdefault(p, {})[o] = None
+            return out
+
+    own = values(ds)
+    dists = sorted(own.get(DCAT_DISTRIBUTION, ()), key=str)
     checked = url_status is not None
+    status = url_status or {}
+    file_format = getattr(mappings, "file_format", None)
+    licence_of = getattr(mappings, "licence", None)
 
-    def has(subject: Any, prop: URIRef) -> bool:
-        return (subject, prop, None) in graph
+    def url_ok(props: Any, prop: URIRef) -> bool:
+        return any(_answers(status.get(str(v))) for v in props.get(prop, ()))
 
-    def share(test: Any) -> tuple[float, int]:
-        passed = sum(1 for dist in dists if test(dist))
-        return (passed / len(dists) if dists else 0.0), passed
-
-    def url_ok(dist: Any, prop: URIRef) -> bool:
-        values = [str(v) for v in graph.objects(dist, prop)]
-        return any(_answers((url_status or {}).get(v)) for v in values)
-
-    def vocab_format(dist: Any) -> bool:
-        formats = list(graph.objects(dist, DCT_FORMAT))
-        media = list(graph.objects(dist, DCAT_MEDIA_TYPE))
+    def vocab_format(props: Any) -> bool:
+        formats = list(props.get(DCT_FORMAT, ()))
+        media = list(props.get(DCAT_MEDIA_TYPE, ()))
         if not formats and not media:
             return False
         return all(_is_vocabulary_format(mappings, f, "file_type") for f in formats) and all(
             _is_vocabulary_format(mappings, m, "media_type") for m in media)
 
-    def flag(name: str) -> Any:
-        def test(dist: Any) -> bool:
-            fmt = _format_of(mappings, graph, dist)
-            return bool(getattr(fmt, name, False)) if fmt is not None else False
-        return test
+    def format_of(props: Any) -> Any:
+        """The formats table's entry for a distribution: by its dct:format, else its media type."""
+        for prop in (DCT_FORMAT, DCAT_MEDIA_TYPE):
+            for value in sorted(props.get(prop, ()), key=str):
+                fmt = _lookup(file_format, str(value))
+                if fmt is not None:
+                    return fmt
+        return None
 
-    def known_licence(dist: Any) -> bool:
-        return any(_lookup(getattr(mappings, "licence", None), str(v)) is not None
-                   for v in graph.objects(dist, DCT_LICENSE) if isinstance(v, URIRef))
+    def known_licence(props: Any) -> bool:
+        return any(_lookup(licence_of, str(v)) is not None
+                   for v in props.get(DCT_LICENSE, ()) if isinstance(v, URIRef))
 
-    rights_values = [v for v in graph.objects(ds, DCT_ACCESS_RIGHTS)]
+    # what every distribution-level metric needs, worked out once per distribution
+    passed = dict.fromkeys(_DISTRIBUTION_METRICS, 0)
+    for dist in dists:
+        props = values(dist)
+        fmt = format_of(props)
+        for metric, ok in (
+            ("access_url_answers", checked and url_ok(props, DCAT_ACCESS_URL)),
+            ("download_url", bool(props.get(DCAT_DOWNLOAD_URL))),
+            ("download_url_answers", checked and url_ok(props, DCAT_DOWNLOAD_URL)),
+            ("format", bool(props.get(DCT_FORMAT))),
+            ("media_type", bool(props.get(DCAT_MEDIA_TYPE))),
+            ("format_vocabulary", vocab_format(props)),
+            ("non_proprietary", bool(getattr(fmt, "non_proprietary", False)) if fmt is not None else False),
+            ("machine_readable", bool(getattr(fmt, "machine_readable", False)) if fmt is not None else False),
+            ("licence", bool(props.get(DCT_LICENSE))),
+            ("known_licence", known_licence(props)),
+            ("rights", bool(props.get(DCT_RIGHTS))),
+            ("byte_size", bool(props.get(DCAT_BYTE_SIZE))),
+            ("issued", bool(props.get(DCT_ISSUED))),
+            ("modified", bool(props.get(DCT_MODIFIED))),
+        ):
+            if ok:
+                passed[metric] += 1
+
+    rights_values = list(own.get(DCT_ACCESS_RIGHTS, ()))
     dataset_tests: dict[str, bool] = {
-        "keywords": has(ds, DCAT_KEYWORD),
-        "themes": has(ds, DCAT_THEME),
-        "spatial": has(ds, DCT_SPATIAL),
-        "temporal": has(ds, DCT_TEMPORAL),
+        "keywords": bool(own.get(DCAT_KEYWORD)),
+        "themes": bool(own.get(DCAT_THEME)),
+        "spatial": bool(own.get(DCT_SPATIAL)),
+        "temporal": bool(own.get(DCT_TEMPORAL)),
         "dcat_ap_compliance": bool(conforms),
         "access_rights": bool(rights_values),
         "access_rights_vocabulary": bool(rights_values) and all(
             isinstance(v, URIRef)
             and _lookup(getattr(mappings, "access_rights", None), str(v)) is not None
             for v in rights_values),
-        "contact_point": has(ds, DCAT_CONTACT_POINT),
-        "publisher": has(ds, DCT_PUBLISHER),
-    }
-    distribution_tests: dict[str, Any] = {
-        "access_url_answers": lambda d: url_ok(d, DCAT_ACCESS_URL),
-        "download_url": lambda d: has(d, DCAT_DOWNLOAD_URL),
-        "download_url_answers": lambda d: url_ok(d, DCAT_DOWNLOAD_URL),
-        "format": lambda d: has(d, DCT_FORMAT),
-        "media_type": lambda d: has(d, DCAT_MEDIA_TYPE),
-        "format_vocabulary": vocab_format,
-        "non_proprietary": flag("non_proprietary"),
-        "machine_readable": flag("machine_readable"),
-        "licence": lambda d: has(d, DCT_LICENSE),
-        "known_licence": known_licence,
-        "rights": lambda d: has(d, DCT_RIGHTS),
-        "byte_size": lambda d: has(d, DCAT_BYTE_SIZE),
-        "issued": lambda d: has(d, DCT_ISSUED),
-        "modified": lambda d: has(d, DCT_MODIFIED),
+        "contact_point": bool(own.get(DCAT_CONTACT_POINT)),
+        "publisher": bool(own.get(DCT_PUBLISHER)),
     }
 
     dimensions: dict[str, dict[str, Any]] = {
@@ -316,6 +337,7 @@ def score_dataset(
     }
     exact_total = 0.0
     maximum = 0
+    count = len(dists)
     for metric, (dimension, points, level, needs_url, _nl, _en) in METRICS.items():
         entry: dict[str, Any]
         if needs_url and not checked:
@@ -327,10 +349,11 @@ def score_dataset(
             earned = float(points) if ok else 0.0
             entry = {"points": earned, "max": points, "value": ok, "checked": True}
         else:
-            fraction, passed = share(distribution_tests[metric])
+            done = passed[metric]
+            fraction = done / count if count else 0.0
             earned = points * fraction
             entry = {"points": round(earned, 2), "max": points, "value": round(fraction, 4),
-                     "checked": True, "count": passed, "of": len(dists)}
+                     "checked": True, "count": done, "of": count}
         exact_total += earned
         maximum += points
         dimensions[dimension]["points"] += earned
@@ -349,9 +372,12 @@ def score_dataset(
         "band": band,
         "band_nl": BAND_LABELS_NL[band],
         "urls_checked": checked,
-        "distributions": len(dists),
+        "distributions": count,
         "dimensions": dimensions,
     }
+
+
+_DISTRIBUTION_METRICS = tuple(m for m, spec in METRICS.items() if spec[2] == "distribution")
 
 
 def score_catalogue(scores: list[dict[str, Any]]) -> dict[str, Any]:

@@ -580,6 +580,15 @@ _CANONICAL_DATE_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{
 _CANONICAL_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
+#: what datetime.strptime's own patterns for these formats could ever accept (%m, %d, %H, %M
+#: and %S take one or two digits, %d also " 5"; the T matches without regard to case): a value
+#: outside these is refused without asking strptime
+_POSSIBLE = {
+    DATE_FORMAT: re.compile(r"\d\d\d\d-\d\d?-(?:\d\d?| \d)[Tt]\d\d?:\d\d?:\d\d?"),
+    "%Y-%m-%d": re.compile(r"\d\d\d\d-\d\d?-(?:\d\d?| \d)"),
+}
+
+
 def _strptime(value: Any, fmt: str) -> datetime | None:
     if not isinstance(value, str):
         return None
@@ -593,6 +602,9 @@ def _strptime(value: Any, fmt: str) -> datetime | None:
             return datetime(*map(int, match.groups()))
         except ValueError:
             return None
+    possible = _POSSIBLE.get(fmt)
+    if possible is not None and possible.fullmatch(value) is None:
+        return None
     try:
         return datetime.strptime(value, fmt)
     except ValueError:
@@ -1318,10 +1330,20 @@ def _normal_value(key: str, value: Any) -> Any:
 _MANY = frozenset(f.name for f in DATASET_FIELDS + RESOURCE_FIELDS if f.many)
 
 
+#: keys whose string values _normal_value does more with than strip them
+_SPECIAL_KEYS = _DATE_FIELDS | _BOOLEAN_FIELDS | _MANY | {"size"}
+_NOT_COMPARED = TARGET_MANAGED_FIELDS | {"resources", "tags"}
+
+
 def _normal_dict(data: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
-        if key in TARGET_MANAGED_FIELDS or key == "resources" or key == "tags":
+        if key in _NOT_COMPARED:
+            continue
+        if type(value) is str and key not in _SPECIAL_KEYS:  # what _normal_value does with it
+            value = value.strip()
+            if value:
+                out[key] = value
             continue
         value = _normal_value(key, value)
         if value in (None, "", [], {}):
