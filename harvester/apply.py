@@ -180,6 +180,7 @@ class Applier:
         pub.last_written_at = iso(utcnow())
         pub.withdrawn_at = pub.withdrawn_run = None
         pub.result_key = action.result_key
+        pub.target_modified = result.get("metadata_modified")
         if created and pub.created_run is None:
             pub.created_run = self.run_id
         self._save(pub)

@@ -55,6 +55,7 @@ class SourceConfig:
     full_every_runs: int = 1
     full_every_days: float | None = None
     light_listing: bool = True
+    workers: int | str = 1
     mapping: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -176,7 +177,7 @@ def _source(name: str, table: Any, base: Path, where: str) -> SourceConfig:
     allowed = {
         "type", "url", "path", "page_size", "timeout", "retries", "backoff", "max_backoff",
         "overlap_minutes", "organization", "api_key_env", "full_every_runs", "full_every_days",
-        "light_listing", "mapping",
+        "light_listing", "workers", "mapping",
     }
     _check_keys(table, allowed, where)
     kind = _get(table, "type", str, where, "ckan")
@@ -208,6 +209,9 @@ def _source(name: str, table: Any, base: Path, where: str) -> SourceConfig:
     _positive(src.full_every_runs, "full_every_runs", where)
     src.full_every_days = _get(table, "full_every_days", float, where, None)
     src.light_listing = _get(table, "light_listing", bool, where, True)
+    src.workers = _get(table, "workers", (int, str), where, 1)
+    if not (src.workers == "auto" or (isinstance(src.workers, int) and 1 <= src.workers <= 64)):
+        raise ConfigError(f"{where}: key 'workers' must be a whole number from 1 to 64 or \"auto\", got {src.workers!r}")
     src.mapping = dict(_get(table, "mapping", dict, where, {}))
     return src
 

@@ -182,11 +182,18 @@ class Held:
     hash: str
 
 
-def held(package: dict[str, Any]) -> Held:
+def held(package: dict[str, Any], known: Publication | None = None) -> Held:
+    """The compact form of a target package. When it still carries the metadata_modified the
+    target gave it at our last write, it was not edited since: its hash is the one we recorded."""
     org = package.get("organization")
+    modified = package.get("metadata_modified")
+    if known is not None and known.target_hash and modified and modified == known.target_modified:
+        digest = known.target_hash
+    else:
+        digest = canonical_hash(package)
     return Held(id=str(package.get("id") or ""), name=str(package.get("name") or ""),
                 organization=(org or {}).get("name") if isinstance(org, dict) else package.get("owner_org"),
-                state=str(package.get("state") or "active"), hash=canonical_hash(package))
+                state=str(package.get("state") or "active"), hash=digest)
 
 
 class Planner:
@@ -209,7 +216,7 @@ class Planner:
         for package in packages:
             identifier = package.get("identifier")
             if isinstance(identifier, str) and identifier:
-                self.inventory[identifier] = held(package)
+                self.inventory[identifier] = held(package, publications.get(identifier))
         self.taken_names = {pub.target_name for pub in publications.values()} | {
             h.name for h in self.inventory.values() if h.name}
 

@@ -122,6 +122,11 @@ MIGRATIONS: list[str] = [
     );
     ALTER TABLE published ADD COLUMN result_key TEXT
     """,
+    # 4: the target's metadata_modified after our last write (a package that still carries it was
+    # not edited since, so its hash need not be computed again)
+    """
+    ALTER TABLE published ADD COLUMN target_modified TEXT
+    """,
 ]
 
 
@@ -233,6 +238,7 @@ class Publication:
     withdrawn_at: str | None = None
     withdrawn_run: int | None = None
     result_key: str | None = None
+    target_modified: str | None = None
     snapshot_loader: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -313,13 +319,13 @@ class _ResultsAndPublications:
                 "INSERT OR REPLACE INTO published (target_url, identifier, source, source_id, owner_org, "
                 "target_name, target_id, status, sent_hash, target_hash, target_snapshot, resource_ids, "
                 "adopted, created_run, last_written_run, last_written_at, withdrawn_at, withdrawn_run, "
-                "result_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "result_key, target_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (pub.target_url, pub.identifier, pub.source, pub.source_id, pub.owner_org,
                  pub.target_name, pub.target_id, pub.status, pub.sent_hash, pub.target_hash,
                  pub.snapshot_json if pub.snapshot_loader is None else self.snapshot(pub.target_url, pub.identifier),
                  json.dumps(pub.resource_ids, sort_keys=True), int(pub.adopted), pub.created_run,
                  pub.last_written_run, pub.last_written_at, pub.withdrawn_at, pub.withdrawn_run,
-                 pub.result_key),
+                 pub.result_key, pub.target_modified),
             )
 
     def forget_publication(self, target_url: str, identifier: str) -> None:
@@ -330,7 +336,7 @@ class _ResultsAndPublications:
 _PUBLICATION_COLUMNS = (
     "target_url", "identifier", "source", "source_id", "owner_org", "target_name", "target_id", "status",
     "sent_hash", "target_hash", "target_snapshot", "resource_ids", "adopted", "created_run",
-    "last_written_run", "last_written_at", "withdrawn_at", "withdrawn_run", "result_key",
+    "last_written_run", "last_written_at", "withdrawn_at", "withdrawn_run", "result_key", "target_modified",
 )
 
 
@@ -346,6 +352,7 @@ def _publication(row: sqlite3.Row) -> Publication:
         created_run=row["created_run"], last_written_run=row["last_written_run"],
         last_written_at=row["last_written_at"], withdrawn_at=row["withdrawn_at"],
         withdrawn_run=row["withdrawn_run"], result_key=row["result_key"],
+        target_modified=row["target_modified"],
     )
 
 

@@ -96,3 +96,10 @@ def test_adhoc_source_is_named_after_the_host() -> None:
     assert src.name == "data.example.org" and src.url == "https://data.example.org"
     with pytest.raises(ConfigError, match="--source-url"):
         adhoc_source("not a url")
+
+
+def test_workers_setting(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, "[sources.d]\nworkers = 'auto'\n")).source("d").workers == "auto"
+    assert load_config(write(tmp_path, "[sources.d]\nworkers = 2\n")).source("d").workers == 2
+    with pytest.raises(ConfigError, match="key 'workers' must be a whole number from 1 to 64"):
+        load_config(write(tmp_path, "[sources.d]\nworkers = 'many'\n"))
