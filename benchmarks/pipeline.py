@@ -264,10 +264,11 @@ def streaming_plan(store: Any, stages: Any, target: Any, summary: Any) -> dict[s
 
 
 def no_change_sync(workdir: Path, url: str, workers: int | str = 1) -> dict[str, Any]:
-    """Phase 3: a whole sync where nothing changed at the source."""
+    """Phase 3: a whole sync where nothing changed at the source: harvest, then prepare and plan
+    streaming, batch by batch, as sync.plan_source does (there is nothing to apply)."""
     from harvester.pipeline import prepare
-    from harvester.plan import make_plan
-    from harvester.sync import gone_records
+    from harvester.plan import Planner
+    from harvester.sync import PLAN_BATCH, gone_records
 
     source, store, _ = _setup(workdir, url)
     target = MemoryTarget.load(workdir / "target.jsonl")
@@ -277,22 +278,36 @@ def no_change_sync(workdir: Path, url: str, workers: int | str = 1) -> dict[str,
     stages = _stages(source, store, workers)
     setup_seconds = time.perf_counter() - started - harvest_seconds
     middle = time.perf_counter()
-    prepared = list(prepare(store, SOURCE, stages, summary.run_id))
-    prepare_seconds = time.perf_counter() - middle
-    middle = time.perf_counter()
-    plan = make_plan(SOURCE, prepared, gone_records(store, SOURCE),
-                     store.publications(target.url), target, _settings(store, summary))
+    planner = Planner(SOURCE, store.publications(target.url), target, _settings(store, summary))
+    counts: dict[str, int] = {}
+    datasets = 0
+
+    def count(actions: list[Any]) -> None:
+        for action in actions:
+            counts[action.action] = counts.get(action.action, 0) + 1
+
+    batch: list[Any] = []
+    for item in prepare(store, SOURCE, stages, summary.run_id):
+        datasets += 1
+        batch.append(item)
+        if len(batch) >= PLAN_BATCH:
+            count(planner.plan_batch(batch))
+            batch = []
+    if batch:
+        count(planner.plan_batch(batch))
+    count(planner.withdrawals(gone_records(store, SOURCE)))
     plan_seconds = time.perf_counter() - middle
     total = time.perf_counter() - started
-    writes = len(plan.writes())
+    writes = sum(v for k, v in counts.items() if k in ("create", "update", "withdraw"))
     store.close()
     return {
-        "datasets": len(prepared), "seconds": total, "harvest_seconds": harvest_seconds,
-        "stages_setup_seconds": setup_seconds, "prepare_seconds": prepare_seconds,
+        "datasets": datasets, "seconds": total, "harvest_seconds": harvest_seconds,
+        "stages_setup_seconds": setup_seconds, "prepare_seconds": 0.0,
         "plan_seconds": plan_seconds, "counters": dict(stages.counters),
         "source_requests": summary.requests, "changed_at_source": summary.changed,
         "planned_writes": writes, "target_writes": target.writes,
-        "target_unchanged": target.fingerprint() == before, "plan": plan.counts(),
+        "target_unchanged": target.fingerprint() == before, "plan": dict(sorted(counts.items())),
+        "peak_rss_mib": round(peak_rss_mib(), 1),
     }
 
 
@@ -452,8 +467,7 @@ def report_lines(result: dict[str, Any]) -> list[str]:
         f"batch as sync does it, all mapped again; {m['streaming_plan']})",
         "no-change sync",
         f"  whole sync        {r['no_change_sync']:>10,.0f} datasets/s  (harvest "
-        f"{c['harvest_seconds']:.2f} s, prepare {c['prepare_seconds']:.2f} s, plan "
-        f"{c['plan_seconds']:.2f} s)",
+        f"{c['harvest_seconds']:.2f} s, prepare + plan streaming {c['plan_seconds']:.2f} s)",
         f"  counters          {c['counters']}",
         f"  source requests   {c['source_requests']} (limit {result['source_request_limit']})",
         f"  target writes     {c['target_writes']} (planned {c['planned_writes']})",
