@@ -104,7 +104,10 @@ class Stages:
         digest.update(value_lists_for(self.mappings).fingerprint.encode())
         digest.update(b"urls-checked" if self.check_urls else b"urls-not-checked")
         digest.update(json.dumps(_options_dict(self.options), sort_keys=True, default=str).encode())
-        digest.update(canonical_json(self.context.to_dict()).encode())
+        context = self.context.to_dict()
+        if getattr(self.options, "portal_url", None):  # then the mapper does not use the source's URL
+            context.pop("base_url", None)
+        digest.update(canonical_json(context).encode())
         return digest.hexdigest()
 
 
