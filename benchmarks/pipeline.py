@@ -150,7 +150,6 @@ def previous_run(workdir: Path, url: str, writers: int, workers: int | str = 1) 
     """Phase 1: harvest, pipeline, plan against an empty target, apply (first publication)."""
     from harvester.apply import Applier
     from harvester.pipeline import prepare
-    from harvester.plan import make_plan
     from harvester.sync import gone_records
 
     source, store, _ = _setup(workdir, url)
@@ -158,14 +157,39 @@ def previous_run(workdir: Path, url: str, writers: int, workers: int | str = 1) 
     stages = _stages(source, store, workers)
     target = MemoryTarget()
     started = time.perf_counter()
-    prepared = list(prepare(store, SOURCE, stages, summary.run_id))
-    plan = make_plan(SOURCE, prepared, gone_records(store, SOURCE),
-                     store.publications(target.url), target, _settings(store, summary))
-    del prepared
-    plan_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    applied = Applier(plan, store, target, summary.run_id, SOURCE).run(writers)  # type: ignore[arg-type]
-    apply_seconds = time.perf_counter() - started
+    # streaming, as sync.plan_source does: prepare, plan and apply batch by batch
+    from harvester.plan import Plan, Planner
+    from harvester.sync import PLAN_BATCH
+
+    planner = Planner(SOURCE, store.publications(target.url), target, _settings(store, summary))
+    plan = Plan(source=SOURCE, target=target.url, owner_org=OWNER_ORG)
+    applier = Applier(plan, store, target, summary.run_id, SOURCE,  # type: ignore[arg-type]
+                      publications=planner.publications)
+    applied = {"done": 0, "failed": 0}
+    apply_seconds = 0.0
+
+    def carry_out(actions: list[Any]) -> None:
+        nonlocal apply_seconds
+        begun = time.perf_counter()
+        for key, value in applier.run(writers, None, actions).items():
+            applied[key] += value
+        apply_seconds += time.perf_counter() - begun
+        for action in actions:  # keep only what the report needs
+            action.package = None
+            action.changes = []
+            action.findings = []
+        plan.actions.extend(actions)
+
+    batch: list[Any] = []
+    for item in prepare(store, SOURCE, stages, summary.run_id):
+        batch.append(item)
+        if len(batch) >= PLAN_BATCH:
+            carry_out(planner.plan_batch(batch))
+            batch = []
+    if batch:
+        carry_out(planner.plan_batch(batch))
+    carry_out(planner.withdrawals(gone_records(store, SOURCE)))
+    plan_seconds = time.perf_counter() - started - apply_seconds
     counts = plan.counts()
     target.save(workdir / "target.jsonl")
     store.close()
