@@ -38,42 +38,46 @@ def setup_logging(verbose: int = 0, quiet: bool = False, stream: IO[str] | None 
 
 
 class Progress:
-    """Progress of the stages of a run: redrawn bar on a TTY, a log line every `every` items off it."""
+    """Progress of the stages of a run (harvest, map+validate, plan, apply).
+
+    On a terminal: one line, redrawn, with a bar per stage (the stages interleave when a run
+    streams batch by batch). Off a terminal: a log line per stage every `every` items and at
+    the end of a stage.
+    """
 
     def __init__(self, stream: IO[str] | None = None, enabled: bool = True, every: int = 500) -> None:
         self.stream = stream or sys.stderr
         self.tty = enabled and hasattr(self.stream, "isatty") and self.stream.isatty()
         self.enabled = enabled
         self.every = every
-        self._stage = ""
-        self._last_logged = 0
+        self._stages: dict[str, tuple[int, int | None]] = {}
+        self._logged: dict[str, int] = {}
         self._log = logging.getLogger("harvester.progress")
 
     def __call__(self, stage: str, done: int, total: int | None) -> None:
         if not self.enabled:
             return
-        if stage != self._stage:
-            self.finish()
-            self._stage, self._last_logged = stage, 0
+        self._stages[stage] = (done, total)
         if self.tty:
-            self.stream.write("\r" + self.bar(stage, done, total))
+            line = "  ".join(self.bar(name, *state, width=12) for name, state in self._stages.items())
+            self.stream.write("\r" + line[:200])
             self.stream.flush()
-        elif done - self._last_logged >= self.every or (total is not None and done == total):
-            self._last_logged = done
+        elif done - self._logged.get(stage, 0) >= self.every or (total is not None and done == total):
+            self._logged[stage] = done
             self._log.info("%s: %d%s", stage, done, f"/{total}" if total is not None else "")
 
     @staticmethod
     def bar(stage: str, done: int, total: int | None, width: int = 30) -> str:
         if not total:
-            return f"{stage:<9} {done}"
+            return f"{stage} {done}"
         filled = int(width * min(done, total) / total)
-        return f"{stage:<9} [{'#' * filled}{'-' * (width - filled)}] {done}/{total}"
+        return f"{stage} [{'#' * filled}{'-' * (width - filled)}] {done}/{total}"
 
     def finish(self) -> None:
-        if self.tty and self._stage:
+        if self.tty and self._stages:
             self.stream.write("\n")
             self.stream.flush()
-        self._stage = ""
+        self._stages = {}
 
 
 def echo_table(rows: list[tuple[str, str]], err: bool = False) -> None:

@@ -181,7 +181,7 @@ def prepare(
         yield from _batch(store, source, stages, run_id, fingerprint, batch)
         done += len(batch)
         if progress:
-            progress("map", done, total)
+            progress("map+validate", done, total)
 
 
 @contextmanager
@@ -279,7 +279,7 @@ def _prepare_in_pool(
         done += len(batch)
         del batch, out
         if progress:
-            progress("map", done, total)
+            progress("map+validate", done, total)
 
 
 def _describe(offset: int, batch: list[Record]) -> str:

@@ -163,7 +163,14 @@ def plan_source(
     writers = target_config.writers if target_config else 1
     applied = {"done": 0, "failed": 0}
 
+    planned = 0
+    total = store.record_count(source.name)
+
     def carry_out(actions: list[Action]) -> None:
+        nonlocal planned
+        planned += len(actions)
+        if progress:
+            progress("plan", planned, max(total, planned))
         if applier is not None:
             applier.expected += sum(1 for a in actions if a.action in ("create", "update", "withdraw") and not a.held)
             for key, value in applier.run(writers, progress, actions).items():
