@@ -57,6 +57,7 @@ from urllib.parse import quote, urlparse
 from rdflib import Graph, Literal, URIRef
 from rdflib.plugins.stores.memory import SimpleMemory
 
+from .mappings import lookup as _lookup
 from .context import SourceContext
 from .errors import ConfigError
 from .text import plain_text as _plain_text_uncached
@@ -1634,7 +1635,7 @@ class _Mapper:
         if own:
             key = f"res:{own}"
             if key not in cache:
-                cache[key] = self._licence_lookup([own], "license", issues)
+                cache[key] = self._licencelookup([own], "license", issues)
             return cache[key]
         if "pkg" not in cache:
             values: list[str] = []
@@ -1653,10 +1654,10 @@ class _Mapper:
                     values.append(_s(pkg.get("license_url")))
                 if _s(extras.get("license")):
                     values.append(_s(extras.get("license")))
-            cache["pkg"] = self._licence_lookup(values, "license_id", issues)
+            cache["pkg"] = self._licencelookup(values, "license_id", issues)
         return cache["pkg"]
 
-    def _licence_lookup(self, values: list[str], field_: str, issues: _Issues):
+    def _licencelookup(self, values: list[str], field_: str, issues: _Issues):
         for value in values:
             hit = _lookup(self.m.licence, value)
             if hit is not None:
@@ -2000,14 +2001,6 @@ def _theme_uris(theme: Any) -> list[str]:
     return uris
 
 
-def _lookup(function, value: str):
-    """Call a value-table lookup; None when the value is not in it (or the lookup refuses it)."""
-    if not value:
-        return None
-    try:
-        return function(value)
-    except (KeyError, ValueError, TypeError):
-        return None
 
 
 def _label(mappings: Any, uri: str) -> tuple[str, str | None] | None:

@@ -667,3 +667,14 @@ def load_mappings(path: str | Path | None = None) -> Mappings:
         raise MappingError(f"{folder}: mapping folder not found; expected a folder holding "
                            f"{', '.join(TABLE_FILES)}")
     return Mappings(folder)
+
+
+def lookup(function: Any, value: Any) -> Any:
+    """Call a value-table lookup (e.g. `mappings.licence`); None when there is no lookup, no value,
+    or the value is not in the table (or the lookup refuses it)."""
+    if function is None or not value:
+        return None
+    try:
+        return function(value)
+    except (KeyError, ValueError, TypeError):
+        return None

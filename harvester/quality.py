@@ -76,6 +76,7 @@ import requests
 from rdflib import Graph, URIRef
 
 from . import __version__
+from .mappings import lookup as _lookup
 
 log = logging.getLogger(__name__)
 
@@ -181,13 +182,6 @@ def band_for(total: float) -> str:
     return BANDS[-1][0]
 
 
-def _lookup(function: Any, value: str) -> Any:
-    if function is None or not value:
-        return None
-    try:
-        return function(value)
-    except (KeyError, ValueError, TypeError):
-        return None
 
 
 def _norm_uri(value: str) -> str:

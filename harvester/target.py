@@ -83,6 +83,7 @@ from urllib.parse import urlparse
 from rdflib import Literal, URIRef
 
 from .errors import MappingError
+from .mappings import lookup as _lookup
 from .mapper import TripleView
 
 __all__ = [
@@ -870,13 +871,6 @@ def _sort_key(term: Any) -> tuple[int, str, str]:
     return (0 if isinstance(term, URIRef) else 2, "", str(term))
 
 
-def _lookup(function: Any, value: str) -> Any:
-    if function is None or not value:
-        return None
-    try:
-        return function(value)
-    except (KeyError, ValueError, TypeError):
-        return None
 
 
 def _donl_value(function: Any, uri: str) -> str:
