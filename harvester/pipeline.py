@@ -297,7 +297,7 @@ def _reuse(
 ) -> tuple[dict[str, Prepared], list[Record]]:
     """The `Prepared` of the records whose stored result still stands, and the other records."""
     started = time.perf_counter()
-    cached = cached_results(store, source, [r.source_id for r in records])
+    cached = store.results_for(source, [r.source_id for r in records])
     out: dict[str, Prepared] = {}
     to_map: list[Record] = []
     check = stages.check_urls
@@ -391,52 +391,13 @@ def _keep(
             source_id=source_id, source_name=record.name, identifier=identifier, title=title,
             valid=valid, findings=findings, unmapped=unmapped, target=target, quality=quality,
             result_key=result_key(fingerprint, record.content_hash))
-    save_result_rows(store, rows)
+    store.save_result_rows(rows)
     stages.timings["store"] += time.perf_counter() - started
-
-
-def save_result_rows(store: StateStore, rows: list[tuple]) -> None:
-    """Store results already encoded: (source, source_id, content_hash, fingerprint, identifier,
-    valid, findings JSON, target package JSON, run_id) per row, as `StateStore.save_results`
-    stores them (one transaction), without encoding them again here."""
-    method = getattr(store, "save_result_rows", None)
-    if callable(method):
-        method(rows)
-        return
-    with store.transaction() as db:
-        db.executemany(
-            "INSERT OR REPLACE INTO results (source, source_id, content_hash, fingerprint, identifier, "
-            "valid, findings, target_package, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
 
 
 def _issue_dict(issue: MappingIssue) -> dict[str, Any]:
     return {"dataset": issue.dataset, "field": issue.field, "value": issue.value,
             "message": issue.message, "severity": issue.severity}
-
-
-def cached_results(store: StateStore, source: str, source_ids: list[str]) -> dict[str, Result]:
-    """The stored results of these records of `source` (one query per batch, not the whole
-    table: a catalogue of 100,000 datasets' results does not fit in memory at once)."""
-    method = getattr(store, "results_for", None)
-    if callable(method):
-        return method(source, source_ids)
-    out: dict[str, Result] = {}
-    for start in range(0, len(source_ids), 500):
-        chunk = source_ids[start:start + 500]
-        marks = ",".join("?" * len(chunk))
-        for row in store.db.execute(
-            f"SELECT * FROM results WHERE source = ? AND source_id IN ({marks})", [source, *chunk]
-        ):
-            out[row["source_id"]] = Result(
-                source=row["source"], source_id=row["source_id"], content_hash=row["content_hash"],
-                fingerprint=row["fingerprint"], identifier=row["identifier"], valid=bool(row["valid"]),
-                findings=json.loads(row["findings"]),
-                target_package=json.loads(row["target_package"]) if row["target_package"] else None,
-                run_id=row["run_id"],
-            )
-    return out
 
 
 def _target_dict(target: TargetDataset | None, raw: dict[str, Any], quality: dict[str, Any]) -> dict[str, Any]:

@@ -254,83 +254,14 @@ class Publication:
         self.snapshot_loader = None
 
 
-class _ResultsAndPublications:
-    """State store methods for stage results and publications (mixed into StateStore)."""
-
-    db: sqlite3.Connection
-
-    def transaction(self) -> Any:  # pragma: no cover - provided by StateStore
-        raise NotImplementedError
-
-    def results(self, source: str) -> dict[str, Result]:
-        """The cached results of a source, by source id."""
-        out = {}
-        for row in self.db.execute("SELECT * FROM results WHERE source = ?", (source,)):
-            out[row["source_id"]] = Result(
-                source=row["source"], source_id=row["source_id"], content_hash=row["content_hash"],
-                fingerprint=row["fingerprint"], identifier=row["identifier"], valid=bool(row["valid"]),
-                findings=json.loads(row["findings"]),
-                target_package=json.loads(row["target_package"]) if row["target_package"] else None,
-                run_id=row["run_id"],
-            )
-        return out
-
-    def save_results(self, results: Iterable[Result]) -> None:
-        """Store mapping/validation results (one transaction)."""
-        rows = [
-            (r.source, r.source_id, r.content_hash, r.fingerprint, r.identifier, int(r.valid),
-             json.dumps(r.findings, ensure_ascii=False),
-             json.dumps(r.target_package, ensure_ascii=False) if r.target_package is not None else None,
-             r.run_id)
-            for r in results
-        ]
-        with self.transaction() as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO results (source, source_id, content_hash, fingerprint, identifier, "
-                "valid, findings, target_package, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-
-    def publications(self, target_url: str, source: str | None = None) -> dict[str, Publication]:
-        """What was published on a target (optionally for one source), by identifier. Snapshots
-        are read from the store only when a publication's `target_snapshot` is used."""
-        columns = ", ".join(c for c in _PUBLICATION_COLUMNS if c != "target_snapshot")
-        sql, args = f"SELECT {columns} FROM published WHERE target_url = ?", [target_url]
-        if source is not None:
-            sql += " AND source = ?"
-            args.append(source)
-        out = {}
-        for row in self.db.execute(sql, args):
-            pub = _publication(row)
-            pub.snapshot_loader = self.snapshot
-            out[row["identifier"]] = pub
-        return out
-
-    def snapshot(self, target_url: str, identifier: str) -> str | None:
-        """The stored target snapshot (JSON text) of one publication."""
-        row = self.db.execute("SELECT target_snapshot FROM published WHERE target_url = ? AND identifier = ?",
-                              (target_url, identifier)).fetchone()
-        return row[0] if row else None
-
-    def save_publication(self, pub: Publication) -> None:
-        """Record (insert or replace) one publication, committed at once."""
-        with self.transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO published (target_url, identifier, source, source_id, owner_org, "
-                "target_name, target_id, status, sent_hash, target_hash, target_snapshot, resource_ids, "
-                "adopted, created_run, last_written_run, last_written_at, withdrawn_at, withdrawn_run, "
-                "result_key, target_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (pub.target_url, pub.identifier, pub.source, pub.source_id, pub.owner_org,
-                 pub.target_name, pub.target_id, pub.status, pub.sent_hash, pub.target_hash,
-                 pub.snapshot_json if pub.snapshot_loader is None else self.snapshot(pub.target_url, pub.identifier),
-                 json.dumps(pub.resource_ids, sort_keys=True), int(pub.adopted), pub.created_run,
-                 pub.last_written_run, pub.last_written_at, pub.withdrawn_at, pub.withdrawn_run,
-                 pub.result_key, pub.target_modified),
-            )
-
-    def forget_publication(self, target_url: str, identifier: str) -> None:
-        with self.transaction() as db:
-            db.execute("DELETE FROM published WHERE target_url = ? AND identifier = ?", (target_url, identifier))
+def _result(row: sqlite3.Row) -> Result:
+    return Result(
+        source=row["source"], source_id=row["source_id"], content_hash=row["content_hash"],
+        fingerprint=row["fingerprint"], identifier=row["identifier"], valid=bool(row["valid"]),
+        findings=json.loads(row["findings"]),
+        target_package=json.loads(row["target_package"]) if row["target_package"] else None,
+        run_id=row["run_id"],
+    )
 
 
 _PUBLICATION_COLUMNS = (
@@ -356,7 +287,7 @@ def _publication(row: sqlite3.Row) -> Publication:
     )
 
 
-class StateStore(_ResultsAndPublications):
+class StateStore:
     """The SQLite state store. Open with `StateStore.open(path)`; use as a context manager."""
 
     def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
@@ -654,6 +585,86 @@ class StateStore(_ResultsAndPublications):
     def context(self, source: str) -> dict[str, Any] | None:
         row = self.db.execute("SELECT data FROM contexts WHERE source = ?", (source,)).fetchone()
         return json.loads(row["data"]) if row else None
+
+    # -- stage results and publications --------------------------------------------------
+
+    def results(self, source: str) -> dict[str, Result]:
+        """The cached results of a source, by source id."""
+        rows = self.db.execute("SELECT * FROM results WHERE source = ?", (source,))
+        return {row["source_id"]: _result(row) for row in rows}
+
+    def results_for(self, source: str, source_ids: list[str]) -> dict[str, Result]:
+        """The cached results of these records of a source (read 500 at a time), by source id."""
+        out: dict[str, Result] = {}
+        for start in range(0, len(source_ids), 500):
+            chunk = source_ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(
+                f"SELECT * FROM results WHERE source = ? AND source_id IN ({marks})", [source, *chunk]
+            ):
+                out[row["source_id"]] = _result(row)
+        return out
+
+    def save_results(self, results: Iterable[Result]) -> None:
+        """Store mapping/validation results (one transaction)."""
+        self.save_result_rows([
+            (r.source, r.source_id, r.content_hash, r.fingerprint, r.identifier, int(r.valid),
+             json.dumps(r.findings, ensure_ascii=False),
+             json.dumps(r.target_package, ensure_ascii=False) if r.target_package is not None else None,
+             r.run_id)
+            for r in results
+        ])
+
+    def save_result_rows(self, rows: list[tuple[Any, ...]]) -> None:
+        """Store results already encoded: (source, source_id, content_hash, fingerprint,
+        identifier, valid, findings JSON, target package JSON, run_id) per row; one transaction."""
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO results (source, source_id, content_hash, fingerprint, identifier, "
+                "valid, findings, target_package, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def publications(self, target_url: str, source: str | None = None) -> dict[str, Publication]:
+        """What was published on a target (optionally for one source), by identifier. Snapshots
+        are read from the store only when a publication's `target_snapshot` is used."""
+        columns = ", ".join(c for c in _PUBLICATION_COLUMNS if c != "target_snapshot")
+        sql, args = f"SELECT {columns} FROM published WHERE target_url = ?", [target_url]
+        if source is not None:
+            sql += " AND source = ?"
+            args.append(source)
+        out = {}
+        for row in self.db.execute(sql, args):
+            pub = _publication(row)
+            pub.snapshot_loader = self.snapshot
+            out[row["identifier"]] = pub
+        return out
+
+    def snapshot(self, target_url: str, identifier: str) -> str | None:
+        """The stored target snapshot (JSON text) of one publication."""
+        row = self.db.execute("SELECT target_snapshot FROM published WHERE target_url = ? AND identifier = ?",
+                              (target_url, identifier)).fetchone()
+        return row[0] if row else None
+
+    def save_publication(self, pub: Publication) -> None:
+        """Record (insert or replace) one publication, committed at once."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO published (target_url, identifier, source, source_id, owner_org, "
+                "target_name, target_id, status, sent_hash, target_hash, target_snapshot, resource_ids, "
+                "adopted, created_run, last_written_run, last_written_at, withdrawn_at, withdrawn_run, "
+                "result_key, target_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (pub.target_url, pub.identifier, pub.source, pub.source_id, pub.owner_org,
+                 pub.target_name, pub.target_id, pub.status, pub.sent_hash, pub.target_hash,
+                 pub.snapshot_json if pub.snapshot_loader is None else self.snapshot(pub.target_url, pub.identifier),
+                 json.dumps(pub.resource_ids, sort_keys=True), int(pub.adopted), pub.created_run,
+                 pub.last_written_run, pub.last_written_at, pub.withdrawn_at, pub.withdrawn_run,
+                 pub.result_key, pub.target_modified),
+            )
+
+    def forget_publication(self, target_url: str, identifier: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM published WHERE target_url = ? AND identifier = ?", (target_url, identifier))
 
     # -- overview ---------------------------------------------------------------------------
 
