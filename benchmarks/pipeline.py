@@ -17,7 +17,7 @@ none inherits another's memory; they share the SQLite state store on disk):
    the plan against the state store and target of the previous run (prepare again, now from
    the cached results, + plan.make_plan as sync does it); apply of the updates.
    Ours = N / (pipeline + plan) seconds. Also measured: the results dropped once more, prepare
-   and plan streaming as sync.plan_source does it (Planner.plan_batch per sync.PLAN_BATCH
+   and plan streaming as sync.plan_source does it (Planner.plan_batch per plan.PLAN_BATCH
    prepared datasets, no apply), where the plan of a batch is made while the workers map the
    next ones: "streaming", N / its seconds. With `--workers N` (pipeline.Stages.workers) the
    records are mapped, validated and converted in N worker processes; the per-stage figures are
@@ -158,8 +158,7 @@ def previous_run(workdir: Path, url: str, writers: int, workers: int | str = 1) 
     target = MemoryTarget()
     started = time.perf_counter()
     # streaming, as sync.plan_source does: prepare, plan and apply batch by batch
-    from harvester.plan import Plan, Planner
-    from harvester.sync import PLAN_BATCH
+    from harvester.plan import Plan, Planner, plan_stream
 
     planner = Planner(SOURCE, store.publications(target.url), target, _settings(store, summary))
     plan = Plan(source=SOURCE, target=target.url, owner_org=OWNER_ORG)
@@ -180,15 +179,7 @@ def previous_run(workdir: Path, url: str, writers: int, workers: int | str = 1) 
             action.findings = []
         plan.actions.extend(actions)
 
-    batch: list[Any] = []
-    for item in prepare(store, SOURCE, stages, summary.run_id):
-        batch.append(item)
-        if len(batch) >= PLAN_BATCH:
-            carry_out(planner.plan_batch(batch))
-            batch = []
-    if batch:
-        carry_out(planner.plan_batch(batch))
-    carry_out(planner.withdrawals(gone_records(store, SOURCE)))
+    plan_stream(planner, prepare(store, SOURCE, stages, summary.run_id), gone_records(store, SOURCE), carry_out)
     plan_seconds = time.perf_counter() - started - apply_seconds
     counts = plan.counts()
     target.save(workdir / "target.jsonl")
@@ -262,11 +253,11 @@ def measured_run(workdir: Path, url: str, writers: int, workers: int | str = 1) 
 
 def streaming_plan(store: Any, stages: Any, target: Any, summary: Any) -> dict[str, int]:
     """Prepare and plan as sync.plan_source does (without applying): the plan of each batch of
-    `sync.PLAN_BATCH` prepared datasets is made while the worker processes (if any) map,
+    `plan.PLAN_BATCH` prepared datasets is made while the worker processes (if any) map,
     validate and convert the next batches. The plan's counts."""
     from harvester.pipeline import prepare
-    from harvester.plan import Planner
-    from harvester.sync import PLAN_BATCH, gone_records
+    from harvester.plan import Planner, plan_stream
+    from harvester.sync import gone_records
 
     planner = Planner(SOURCE, store.publications(target.url), target, _settings(store, summary))
     counts: dict[str, int] = {}
@@ -275,25 +266,13 @@ def streaming_plan(store: Any, stages: Any, target: Any, summary: Any) -> dict[s
         for action in actions:
             counts[action.action] = counts.get(action.action, 0) + 1
 
-    batch: list[Any] = []
-    for item in prepare(store, SOURCE, stages, summary.run_id):
-        batch.append(item)
-        if len(batch) >= PLAN_BATCH:
-            count(planner.plan_batch(batch))
-            batch = []
-    if batch:
-        count(planner.plan_batch(batch))
-    count(planner.withdrawals(gone_records(store, SOURCE)))
+    plan_stream(planner, prepare(store, SOURCE, stages, summary.run_id), gone_records(store, SOURCE), count)
     return dict(sorted(counts.items()))
 
 
 def no_change_sync(workdir: Path, url: str, workers: int | str = 1) -> dict[str, Any]:
     """Phase 3: a whole sync where nothing changed at the source: harvest, then prepare and plan
     streaming, batch by batch, as sync.plan_source does (there is nothing to apply)."""
-    from harvester.pipeline import prepare
-    from harvester.plan import Planner
-    from harvester.sync import PLAN_BATCH, gone_records
-
     source, store, _ = _setup(workdir, url)
     target = MemoryTarget.load(workdir / "target.jsonl")
     before = target.fingerprint()
@@ -302,24 +281,8 @@ def no_change_sync(workdir: Path, url: str, workers: int | str = 1) -> dict[str,
     stages = _stages(source, store, workers)
     setup_seconds = time.perf_counter() - started - harvest_seconds
     middle = time.perf_counter()
-    planner = Planner(SOURCE, store.publications(target.url), target, _settings(store, summary))
-    counts: dict[str, int] = {}
-    datasets = 0
-
-    def count(actions: list[Any]) -> None:
-        for action in actions:
-            counts[action.action] = counts.get(action.action, 0) + 1
-
-    batch: list[Any] = []
-    for item in prepare(store, SOURCE, stages, summary.run_id):
-        datasets += 1
-        batch.append(item)
-        if len(batch) >= PLAN_BATCH:
-            count(planner.plan_batch(batch))
-            batch = []
-    if batch:
-        count(planner.plan_batch(batch))
-    count(planner.withdrawals(gone_records(store, SOURCE)))
+    counts = streaming_plan(store, stages, target, summary)
+    datasets = stages.counters["reused"] + stages.counters["mapped"]
     plan_seconds = time.perf_counter() - middle
     total = time.perf_counter() - started
     writes = sum(v for k, v in counts.items() if k in ("create", "update", "withdraw"))

@@ -23,7 +23,7 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
 from .state import Publication, parse_iso
 from .target import TargetDataset, canonical_hash, check_package, diff_packages
@@ -391,6 +391,24 @@ class Planner:
                 action.held = True
                 action.reason += f"; HELD BACK: more than {settings.withdraw_threshold:.0%} of the datasets at once"
         return out + candidates
+
+
+PLAN_BATCH = 500
+
+
+def plan_stream(planner: Planner, prepared: Iterable[Prepared], gone: Iterable[Gone],
+                handle: Callable[[list[Action]], None], size: int = PLAN_BATCH) -> None:
+    """Plan `prepared` `size` datasets at a time, then the withdrawals, handing each batch of
+    actions to `handle` (which may apply them) before the next batch is prepared."""
+    batch: list[Prepared] = []
+    for item in prepared:
+        batch.append(item)
+        if len(batch) >= size:
+            handle(planner.plan_batch(batch))
+            batch = []
+    if batch:
+        handle(planner.plan_batch(batch))
+    handle(planner.withdrawals(gone))
 
 
 def make_plan(

@@ -19,13 +19,12 @@ from .harvest import HarvestSummary, harvest
 from .mapper import MappingOptions
 from .mappings import load_mappings
 from .pipeline import Stages, context_of, prepare
-from .plan import Action, Gone, Plan, Planner, PlanSettings, Prepared
+from .plan import Action, Gone, Plan, Planner, PlanSettings, plan_stream
 from .state import StateStore
 from .target_api import EmptyTarget, TargetApi
 from .validate import Validator
 
 log = logging.getLogger(__name__)
-PLAN_BATCH = 500
 ProgressFn = Callable[[str, int, int | None], None]
 
 
@@ -179,15 +178,8 @@ def plan_source(
                 action.package = None
         plan.actions.extend(actions)
 
-    batch: list[Prepared] = []
-    for item in prepare(store, source.name, stages, run_id, progress=progress):
-        batch.append(item)
-        if len(batch) >= PLAN_BATCH:
-            carry_out(planner.plan_batch(batch))
-            batch = []
-    if batch:
-        carry_out(planner.plan_batch(batch))
-    carry_out(planner.withdrawals(gone_records(store, source.name)))
+    plan_stream(planner, prepare(store, source.name, stages, run_id, progress=progress),
+                gone_records(store, source.name), carry_out)
     plan.notes = planner.notes
     if isinstance(target, EmptyTarget):
         plan.notes.insert(0, "no target configured: planned against an empty target (what a first publication would create)")
