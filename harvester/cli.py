@@ -319,8 +319,6 @@ def sync(env: Env, dry_run: bool, source_name: str | None, mode: str | None, che
     try:
         source = _source_for(env, source_name)
         target_config = _choose_target(env, target_name, target_url, owner_org, dry_run=dry_run)
-        if target_config is not None and target_config.name == "adhoc":
-            target_config.api_key_env = "HARVESTER_API_KEY"
         chosen_mode = mode or ("full" if source.full_every_runs <= 1 and source.full_every_days is None else None)
         options = SyncOptions(dry_run=dry_run, mode=chosen_mode, adopt=adopt, overwrite_drift=overwrite_drift,
                               force_withdraw=force_withdraw, check_urls=check_urls)

@@ -171,7 +171,7 @@ def _guard_empty_listing(store: StateStore, source: str, mode: str, seen: int, l
     """A full listing of zero datasets where the store holds some is not trusted as complete."""
     if mode != "full" or seen > 0 or not listing.complete:
         return
-    held = sum(1 for _ in store.records(source))
+    held = store.record_count(source)
     if held:
         listing.incomplete(
             f"the source listed no datasets at all where {held} were seen before; "

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from .apply import Applier
 from .config import Config, SourceConfig, TargetConfig, api_key_from_env
+from .errors import ConfigError, HarvesterError
 from .harvest import HarvestSummary, harvest
 from .mapper import MappingOptions
 from .mappings import load_mappings
@@ -101,8 +102,6 @@ def open_target(target: TargetConfig | None, *, dry_run: bool) -> TargetApi | Em
     """The target API (read-only on a dry run), or an empty offline target for a dry run without one."""
     if target is None:
         if not dry_run:
-            from .errors import ConfigError
-
             raise ConfigError("no target configured: add a [targets.NAME] table, or use --target-url and --owner-org")
         return EmptyTarget()
     key = api_key_from_env(target.api_key_env, f"target {target.name!r}", required=not dry_run)
@@ -208,11 +207,7 @@ def sync(
         plan, stages, applied = plan_source(config, source, target_config, target, store, summary.run_id, options,
                                             summary, progress, apply=not options.dry_run)
         result.plan, result.counters, result.applied = plan, dict(stages.counters), applied
-    except Exception as exc:  # noqa: BLE001 - the run must be recorded whatever went wrong
-        from .errors import HarvesterError
-
-        if not isinstance(exc, HarvesterError):
-            raise
+    except HarvesterError as exc:
         result.error = str(exc)
         log.error("sync failed: %s", exc)
     result.target_requests = target.requests_made

@@ -54,6 +54,10 @@ class TargetValidationError(TargetError):
         self.errors = errors
 
 
+class TargetNotFound(TargetError):
+    """The target has no such package (or organisation)."""
+
+
 class TargetApi:
     """One target CKAN, used by the plan (reads) and the apply stage (writes)."""
 
@@ -118,7 +122,7 @@ class TargetApi:
                     f"account and that it may edit organisation {self.config.owner_org!r}"
                 ) from None
             except ckanapi.NotFound as exc:
-                raise TargetError(f"{action} at {self.url}: not found ({_short(exc)})") from None
+                raise TargetNotFound(f"{action} at {self.url}: not found ({_short(exc)})") from None
             except ckanapi.CKANAPIError as exc:
                 raise TargetError(f"{action} at {self.url}: unexpected answer: {_short(exc)}") from None
             if attempt + 1 < attempts:
@@ -181,10 +185,8 @@ class TargetApi:
         """The package, or None when the target has no package with that id or name."""
         try:
             return self.call("package_show", {"id": package_id})
-        except TargetError as exc:
-            if "not found" in str(exc):
-                return None
-            raise
+        except TargetNotFound:
+            return None
 
     # -- writes -----------------------------------------------------------------------------
 
