@@ -4,6 +4,7 @@ makes, with request and write counters like harvester.target_api.TargetApi."""
 from __future__ import annotations
 
 import copy
+import datetime
 import itertools
 import json
 import threading
@@ -14,7 +15,8 @@ from harvester.target import canonical_hash
 
 
 class MemoryTarget:
-    """Packages by id; `create` assigns ids (package and resources) like CKAN does."""
+    """Packages by id; `create` assigns ids (package and resources) and every write stamps
+    `metadata_modified`, like CKAN does."""
 
     def __init__(self, url: str = "memory://data.overheid.nl") -> None:
         self.url = url
@@ -54,6 +56,7 @@ class MemoryTarget:
             for res in stored.get("resources") or []:
                 res.setdefault("id", f"res-{next(self._ids)}")
             stored["state"] = "active"
+            stored["metadata_modified"] = _now()
             self.packages[stored["id"]] = stored
             self.by_name[stored["name"]] = stored["id"]
             return stored
@@ -66,6 +69,7 @@ class MemoryTarget:
             for res in stored.get("resources") or []:
                 res.setdefault("id", f"res-{next(self._ids)}")
             stored.setdefault("state", "active")
+            stored["metadata_modified"] = _now()
             self.packages[stored["id"]] = stored
             self.by_name[stored["name"]] = stored["id"]
             return stored
@@ -77,6 +81,7 @@ class MemoryTarget:
             key = package_id if package_id in self.packages else self.by_name.get(package_id)
             if key:
                 self.packages[key]["state"] = "deleted"
+                self.packages[key]["metadata_modified"] = _now()
 
     def fingerprint(self) -> str:
         """One hash over every package (to show that a run changed nothing)."""
@@ -98,3 +103,8 @@ class MemoryTarget:
                 target.packages[package["id"]] = package
                 target.by_name[package["name"]] = package["id"]
         return target
+
+
+def _now() -> str:
+    """CKAN's form of metadata_modified: UTC, ISO 8601 with microseconds, no zone."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None).isoformat()

@@ -46,6 +46,7 @@ class Applier:
             actions: list[Action] | None = None) -> dict[str, int]:
         """Apply the write actions (of `actions`, else of the whole plan); return counts of done and failed."""
         candidates = self.plan.actions if actions is None else actions
+        self._remember_results(candidates)
         todo = [a for a in candidates if a.action in ("create", "update") or (a.action == "withdraw" and not a.held)]
         done = {"done": 0, "failed": 0}
         finished = self.finished
@@ -78,6 +79,20 @@ class Applier:
             with ThreadPoolExecutor(max_workers=writers) as pool:
                 list(pool.map(one, todo))
         return done
+
+    def _remember_results(self, actions: list[Action]) -> None:
+        """For datasets planned unchanged from a new result (the mapping tables, shapes or code
+        changed, the package did not): record that result as the published one, so that the
+        next run sees them unchanged without building their package again."""
+        moved = []
+        with self._lock:
+            for action in actions:
+                pub = self.publications.get(action.identifier) if action.action == "unchanged" else None
+                if pub is not None and action.result_key and pub.result_key != action.result_key:
+                    pub.result_key = action.result_key
+                    moved.append((action.identifier, action.result_key))
+            if moved:
+                self.store.save_result_keys(self.api.url, moved)
 
     def apply(self, action: Action) -> None:
         if action.action == "create":

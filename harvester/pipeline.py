@@ -16,7 +16,6 @@ results are the same, byte for byte, as with `workers=1` (the default: all in th
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import logging
@@ -24,7 +23,6 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -32,6 +30,8 @@ from typing import Any
 
 from . import __version__
 from .context import SourceContext
+from .collector import collector_paused
+from .lazy import Deferred, is_deferred
 from .mapper import MappingIssue, MappingOptions, map_dataset
 from .mappings import Mappings
 from .plan import Prepared
@@ -50,8 +50,9 @@ AHEAD = 1
 # (workers.py is left out: where the records are worked on does not change their results)
 _CODE_FILES = ("mapper.py", "text.py", "target.py", "validate.py", "quality.py", "pipeline.py")
 ProgressFn = Callable[[str, int, int | None], None]
-#: what a worker gets per record: source id, name, content hash, the raw package dict
-Item = tuple[str, str, str, dict[str, Any]]
+#: what a worker gets per record: source id, name, content hash, the raw package dict (or its
+#: JSON text)
+Item = tuple[str, str, str, "dict[str, Any] | str"]
 #: what comes back per record (plain data only, no rdflib terms): source id, identifier, valid,
 #: title, findings, unmapped, target package (or None), quality score, and the JSON the state
 #: store keeps (the findings with the unmapped values, and the target package + title + quality)
@@ -173,7 +174,7 @@ def prepare(
     clock = time.perf_counter
     while True:
         started = clock()
-        with _collector_paused():
+        with collector_paused():
             batch = list(islice(pending, BATCH))
         stages.timings["read"] += clock() - started
         if not batch:
@@ -184,24 +185,6 @@ def prepare(
             progress("map+validate", done, total)
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while a batch is worked on.
-
-    A batch allocates millions of small objects (terms, dicts, tuples) that are all acyclic;
-    each allocation burst made the collector walk every live object again, which took a third
-    of the mapping time. Reference counting frees them as usual; the collector runs again
-    (normally) as soon as the batch is done, before anything is yielded.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _batch(
     store: StateStore,
     source: str,
@@ -210,11 +193,10 @@ def _batch(
     fingerprint: str,
     records: list[Record],
 ) -> Iterator[Prepared]:
-    with _collector_paused():
+    with collector_paused():
         out, to_map = _reuse(store, source, stages, fingerprint, records)
         if to_map:
-            outcomes = compute(stages, [(r.source_id, r.name, r.content_hash, r.raw) for r in to_map],
-                               stages.timings)
+            outcomes = compute(stages, _items(store, source, to_map), stages.timings)
             stages.counters["mapped"] += len(to_map)
             stages.counters["validated"] += len(to_map)
             _keep(store, source, stages, run_id, fingerprint, to_map, outcomes, out)
@@ -245,7 +227,7 @@ def _prepare_in_pool(
     while True:
         while not exhausted and len(under_way) < window:
             started = clock()
-            with _collector_paused():
+            with collector_paused():
                 batch = list(islice(pending, BATCH))
                 if batch:
                     out, to_map = _reuse(store, source, stages, fingerprint, batch)
@@ -255,8 +237,7 @@ def _prepare_in_pool(
                 break
             job = None
             if to_map:
-                job = pool.submit([(r.source_id, r.name, r.content_hash, r.raw) for r in to_map],
-                                  _describe(offset, batch))
+                job = pool.submit(_items(store, source, to_map), _describe(offset, batch))
             timings["read"] += clock() - started
             offset += len(batch)
             under_way.append((batch, out, to_map, job))
@@ -271,7 +252,7 @@ def _prepare_in_pool(
                 timings[stage] += seconds
             stages.counters["mapped"] += len(to_map)
             stages.counters["validated"] += len(to_map)
-            with _collector_paused():
+            with collector_paused():
                 _keep(store, source, stages, run_id, fingerprint, to_map, outcomes, out)
         del job, to_map
         for record in batch:
@@ -280,6 +261,14 @@ def _prepare_in_pool(
         del batch, out
         if progress:
             progress("map+validate", done, total)
+
+
+def _items(store: StateStore, source: str, records: list[Record]) -> list[Item]:
+    """What compute() gets for these records; raw package dicts not read yet are read here in
+    one query and handed over as JSON text (parsed where they are mapped)."""
+    unread = [r.source_id for r in records if is_deferred(r, "raw")]
+    texts = store.raws(source, unread) if unread else {}
+    return [(r.source_id, r.name, r.content_hash, texts.get(r.source_id) or r.raw) for r in records]
 
 
 def _describe(offset: int, batch: list[Record]) -> str:
@@ -322,6 +311,8 @@ def compute(stages: Stages, items: list[Item], timings: dict[str, float]) -> lis
     clock = time.perf_counter
     started = clock()
     context, mappings, options = stages.context, stages.mappings, stages.options
+    items = [(i, n, h, json.loads(raw)) if isinstance(raw, str) else (i, n, h, raw)
+             for i, n, h, raw in items]
     mapped = [map_dataset(raw, context, mappings, options) for _, _, _, raw in items]
     timings["map"] += clock() - started
     started = clock()
@@ -420,24 +411,42 @@ def _title(raw: dict[str, Any]) -> str:
 
 
 def from_result(record: Record, result: Result) -> Prepared:
-    """A `Prepared` dataset rebuilt from a stored result."""
-    stored = result.target_package or {}
-    target = None
-    if stored.get("target"):
-        data = dict(stored["target"])
-        data["resources"] = [TargetResource(**r) for r in data.get("resources") or []]
-        target = TargetDataset(**data)
-    findings = [f for f in result.findings if not str(f.get("severity", "")).startswith("mapping-")]
-    unmapped = [
-        {**f, "severity": str(f["severity"]).removeprefix("mapping-")}
-        for f in result.findings if str(f.get("severity", "")).startswith("mapping-")
-    ]
+    """A `Prepared` dataset rebuilt from a stored result (its JSON is parsed when first used)."""
     return Prepared(
         source_id=record.source_id, source_name=record.name, identifier=result.identifier,
-        title=stored.get("title") or record.name, valid=result.valid, findings=findings,
-        unmapped=unmapped, target=target, quality=stored.get("quality"),
+        title=Deferred(_stored_title, result, record.name), valid=result.valid,
+        findings=Deferred(_stored_findings, result, False),
+        unmapped=Deferred(_stored_findings, result, True),
+        target=Deferred(_stored_target, result), quality=Deferred(_stored_quality, result),
         result_key=result_key(result.fingerprint, result.content_hash),
     )
+
+
+def _stored_title(result: Result, name: str) -> str:
+    return (result.target_package or {}).get("title") or name
+
+
+def _stored_quality(result: Result) -> dict[str, Any] | None:
+    return (result.target_package or {}).get("quality")
+
+
+def _stored_findings(result: Result, unmapped: bool) -> list[dict[str, Any]]:
+    """The stored SHACL findings, or (`unmapped`) the mapping issues kept beside them."""
+    out = []
+    for finding in result.findings:
+        severity = str(finding.get("severity", ""))
+        if severity.startswith("mapping-") == unmapped:
+            out.append({**finding, "severity": severity.removeprefix("mapping-")} if unmapped else finding)
+    return out
+
+
+def _stored_target(result: Result) -> TargetDataset | None:
+    stored = (result.target_package or {}).get("target")
+    if not stored:
+        return None
+    data = dict(stored)
+    data["resources"] = [TargetResource(**r) for r in data.get("resources") or []]
+    return TargetDataset(**data)
 
 
 def context_of(store: StateStore, source: str, base_url: str) -> SourceContext:

@@ -25,6 +25,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Protocol
 
+from .collector import collector_paused
+from .lazy import Deferred, deferred_fields
 from .state import Publication, parse_iso
 from .target import TargetDataset, canonical_hash, check_package, diff_packages
 
@@ -41,9 +43,13 @@ class TargetReader(Protocol):
     def show(self, package_id: str) -> dict[str, Any] | None: ...
 
 
+@deferred_fields("title", "findings", "unmapped", "target", "quality")
 @dataclass
 class Prepared:
-    """One source dataset after mapping, validation and conversion to a target package."""
+    """One source dataset after mapping, validation and conversion to a target package.
+
+    Rebuilt from a stored result, its title, findings, target package and quality are read from
+    the stored JSON only when used (a dataset planned `unchanged` needs none of them)."""
 
     source_id: str
     source_name: str
@@ -81,9 +87,11 @@ class PlanSettings:
     now: datetime | None = None
 
 
+@deferred_fields("title", "findings", "unmapped", "quality")
 @dataclass
 class Action:
-    """What the plan decided for one dataset, and why."""
+    """What the plan decided for one dataset, and why (what it shows of the dataset, its title,
+    findings and quality, is taken from the prepared dataset when first read)."""
 
     action: str
     identifier: str
@@ -213,10 +221,11 @@ class Planner:
         packages = target.iter_inventory(settings.owner_org) if hasattr(target, "iter_inventory") \
             else target.inventory(settings.owner_org).values()
         self.inventory: dict[str, Held] = {}
-        for package in packages:
-            identifier = package.get("identifier")
-            if isinstance(identifier, str) and identifier:
-                self.inventory[identifier] = held(package, publications.get(identifier))
+        with collector_paused():
+            for package in packages:
+                identifier = package.get("identifier")
+                if isinstance(identifier, str) and identifier:
+                    self.inventory[identifier] = held(package, publications.get(identifier))
         self.taken_names = {pub.target_name for pub in publications.values()} | {
             h.name for h in self.inventory.values() if h.name}
 
@@ -225,9 +234,10 @@ class Planner:
     def plan_batch(self, prepared: Iterable[Prepared]) -> list[Action]:
         """One action per prepared dataset of this batch."""
         items = list(prepared)
-        unknown = sorted({
+        unknown = sorted({  # (an invalid dataset is not published: no need to look for it)
             p.identifier for p in items
-            if p.identifier and p.identifier not in self.publications and p.identifier not in self.inventory
+            if p.valid and p.identifier and p.identifier not in self.publications
+            and p.identifier not in self.inventory
         })
         elsewhere = self.target.find_identifiers(unknown) if unknown else {}
         return [self._decide(item, elsewhere) for item in items]
@@ -240,10 +250,11 @@ class Planner:
     def _decide(self, item: Prepared, elsewhere: dict[str, dict[str, Any]]) -> Action:
         settings, source = self.settings, self.source
         identifier = item.identifier or f"(no identifier: source id {item.source_id})"
-        base = Action(action="invalid", identifier=identifier, source_id=item.source_id, title=item.title,
-                      findings=item.findings, unmapped=item.unmapped, quality=item.quality,
+        base = Action(action="invalid", identifier=identifier, source_id=item.source_id,
+                      title=Deferred(getattr, item, "title"), findings=Deferred(getattr, item, "findings"),
+                      unmapped=Deferred(getattr, item, "unmapped"), quality=Deferred(getattr, item, "quality"),
                       result_key=item.result_key)
-        if not item.valid or item.target is None or not item.identifier:
+        if not item.valid or not item.identifier:
             base.reason = _invalid_reason(item)
             return base
         pub = self.publications.get(item.identifier)
@@ -254,8 +265,12 @@ class Planner:
         current = self.inventory.get(item.identifier)
         if (pub is not None and pub.status == "active" and item.result_key and pub.result_key == item.result_key
                 and current is not None and current.state == "active" and current.hash == pub.target_hash):
+            # the same result as the one we published (so a package exists), not edited since
             base.action, base.reason = "unchanged", "unchanged at the source since our last write, and not edited on the target"
             base.name, base.target_id = pub.target_name, pub.target_id
+            return base
+        if item.target is None:
+            base.reason = _invalid_reason(item)
             return base
         if pub is not None:
             name, resource_ids = pub.target_name, dict(pub.resource_ids)
@@ -404,10 +419,14 @@ def plan_stream(planner: Planner, prepared: Iterable[Prepared], gone: Iterable[G
     for item in prepared:
         batch.append(item)
         if len(batch) >= size:
-            handle(planner.plan_batch(batch))
+            with collector_paused():
+                actions = planner.plan_batch(batch)
+            handle(actions)
             batch = []
     if batch:
-        handle(planner.plan_batch(batch))
+        with collector_paused():
+            actions = planner.plan_batch(batch)
+        handle(actions)
     handle(planner.withdrawals(gone))
 
 

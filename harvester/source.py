@@ -100,6 +100,8 @@ def same_moment(a: str | None, b: str | None) -> bool:
     milliseconds where package dicts carry microseconds)."""
     if not a or not b:
         return False
+    if a == b:
+        return True
     try:
         first = datetime.fromisoformat(str(a).replace("Z", "+00:00")).replace(tzinfo=None)
         second = datetime.fromisoformat(str(b).replace("Z", "+00:00")).replace(tzinfo=None)

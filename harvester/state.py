@@ -17,7 +17,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from .collector import collector_paused
 from .errors import StateError
+from .lazy import Deferred, deferred_fields
 
 MIGRATIONS: list[str] = [
     # 1: runs, records and the source context
@@ -127,6 +129,68 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE published ADD COLUMN target_modified TEXT
     """,
+    # 5: the raw package dicts in a table of their own (a run marks every record it saw, and with
+    # the dicts, kilobytes each, in the same rows every mark rewrote them all); the big JSON
+    # columns of results and published last in their rows (SQLite reads a row's columns in order,
+    # so the small ones before them are read without the kilobytes)
+    """
+    CREATE TABLE record_raws (
+        source TEXT NOT NULL,
+        source_id TEXT NOT NULL,
+        raw TEXT NOT NULL,
+        PRIMARY KEY (source, source_id)
+    );
+    INSERT INTO record_raws (source, source_id, raw) SELECT source, source_id, raw FROM records;
+    ALTER TABLE records DROP COLUMN raw;
+    CREATE TABLE results_new (
+        source TEXT NOT NULL,
+        source_id TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        identifier TEXT,
+        valid INTEGER NOT NULL,
+        run_id INTEGER NOT NULL,
+        findings TEXT NOT NULL,
+        target_package TEXT,
+        PRIMARY KEY (source, source_id)
+    );
+    INSERT INTO results_new (source, source_id, content_hash, fingerprint, identifier, valid, run_id,
+                             findings, target_package)
+        SELECT source, source_id, content_hash, fingerprint, identifier, valid, run_id, findings,
+               target_package FROM results;
+    DROP TABLE results;
+    ALTER TABLE results_new RENAME TO results;
+    CREATE TABLE published_new (
+        target_url TEXT NOT NULL,
+        identifier TEXT NOT NULL,
+        source TEXT NOT NULL,
+        source_id TEXT NOT NULL,
+        owner_org TEXT NOT NULL,
+        target_name TEXT NOT NULL,
+        target_id TEXT,
+        status TEXT NOT NULL,
+        sent_hash TEXT,
+        target_hash TEXT,
+        resource_ids TEXT NOT NULL DEFAULT '{}',
+        adopted INTEGER NOT NULL DEFAULT 0,
+        created_run INTEGER,
+        last_written_run INTEGER,
+        last_written_at TEXT,
+        withdrawn_at TEXT,
+        withdrawn_run INTEGER,
+        result_key TEXT,
+        target_modified TEXT,
+        target_snapshot TEXT,
+        PRIMARY KEY (target_url, identifier)
+    );
+    INSERT INTO published_new SELECT target_url, identifier, source, source_id, owner_org, target_name,
+        target_id, status, sent_hash, target_hash, resource_ids, adopted, created_run, last_written_run,
+        last_written_at, withdrawn_at, withdrawn_run, result_key, target_modified, target_snapshot
+        FROM published;
+    DROP TABLE published;
+    ALTER TABLE published_new RENAME TO published;
+    CREATE INDEX published_source ON published (target_url, source, source_id)
+    """,
 ]
 
 
@@ -183,9 +247,10 @@ class Run:
         return dict(self.__dict__)
 
 
+@deferred_fields("raw")
 @dataclass
 class Record:
-    """One source dataset as last harvested."""
+    """One source dataset as last harvested (`raw` is parsed when first read)."""
 
     source: str
     source_id: str
@@ -200,9 +265,11 @@ class Record:
     gone_run: int | None
 
 
+@deferred_fields("findings", "target_package")
 @dataclass
 class Result:
-    """The mapping and validation result for one source record, cached by content and fingerprint."""
+    """The mapping and validation result for one source record, cached by content and fingerprint
+    (`findings` and `target_package` are parsed when first read)."""
 
     source: str
     source_id: str
@@ -215,6 +282,7 @@ class Result:
     run_id: int
 
 
+@deferred_fields("resource_ids")
 @dataclass
 class Publication:
     """What this harvester wrote for one dataset identifier on one target."""
@@ -258,8 +326,8 @@ def _result(row: sqlite3.Row) -> Result:
     return Result(
         source=row["source"], source_id=row["source_id"], content_hash=row["content_hash"],
         fingerprint=row["fingerprint"], identifier=row["identifier"], valid=bool(row["valid"]),
-        findings=json.loads(row["findings"]),
-        target_package=json.loads(row["target_package"]) if row["target_package"] else None,
+        findings=Deferred(json.loads, row["findings"]),
+        target_package=Deferred(json.loads, row["target_package"]) if row["target_package"] else None,
         run_id=row["run_id"],
     )
 
@@ -271,19 +339,22 @@ _PUBLICATION_COLUMNS = (
 )
 
 
-def _publication(row: sqlite3.Row) -> Publication:
-    keys = row.keys()
+#: the columns `publications` reads, in order (the snapshot is read when first used)
+_PUBLICATION_READ = tuple(c for c in _PUBLICATION_COLUMNS if c != "target_snapshot")
+
+
+def _publication(row: tuple[Any, ...], snapshot_loader: Any) -> Publication:
+    """A Publication from a row of the `_PUBLICATION_READ` columns, in that order."""
+    (target_url, identifier, source, source_id, owner_org, target_name, target_id, status, sent_hash,
+     target_hash, resource_ids, adopted, created_run, last_written_run, last_written_at, withdrawn_at,
+     withdrawn_run, result_key, target_modified) = row
     return Publication(
-        target_url=row["target_url"], identifier=row["identifier"], source=row["source"],
-        source_id=row["source_id"], owner_org=row["owner_org"], target_name=row["target_name"],
-        target_id=row["target_id"], status=row["status"], sent_hash=row["sent_hash"],
-        target_hash=row["target_hash"],
-        snapshot_json=row["target_snapshot"] if "target_snapshot" in keys else None,
-        resource_ids=json.loads(row["resource_ids"]), adopted=bool(row["adopted"]),
-        created_run=row["created_run"], last_written_run=row["last_written_run"],
-        last_written_at=row["last_written_at"], withdrawn_at=row["withdrawn_at"],
-        withdrawn_run=row["withdrawn_run"], result_key=row["result_key"],
-        target_modified=row["target_modified"],
+        target_url=target_url, identifier=identifier, source=source, source_id=source_id,
+        owner_org=owner_org, target_name=target_name, target_id=target_id, status=status,
+        sent_hash=sent_hash, target_hash=target_hash, resource_ids=Deferred(json.loads, resource_ids),
+        adopted=bool(adopted), created_run=created_run, last_written_run=last_written_run,
+        last_written_at=last_written_at, withdrawn_at=withdrawn_at, withdrawn_run=withdrawn_run,
+        result_key=result_key, target_modified=target_modified, snapshot_loader=snapshot_loader,
     )
 
 
@@ -502,23 +573,27 @@ class StateStore:
                 if row["old_hash"] is None:
                     counts["new"] += 1
                     db.execute(
-                        "INSERT INTO records (source, source_id, name, metadata_modified, content_hash, raw, "
-                        "first_seen_run, last_seen_run, last_changed_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO records (source, source_id, name, metadata_modified, content_hash, "
+                        "first_seen_run, last_seen_run, last_changed_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         (source, row["source_id"], row["name"], row["metadata_modified"],
-                         row["content_hash"], row["raw"], run_id, run_id, run_id),
+                         row["content_hash"], run_id, run_id, run_id),
                     )
+                    db.execute("INSERT OR REPLACE INTO record_raws (source, source_id, raw) VALUES (?, ?, ?)",
+                               (source, row["source_id"], row["raw"]))
                     continue
                 if row["old_gone"] is not None:
                     counts["returned"] += 1
                 if row["old_hash"] != row["content_hash"]:
                     counts["changed"] += 1
                     db.execute(
-                        "UPDATE records SET name = ?, metadata_modified = ?, content_hash = ?, raw = ?, "
+                        "UPDATE records SET name = ?, metadata_modified = ?, content_hash = ?, "
                         "last_seen_run = ?, last_changed_run = ?, gone_at = NULL, gone_run = NULL "
                         "WHERE source = ? AND source_id = ?",
-                        (row["name"], row["metadata_modified"], row["content_hash"], row["raw"],
+                        (row["name"], row["metadata_modified"], row["content_hash"],
                          run_id, run_id, source, row["source_id"]),
                     )
+                    db.execute("INSERT OR REPLACE INTO record_raws (source, source_id, raw) VALUES (?, ?, ?)",
+                               (source, row["source_id"], row["raw"]))
                 else:
                     counts["unchanged"] += 1
                     db.execute(
@@ -563,13 +638,42 @@ class StateStore:
             )
         return counts
 
-    def records(self, source: str, *, include_gone: bool = False) -> Iterator[Record]:
-        """The source's records in source-id order (gone ones only when asked)."""
-        sql = "SELECT * FROM records WHERE source = ?"
-        if not include_gone:
+    def records(self, source: str, *, include_gone: bool = False, gone_only: bool = False) -> Iterator[Record]:
+        """The source's records in source-id order (gone ones only when asked; `gone_only`: only
+        those). Their raw package dicts are read when first used (see `raws` for many at once)."""
+        sql = ("SELECT source, source_id, name, metadata_modified, content_hash, first_seen_run, "
+               "last_seen_run, last_changed_run, gone_at, gone_run FROM records WHERE source = ?")
+        if gone_only:
+            sql += " AND gone_at IS NOT NULL"
+        elif not include_gone:
             sql += " AND gone_at IS NULL"
-        for row in self.db.execute(sql + " ORDER BY source_id", (source,)):
-            yield _record(row)
+        cursor = self.db.cursor()
+        cursor.row_factory = None  # plain tuples
+        loader = self._raw
+        for (source_, source_id, name, modified, content_hash_, first, last, changed, gone_at,
+             gone_run) in cursor.execute(sql + " ORDER BY source_id", (source,)):
+            yield Record(source=source_, source_id=source_id, name=name, metadata_modified=modified,
+                         content_hash=content_hash_, raw=Deferred(loader, source, source_id),
+                         first_seen_run=first, last_seen_run=last, last_changed_run=changed,
+                         gone_at=gone_at, gone_run=gone_run)
+
+    def raws(self, source: str, source_ids: list[str]) -> dict[str, str]:
+        """The raw package dicts (JSON text) of these records, by source id (read 500 at a time)."""
+        out: dict[str, str] = {}
+        for start in range(0, len(source_ids), 500):
+            chunk = source_ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            out.update(self.db.execute(
+                f"SELECT source_id, raw FROM record_raws WHERE source = ? AND source_id IN ({marks})",
+                [source, *chunk]).fetchall())
+        return out
+
+    def _raw(self, source: str, source_id: str) -> dict[str, Any]:
+        row = self.db.execute("SELECT raw FROM record_raws WHERE source = ? AND source_id = ?",
+                              (source, source_id)).fetchone()
+        if row is None:
+            raise StateError(f"{self.path}: record {source_id} of source {source} has no raw package dict")
+        return json.loads(row[0])
 
     def record_count(self, source: str) -> int:
         """How many of the source's records are not gone."""
@@ -580,7 +684,7 @@ class StateStore:
         row = self.db.execute(
             "SELECT * FROM records WHERE source = ? AND source_id = ?", (source, source_id)
         ).fetchone()
-        return _record(row) if row else None
+        return _record(row, Deferred(self._raw, source, source_id)) if row else None
 
     def context(self, source: str) -> dict[str, Any] | None:
         row = self.db.execute("SELECT data FROM contexts WHERE source = ?", (source,)).fetchone()
@@ -594,16 +698,36 @@ class StateStore:
         return {row["source_id"]: _result(row) for row in rows}
 
     def results_for(self, source: str, source_ids: list[str]) -> dict[str, Result]:
-        """The cached results of these records of a source (read 500 at a time), by source id."""
+        """The cached results of these records of a source (read 500 at a time), by source id.
+        Their findings and target packages are read from the store when first used."""
         out: dict[str, Result] = {}
         for start in range(0, len(source_ids), 500):
             chunk = source_ids[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            for row in self.db.execute(
-                f"SELECT * FROM results WHERE source = ? AND source_id IN ({marks})", [source, *chunk]
+            cursor = self.db.cursor()
+            cursor.row_factory = None  # plain tuples
+            for row in cursor.execute(
+                "SELECT source, source_id, content_hash, fingerprint, identifier, valid, run_id, "
+                f"target_package IS NOT NULL FROM results WHERE source = ? AND source_id IN ({marks})",
+                [source, *chunk],
             ):
-                out[row["source_id"]] = _result(row)
+                source_id = row[1]
+                out[source_id] = Result(
+                    source=source, source_id=source_id, content_hash=row[2], fingerprint=row[3],
+                    identifier=row[4], valid=bool(row[5]), run_id=row[6],
+                    findings=Deferred(self._result_json, source, source_id, "findings", row[2]),
+                    target_package=Deferred(self._result_json, source, source_id, "target_package", row[2])
+                    if row[7] else None,
+                )
         return out
+
+    def _result_json(self, source: str, source_id: str, column: str, content_hash: str) -> Any:
+        row = self.db.execute(f"SELECT {column}, content_hash FROM results WHERE source = ? AND source_id = ?",
+                              (source, source_id)).fetchone()
+        if row is None or row[1] != content_hash:
+            raise StateError(f"{self.path}: the stored result of record {source_id} of source {source} "
+                             "changed or went away while it was in use")
+        return json.loads(row[0]) if row[0] is not None else None
 
     def save_results(self, results: Iterable[Result]) -> None:
         """Store mapping/validation results (one transaction)."""
@@ -628,17 +752,15 @@ class StateStore:
     def publications(self, target_url: str, source: str | None = None) -> dict[str, Publication]:
         """What was published on a target (optionally for one source), by identifier. Snapshots
         are read from the store only when a publication's `target_snapshot` is used."""
-        columns = ", ".join(c for c in _PUBLICATION_COLUMNS if c != "target_snapshot")
-        sql, args = f"SELECT {columns} FROM published WHERE target_url = ?", [target_url]
+        sql, args = f"SELECT {', '.join(_PUBLICATION_READ)} FROM published WHERE target_url = ?", [target_url]
         if source is not None:
             sql += " AND source = ?"
             args.append(source)
-        out = {}
-        for row in self.db.execute(sql, args):
-            pub = _publication(row)
-            pub.snapshot_loader = self.snapshot
-            out[row["identifier"]] = pub
-        return out
+        cursor = self.db.cursor()
+        cursor.row_factory = None  # plain tuples
+        loader = self.snapshot
+        with collector_paused():  # tens of thousands of objects, none of them in a cycle
+            return {row[1]: _publication(row, loader) for row in cursor.execute(sql, args)}
 
     def snapshot(self, target_url: str, identifier: str) -> str | None:
         """The stored target snapshot (JSON text) of one publication."""
@@ -661,6 +783,13 @@ class StateStore:
                  pub.last_written_run, pub.last_written_at, pub.withdrawn_at, pub.withdrawn_run,
                  pub.result_key, pub.target_modified),
             )
+
+    def save_result_keys(self, target_url: str, keys: Iterable[tuple[str, str]]) -> None:
+        """Record, per (identifier, result key), that this result is what the publication on the
+        target already holds (the plan found it unchanged); one transaction."""
+        with self.transaction() as db:
+            db.executemany("UPDATE published SET result_key = ? WHERE target_url = ? AND identifier = ?",
+                           [(key, target_url, identifier) for identifier, key in keys])
 
     def forget_publication(self, target_url: str, identifier: str) -> None:
         with self.transaction() as db:
@@ -689,11 +818,11 @@ class StateStore:
         return result
 
 
-def _record(row: sqlite3.Row) -> Record:
+def _record(row: sqlite3.Row, raw: Any) -> Record:
     return Record(
         source=row["source"], source_id=row["source_id"], name=row["name"],
         metadata_modified=row["metadata_modified"], content_hash=row["content_hash"],
-        raw=json.loads(row["raw"]), first_seen_run=row["first_seen_run"],
+        raw=raw, first_seen_run=row["first_seen_run"],
         last_seen_run=row["last_seen_run"], last_changed_run=row["last_changed_run"],
         gone_at=row["gone_at"], gone_run=row["gone_run"],
     )

@@ -93,7 +93,7 @@ def build_stages(config: Config, source: SourceConfig, store: StateStore) -> Sta
     """The mapping tables, options, shapes and stored source context for a source."""
     mappings = load_mappings(config.mappings)
     options = MappingOptions.from_config(source.mapping, f"{config.path or 'configuration'} [sources.{source.name}.mapping]")
-    validator = Validator(config.shapes, ontology=mappings.vocabulary_graph())
+    validator = Validator(config.shapes, ontology=mappings.vocabulary_graph(), lazy=True)
     return Stages(mappings=mappings, options=options, validator=validator,
                   context=context_of(store, source.name, source.url), workers=source.workers)
 
@@ -125,7 +125,7 @@ def withdraw_permission(store: StateStore, source: str, summary: HarvestSummary 
 
 
 def gone_records(store: StateStore, source: str) -> list[Gone]:
-    return [Gone(r.source_id, r.name, r.gone_at) for r in store.records(source, include_gone=True) if r.gone_at]
+    return [Gone(r.source_id, r.name, r.gone_at) for r in store.records(source, gone_only=True)]
 
 
 def plan_source(

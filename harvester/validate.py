@@ -334,6 +334,9 @@ class Validator:
     `ontology` is the vocabulary graph (default: `load_mappings().vocabulary_graph()`); the
     validator always adds the class axioms and range types of `background_graph()` to it.
 
+    With `lazy=True` the shapes are read and compiled when first needed (`load`), not at once:
+    the fingerprint is known without them.
+
     `engine` chooses what evaluates the shapes:
 
     * `"compiled"`: the shapes are compiled into Python checks (`CompiledShapes`, the SHACL Core
@@ -349,9 +352,11 @@ class Validator:
     """
 
     def __init__(self, shapes_dir: Path | None = None, ontology: Graph | None = None,
-                 engine: str = "auto"):
+                 engine: str = "auto", *, lazy: bool = False):
         self.shapes_dir = Path(shapes_dir) if shapes_dir is not None else SHAPES_DIR
         self._setup(_shape_files(self.shapes_dir), ontology, check=True, engine=engine)
+        if not lazy:
+            self.load()
 
     @classmethod
     def from_files(
@@ -372,7 +377,7 @@ class Validator:
         self = cls.__new__(cls)
         self.shapes_dir = files[0].parent
         self._setup(files, ontology, check=check, engine=engine)
-        return self
+        return self.load()
 
     def _setup(self, files: list[Path], ontology: Graph | None, check: bool,
                engine: str = "auto") -> None:
@@ -380,6 +385,26 @@ class Validator:
             raise ValueError(f"unknown validation engine {engine!r}; expected one of {ENGINES}")
         self.shape_files = files
         self.fingerprint = _fingerprint(files)
+        self._settings = (ontology, check, engine)
+        self._loaded = False
+
+    #: what `load` sets (read before it ran, each of them runs it first)
+    _LOADED_ATTRIBUTES = frozenset(("_shapes", "_background", "_index", "_whole_background",
+                                    "_compiled", "fallback_reason", "engine"))
+
+    def __getattr__(self, name: str) -> Any:
+        if name in Validator._LOADED_ATTRIBUTES and not self.__dict__.get("_loaded", True):
+            self.load()
+            return getattr(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def load(self) -> Validator:
+        """Read (and compile) the shapes and the background vocabulary now; otherwise that is
+        done when first needed (a run whose results all still stand never needs it)."""
+        if self._loaded:
+            return self
+        ontology, check, engine = self._settings
+        files = self.shape_files
         self._shapes = _load_shapes(files, self.fingerprint, check=check)
         self._background = background_graph(ontology) if ontology is not None else default_background()
         self._index = _BackgroundIndex(self._background)
@@ -390,8 +415,8 @@ class Validator:
             for p in (SH.inversePath, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode,
                       SH.sparql, SH.select, SH.ask)
         )
-        self._compiled: CompiledShapes | None = None
-        self.fallback_reason: str | None = None
+        self._compiled = None
+        self.fallback_reason = None
         self.engine = "pyshacl"
         if engine != "pyshacl":
             try:
@@ -401,6 +426,8 @@ class Validator:
                 if engine == "compiled":
                     raise ShapesError(f"the shapes cannot be compiled: {exc}") from None
                 self.fallback_reason = str(exc)
+        self._loaded = True
+        return self
 
     @property
     def shapes_graph(self) -> Graph:

@@ -28,6 +28,7 @@ from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 from typing import Any, Self
 
+from .collector import collector_paused
 from .errors import HarvesterError
 
 _STAGES: Any = None
@@ -73,7 +74,7 @@ def _run(number: int, items: list[Any]) -> tuple[list[Any], dict[str, float]]:
     board = _BOARD if _BOARD is not None and 0 <= _SLOT < len(_BOARD) // 2 else None
     if board is not None:
         board[2 * _SLOT], board[2 * _SLOT + 1] = os.getpid(), number
-    with pipeline._collector_paused():
+    with collector_paused():
         outcomes = pipeline.compute(_STAGES, items, seconds)
     if board is not None:
         board[2 * _SLOT + 1] = 0
@@ -99,6 +100,10 @@ class WorkerPool:
         starts none)."""
         if self._executor is not None:
             return
+        # what every worker needs, loaded once here (the workers share it with this process)
+        load = getattr(getattr(self._stages, "validator", None), "load", None)
+        if load is not None:
+            load()
         context = multiprocessing.get_context("fork")
         # shared memory the workers inherit: (pid, batch number) per worker while it works on a
         # batch, so that the batch a dead worker had is known (the pool does not say)

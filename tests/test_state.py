@@ -27,6 +27,47 @@ def test_new_store_is_migrated_in_wal_mode(tmp_path: Path) -> None:
         assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def test_a_store_of_schema_4_keeps_its_raw_dicts_when_migrated(tmp_path: Path) -> None:
+    """Migration 5 moves the raw package dicts out of `records` into `record_raws`."""
+    import json
+
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    for number, script in enumerate(MIGRATIONS[:4], start=1):
+        for statement in script.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version={number}")
+    db.execute("INSERT INTO sources (name, location, kind, created_at) VALUES ('src', 'f', 'dump', 'x')")
+    raw = pkg("a", title="Oude titel")
+    db.execute("INSERT INTO records (source, source_id, name, metadata_modified, content_hash, raw, "
+               "first_seen_run, last_seen_run, last_changed_run) VALUES ('src', 'a', 'name-a', NULL, ?, ?, 1, 1, 1)",
+               (content_hash(raw), json.dumps(raw)))
+    db.execute("INSERT INTO results (source, source_id, content_hash, fingerprint, identifier, valid, findings, "
+               "target_package, run_id) VALUES ('src', 'a', ?, 'fp', 'urn:a', 1, '[]', '{\"title\": \"T\"}', 1)",
+               (content_hash(raw),))
+    db.execute("INSERT INTO published (target_url, identifier, source, source_id, owner_org, target_name, target_id, "
+               "status, sent_hash, target_hash, target_snapshot, resource_ids, result_key, target_modified) "
+               "VALUES ('https://t', 'urn:a', 'src', 'a', 'org', 'name-a', 'p1', 'active', 's', 't', "
+               "'{\"id\": \"p1\"}', '{\"d\": \"r1\"}', 'rk', '2026-01-01T00:00:00')")
+    db.commit()
+    db.close()
+    with StateStore.open(path) as store:
+        assert store.schema_version == len(MIGRATIONS) == 5
+        columns = [row[1] for row in store.db.execute("PRAGMA table_info(records)")]
+        assert "raw" not in columns
+        record = store.record("src", "a")
+        assert record is not None and record.raw == raw
+        assert store.raws("src", ["a", "b"]) == {"a": json.dumps(raw)}
+        result = store.results_for("src", ["a"])["a"]
+        assert (result.identifier, result.valid, result.target_package) == ("urn:a", True, {"title": "T"})
+        pub = store.publications("https://t")["urn:a"]
+        assert (pub.resource_ids, pub.result_key, pub.target_snapshot) == ({"d": "r1"}, "rk", {"id": "p1"})
+        counts = harvest_once(store, [pkg("a", title="Nieuwe titel")])
+        assert counts["changed"] == 1
+        assert next(store.records("src")).raw["title"] == "Nieuwe titel"
+
+
 def test_a_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite"
     StateStore.open(path).close()

@@ -1,0 +1,62 @@
+"""Dataclass fields whose value is worked out only when it is first read.
+
+    @deferred_fields("raw")
+    @dataclass
+    class Record: ...
+
+    Record(..., raw=Deferred(json.loads, text))   # parsed on first `record.raw`, then kept
+
+A sync where nothing changed reads tens of thousands of stored records and results, and needs
+almost none of their JSON: it decides from hashes. Deferring the parse to the first read makes
+that path cost what it uses. Anything else assigned to such a field is kept as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+
+class Deferred:
+    """A field value still to be made: `function(*args)` on first read."""
+
+    __slots__ = ("function", "args")
+
+    def __init__(self, function: Callable[..., Any], *args: Any) -> None:
+        self.function = function
+        self.args = args
+
+    def __repr__(self) -> str:
+        return f"Deferred({getattr(self.function, '__name__', self.function)!r})"
+
+
+def deferred_fields(*names: str) -> Callable[[type], type]:
+    """Class decorator (put it above @dataclass): these fields accept a `Deferred` value, made
+    (once) when the field is first read."""
+
+    def decorate(cls: type) -> type:
+        for name in names:
+            setattr(cls, name, _field_property(name))
+        return cls
+
+    return decorate
+
+
+def _field_property(name: str) -> property:
+    key = "_deferred_" + name
+
+    def get(self: Any) -> Any:
+        value = self.__dict__[key]
+        if type(value) is Deferred:
+            value = value.function(*value.args)
+            self.__dict__[key] = value
+        return value
+
+    def set_(self: Any, value: Any) -> None:
+        self.__dict__[key] = value
+
+    return property(get, set_, doc=f"{name} (made on first read when deferred)")
+
+
+def is_deferred(obj: Any, name: str) -> bool:
+    """True while `obj.name` is deferred (not made yet)."""
+    return type(obj.__dict__.get("_deferred_" + name)) is Deferred
