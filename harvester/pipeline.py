@@ -54,9 +54,9 @@ ProgressFn = Callable[[str, int, int | None], None]
 #: JSON text)
 Item = tuple[str, str, str, "dict[str, Any] | str"]
 #: what comes back per record (plain data only, no rdflib terms): source id, identifier, valid,
-#: title, findings, unmapped, target package (or None), quality score, and the JSON the state
-#: store keeps (the findings with the unmapped values, and the target package + title + quality)
-Outcome = tuple[str, str | None, bool, str, list, list, TargetDataset | None, dict, str, str]
+#: title, and the JSON the state store keeps: the findings with the unmapped values, and the
+#: target package + title + quality (the Prepared dataset reads them from it when needed)
+Outcome = tuple[str, str | None, bool, str, str, str]
 
 
 @dataclass
@@ -350,9 +350,8 @@ def compute(stages: Stages, items: list[Item], timings: dict[str, float]) -> lis
     for (source_id, name, _, raw), m, valid, findings, unmapped, target, quality in made:
         stored = _target_dict(target, raw, quality)
         kept = findings + [{**u, "severity": "mapping-" + u["severity"]} for u in unmapped]
-        outcomes.append((source_id, m.identifier, valid, stored["title"] or name, findings, unmapped,
-                         target, quality, dumps(kept, ensure_ascii=False),
-                         dumps(stored, ensure_ascii=False)))
+        outcomes.append((source_id, m.identifier, valid, stored["title"] or name,
+                         dumps(kept, ensure_ascii=False), dumps(stored, ensure_ascii=False)))
     timings["store"] += clock() - started
     return outcomes
 
@@ -372,16 +371,16 @@ def _keep(
     if len(outcomes) != len(records):
         raise RuntimeError(f"{len(records)} records gave {len(outcomes)} results")
     rows = []
-    for record, (source_id, identifier, valid, title, findings, unmapped, target, quality,
-                 findings_json, package_json) in zip(records, outcomes):
+    for record, (source_id, identifier, valid, title, findings_json, package_json) in zip(records, outcomes):
         if source_id != record.source_id:
             raise RuntimeError(f"the result of record {record.source_id} came back as {source_id}")
         rows.append((source, source_id, record.content_hash, fingerprint, identifier, int(valid),
                      findings_json, package_json, run_id))
-        out[source_id] = Prepared(
-            source_id=source_id, source_name=record.name, identifier=identifier, title=title,
-            valid=valid, findings=findings, unmapped=unmapped, target=target, quality=quality,
-            result_key=result_key(fingerprint, record.content_hash))
+        result = Result(source=source, source_id=source_id, content_hash=record.content_hash,
+                        fingerprint=fingerprint, identifier=identifier, valid=valid, run_id=run_id,
+                        findings=Deferred(json.loads, findings_json),
+                        target_package=Deferred(json.loads, package_json))
+        out[source_id] = from_result(record, result)
     store.save_result_rows(rows)
     stages.timings["store"] += time.perf_counter() - started
 

@@ -778,7 +778,7 @@ def check_package(package: dict[str, Any], lists: ValueLists | None = None) -> l
     """What data.overheid.nl would answer to this package_create (no `id`) or package_update
     (with `id`) body, as FieldProblems with its own messages; [] when it would accept it."""
     lists = lists or load_value_lists()
-    data = copy.deepcopy(package)
+    data = _copy_json(package)
     create = not data.get("id")
     errors: dict[str, list[str]] = {}
     for rule in DATASET_FIELDS:

@@ -425,3 +425,67 @@ def test_a_first_publication_makes_exactly_one_create_call_per_dataset(tmp_path:
                       [], store.publications(target.url), target, settings)
     assert again.writes() == [] and again.counts()["unchanged"] == creates
     store.close()
+
+
+def test_a_no_change_plan_reads_none_of_the_stored_results(tmp_path: Path, mappings) -> None:
+    """Unchanged datasets are planned from their result keys: their stored findings, packages
+    and quality (kilobytes of JSON each) are not read, nor are the raw package dicts; the report
+    still gets them when it asks."""
+    from harvester.lazy import is_deferred
+    from harvester.plan import Planner
+
+    store, source, run_id = _harvested(tmp_path, 40)
+    prepared = list(prepare(store, source.name, _stages(store, source, mappings), run_id))
+    target = MemoryTarget()
+    settings = PlanSettings(owner_org="dienst-uitvoering-onderwijs")
+    plan = make_plan(source.name, prepared, [], store.publications(target.url), target, settings)
+    Applier(plan, store, target, run_id, source.name).run()
+    published = plan.counts()["create"]
+    assert published > 25
+
+    stages = _stages(store, source, mappings)
+    records = list(store.records(source.name))
+    again = list(prepare(store, source.name, stages, run_id, records=records))
+    assert stages.counters == {"mapped": 0, "validated": 0, "reused": 40}
+    planner = Planner(source.name, store.publications(target.url), target, settings)
+    actions = planner.plan_batch(again)
+    unchanged = [(a, p) for a, p in zip(actions, again) if a.action == "unchanged"]
+    assert len(unchanged) == published
+    for action, item in unchanged:
+        assert all(is_deferred(item, name) for name in ("target", "findings", "quality", "title"))
+        assert all(is_deferred(action, name) for name in ("findings", "quality", "title"))
+    assert all(is_deferred(record, "raw") for record in records)
+    # read when asked for: the same as what the first run made
+    first = {p.source_id: p for p in prepared}
+    for action, item in unchanged[:5]:
+        assert action.quality == first[item.source_id].quality
+        assert action.title == first[item.source_id].title
+        assert _summary(item) == _summary(first[item.source_id])
+    store.close()
+
+
+def test_an_unchanged_package_from_a_new_result_records_that_result(tmp_path: Path, mappings) -> None:
+    """After a change of the mapping tables, shapes or code that leaves the packages as they were,
+    the plan finds them unchanged by their hash and apply records the new result key, so the
+    run after that takes the fast path again."""
+    store, source, run_id = _harvested(tmp_path, 20)
+    target = MemoryTarget()
+    settings = PlanSettings(owner_org="dienst-uitvoering-onderwijs")
+    prepared = list(prepare(store, source.name, _stages(store, source, mappings), run_id))
+    plan = make_plan(source.name, prepared, [], store.publications(target.url), target, settings)
+    Applier(plan, store, target, run_id, source.name).run()
+    with store.transaction() as db:  # as if the fingerprint had changed: every result key moves
+        db.execute("UPDATE published SET result_key = 'an-older-result'")
+    again = list(prepare(store, source.name, _stages(store, source, mappings), run_id))
+    plan = make_plan(source.name, again, [], store.publications(target.url), target, settings)
+    unchanged = [a for a in plan.actions if a.action == "unchanged"]
+    assert unchanged and all(a.reason == "what we would send is what we last sent" for a in unchanged)
+    Applier(plan, store, target, run_id, source.name).run()
+    keys = {pub.identifier: pub.result_key for pub in store.publications(target.url).values()}
+    assert all(keys[a.identifier] == a.result_key for a in unchanged)
+    third = make_plan(source.name, list(prepare(store, source.name, _stages(store, source, mappings), run_id)),
+                      [], store.publications(target.url), target, settings)
+    assert {a.reason for a in third.actions if a.action == "unchanged"} == {
+        "unchanged at the source since our last write, and not edited on the target"}
+    assert target.writes == len(unchanged)  # the first publication only
+    store.close()
