@@ -314,7 +314,8 @@ def sync(env: Env, dry_run: bool, source_name: str | None, mode: str | None, che
          target_name: str | None, target_url: str | None, owner_org: str | None, adopt: bool,
          overwrite_drift: bool, force_withdraw: bool, plan_out: Path | None) -> None:
     """Harvest, map, validate, plan and apply: the scheduled job. Writes a JSON and HTML run report."""
-    from .sync import SyncOptions, sync as run_sync, write_run_report
+    from .sync import SyncOptions, write_run_report
+    from .sync import sync as run_sync
 
     try:
         source = _source_for(env, source_name)

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from .config import SourceConfig
 from .errors import HarvesterError
-from .source import CkanSource, DumpSource, Listing, Unchanged, organization_keys, open_source
+from .source import CkanSource, DumpSource, Listing, Unchanged, open_source, organization_keys
 from .state import StateStore, parse_iso, utcnow
 
 log = logging.getLogger(__name__)

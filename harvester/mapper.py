@@ -57,9 +57,10 @@ from urllib.parse import quote, urlparse
 from rdflib import Graph, Literal, URIRef
 from rdflib.plugins.stores.memory import SimpleMemory
 
-from .mappings import lookup as _lookup
 from .context import SourceContext
 from .errors import ConfigError
+from .mappings import lookup as _lookup
+from .terms import shared, term
 from .text import plain_text as _plain_text_uncached
 from .text import single_line as _single_line_uncached
 
@@ -99,7 +100,7 @@ class _Vocab:
     def __getattr__(self, name: str) -> URIRef:
         if name.startswith("_"):
             raise AttributeError(name)
-        ref = URIRef(self._base + name)
+        ref = term(self._base + name)
         setattr(self, name, ref)
         return ref
 
@@ -916,8 +917,8 @@ class _Mapper:
         cached = self._concepts.get(key)
         if cached is not None:
             return cached
-        ref = URIRef(uri)
-        triples = [(ref, p, o) for p, o in self.vocabulary.predicate_objects(ref)
+        ref = term(uri)
+        triples = [(ref, shared(p), shared(o)) for p, o in self.vocabulary.predicate_objects(ref)
                    if p != SKOS.exactMatch]
         triples.extend((ref, _TYPE, cls) for cls in classes)
         if skos_concept:
@@ -929,7 +930,7 @@ class _Mapper:
                 if SKOS.prefLabel not in has:
                     triples.append((ref, SKOS.prefLabel, Literal(name, lang="nl")))
                 if scheme and SKOS.inScheme not in has:
-                    triples.append((ref, SKOS.inScheme, URIRef(scheme)))
+                    triples.append((ref, SKOS.inScheme, term(scheme)))
         for scheme in [o for _, p, o in triples if p == SKOS.inScheme]:
             triples.extend(self.scheme(str(scheme)))
         result = tuple(dict.fromkeys(triples))
@@ -942,7 +943,7 @@ class _Mapper:
         key = ("scheme", scheme)
         cached = self._concepts.get(key)
         if cached is None:
-            ref = URIRef(scheme)
+            ref = term(scheme)
             title = self.scheme_title(scheme)
             cached = ((ref, _TYPE, SKOS.ConceptScheme),
                       (ref, DCT.title, Literal(title, lang="nl") if title else Literal(scheme)))
@@ -965,7 +966,7 @@ class _Mapper:
         org = _lookup(self.m.organisation, value)
         result = None
         if org is not None and getattr(org, "uri", None):
-            ref = URIRef(org.uri)
+            ref = term(org.uri)
             name_nl = getattr(org, "name_nl", None) or getattr(org, "name_en", None)
             triples = list(self.concept(org.uri, FOAF.Agent, label=name_nl))
             names = {p for _, p, _ in triples}
@@ -1097,7 +1098,7 @@ class _Mapper:
         licence = _lookup(self.m.licence, ds.licence)
         if licence is None:
             raise ConfigError(f"{where}: key 'licence' {ds.licence!r} is not in the licences table")
-        t.append((ref, DCT.license, URIRef(licence.uri)))
+        t.append((ref, DCT.license, term(licence.uri)))
         t.extend(self.licence_triples(licence))
         rights_value = ds.access_rights or self.o.access_rights
         if not rights_value:
@@ -1107,7 +1108,7 @@ class _Mapper:
         if rights is None:
             raise ConfigError(f"{where}: access_rights {rights_value!r} is not in the "
                               "access-rights table")
-        t.append((ref, DCT.accessRights, URIRef(rights.uri)))
+        t.append((ref, DCT.accessRights, term(rights.uri)))
         t.extend(self.concept(rights.uri, DCT.RightsStatement, label=rights.label))
         eu = False
         for value in ds.themes:
@@ -1115,7 +1116,7 @@ class _Mapper:
             if theme is None:
                 raise ConfigError(f"{where}: theme {value!r} is not in the themes table")
             for uri in _theme_uris(theme):
-                t.append((ref, DCAT.theme, URIRef(uri)))
+                t.append((ref, DCAT.theme, term(uri)))
                 t.extend(self.concept(uri))
             eu = eu or bool(theme.eu_theme)
         if not eu:
@@ -1143,7 +1144,7 @@ class _Mapper:
             t.append((ref, DCAT.keyword, self.text(single_line(keyword))))
         language = _lookup(self.m.language, ds.language or self.o.default_language)
         if language is not None:
-            t.append((ref, DCT.language, URIRef(language.uri)))
+            t.append((ref, DCT.language, term(language.uri)))
             t.extend(self.concept(language.uri, DCT.LinguisticSystem, label=language.label))
         if ds.landing_page:
             page = URIRef(ds.landing_page)
@@ -1165,7 +1166,7 @@ class _Mapper:
         key = ("licence", licence.uri)
         cached = self._concepts.get(key)
         if cached is None:
-            ref = URIRef(licence.uri)
+            ref = term(licence.uri)
             t = list(self.concept(licence.uri, DCT.LicenseDocument, skos_concept=False))
             label = getattr(licence, "label", None)
             if label and not any(p == RDFS.label for _, p, _ in t):
@@ -1315,7 +1316,7 @@ class _Mapper:
             for turi in _theme_uris(theme):
                 if turi not in seen_themes:
                     seen_themes.add(turi)
-                    add((ds, DCAT.theme, URIRef(turi)))
+                    add((ds, DCAT.theme, term(turi)))
                     t.describe(self.concept(turi))
 
         # -- access rights, language, frequency ----------------------------------------------
@@ -1324,7 +1325,7 @@ class _Mapper:
             issues, fallback=o.access_rights_fallback, fallback_key="access_rights_fallback",
             default=o.access_rights, default_key="access_rights", what="access right",
         ):
-            add((ds, DCT.accessRights, URIRef(rights.uri)))
+            add((ds, DCT.accessRights, term(rights.uri)))
             t.describe(self.concept(rights.uri, DCT.RightsStatement, label=rights.label))
         languages = self.resolve(
             self.m.language, _as_list(_get(pkg, extras, "language", "metadata_language"),
@@ -1334,7 +1335,7 @@ class _Mapper:
             default_key="default_language", what="language")
         language_refs = []
         for language in languages:
-            ref = URIRef(language.uri)
+            ref = term(language.uri)
             language_refs.append(ref)
             add((ds, DCT.language, ref))
             t.describe(self.concept(language.uri, DCT.LinguisticSystem, label=language.label))
@@ -1344,7 +1345,7 @@ class _Mapper:
             "frequency", issues, fallback=o.frequency_fallback, fallback_key="frequency_fallback",
             default=o.frequency, default_key="frequency", required=False, what="frequency",
         ):
-            add((ds, DCT.accrualPeriodicity, URIRef(freq.uri)))
+            add((ds, DCT.accrualPeriodicity, term(freq.uri)))
             t.describe(self.concept(freq.uri, DCT.Frequency, label=freq.label))
 
         # -- dates, version, pages -----------------------------------------------------------
@@ -1435,7 +1436,7 @@ class _Mapper:
             record.append((record_uri, DCT.issued, created))
         meta_lang = _lookup(self.m.language, o.default_language)
         if meta_lang is not None:
-            record.append((record_uri, DCT.language, URIRef(meta_lang.uri)))
+            record.append((record_uri, DCT.language, term(meta_lang.uri)))
             record.extend(self.concept(meta_lang.uri, DCT.LinguisticSystem, label=meta_lang.label))
         else:
             issues.error("default_language", o.default_language,
@@ -1754,7 +1755,7 @@ class _Mapper:
             add((dist, DCAT.downloadURL, ref))
             add((ref, _TYPE, RDFS.Resource))
         if fmt is not None:
-            add((dist, DCT.format, URIRef(fmt.file_type)))
+            add((dist, DCT.format, term(fmt.file_type)))
             t.describe(self.concept(fmt.file_type, DCT.MediaTypeOrExtent,
                                   label=getattr(fmt, "label", None)))
         if download:
@@ -1769,7 +1770,7 @@ class _Mapper:
                                "no IANA media type for this download")
         licence = self._licence(res, pkg, extras, context, licence_cache, issues)
         if licence is not None:
-            add((dist, DCT.license, URIRef(licence.uri)))
+            add((dist, DCT.license, term(licence.uri)))
             t.describe(self.licence_triples(licence))
         size = _non_negative_int(res.get("size") if res.get("size") not in (None, "")
                                  else res.get("byte_size"))
@@ -1788,7 +1789,7 @@ class _Mapper:
         ) if lang is not None]
         if res_langs:
             for lang in res_langs:
-                add((dist, DCT.language, URIRef(lang.uri)))
+                add((dist, DCT.language, term(lang.uri)))
                 t.describe(self.concept(lang.uri, DCT.LinguisticSystem, label=lang.label))
         else:
             for ref in language_refs:
@@ -1987,7 +1988,7 @@ def _media_type_uri(value: str | None) -> URIRef | None:
         return URIRef(value)
     value = value.split(";", 1)[0].strip().lower()
     if _MIMETYPE.match(value):
-        return URIRef(IANA_MEDIA_TYPES + value)
+        return term(IANA_MEDIA_TYPES + value)
     return None
 
 
@@ -2083,14 +2084,14 @@ def catalog_graph(datasets: Iterable[MappedDataset], context: SourceContext, map
     t.append((homepage, _TYPE, FOAF.Document))
     language = _lookup(mappings.language, o.default_language)
     if language is not None:
-        t.append((cat, DCT.language, URIRef(language.uri)))
+        t.append((cat, DCT.language, term(language.uri)))
         t.extend(mapper.concept(language.uri, DCT.LinguisticSystem, label=language.label))
     if o.catalog_licence:
         licence = _lookup(mappings.licence, o.catalog_licence)
         if licence is None:
             raise ConfigError(f"{where}: key 'catalog_licence' {o.catalog_licence!r} is not in "
                               "the licences table")
-        t.append((cat, DCT.license, URIRef(licence.uri)))
+        t.append((cat, DCT.license, term(licence.uri)))
         t.extend(mapper.licence_triples(licence))
 
     latest: str | None = None

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .context import SourceContext
 from .collector import collector_paused
+from .context import SourceContext
 from .lazy import Deferred, is_deferred
 from .mapper import MappingIssue, MappingOptions, map_dataset
 from .mappings import Mappings

@@ -77,6 +77,7 @@ from rdflib import Graph, URIRef
 
 from . import __version__
 from .mappings import lookup as _lookup
+from .terms import term
 
 log = logging.getLogger(__name__)
 
@@ -95,23 +96,23 @@ __all__ = [
 
 _DCAT = "http://www.w3.org/ns/dcat#"
 _DCT = "http://purl.org/dc/terms/"
-DCAT_DISTRIBUTION = URIRef(_DCAT + "distribution")
-DCAT_KEYWORD = URIRef(_DCAT + "keyword")
-DCAT_THEME = URIRef(_DCAT + "theme")
-DCAT_ACCESS_URL = URIRef(_DCAT + "accessURL")
-DCAT_DOWNLOAD_URL = URIRef(_DCAT + "downloadURL")
-DCAT_MEDIA_TYPE = URIRef(_DCAT + "mediaType")
-DCAT_BYTE_SIZE = URIRef(_DCAT + "byteSize")
-DCAT_CONTACT_POINT = URIRef(_DCAT + "contactPoint")
-DCT_SPATIAL = URIRef(_DCT + "spatial")
-DCT_TEMPORAL = URIRef(_DCT + "temporal")
-DCT_FORMAT = URIRef(_DCT + "format")
-DCT_LICENSE = URIRef(_DCT + "license")
-DCT_ACCESS_RIGHTS = URIRef(_DCT + "accessRights")
-DCT_PUBLISHER = URIRef(_DCT + "publisher")
-DCT_RIGHTS = URIRef(_DCT + "rights")
-DCT_ISSUED = URIRef(_DCT + "issued")
-DCT_MODIFIED = URIRef(_DCT + "modified")
+DCAT_DISTRIBUTION = term(_DCAT + "distribution")
+DCAT_KEYWORD = term(_DCAT + "keyword")
+DCAT_THEME = term(_DCAT + "theme")
+DCAT_ACCESS_URL = term(_DCAT + "accessURL")
+DCAT_DOWNLOAD_URL = term(_DCAT + "downloadURL")
+DCAT_MEDIA_TYPE = term(_DCAT + "mediaType")
+DCAT_BYTE_SIZE = term(_DCAT + "byteSize")
+DCAT_CONTACT_POINT = term(_DCAT + "contactPoint")
+DCT_SPATIAL = term(_DCT + "spatial")
+DCT_TEMPORAL = term(_DCT + "temporal")
+DCT_FORMAT = term(_DCT + "format")
+DCT_LICENSE = term(_DCT + "license")
+DCT_ACCESS_RIGHTS = term(_DCT + "accessRights")
+DCT_PUBLISHER = term(_DCT + "publisher")
+DCT_RIGHTS = term(_DCT + "rights")
+DCT_ISSUED = term(_DCT + "issued")
+DCT_MODIFIED = term(_DCT + "modified")
 
 #: The value of a URL-answer metric whose URLs were not checked.
 NOT_CHECKED = "not checked"

@@ -83,8 +83,9 @@ from urllib.parse import urlparse
 from rdflib import Literal, URIRef
 
 from .errors import MappingError
-from .mappings import lookup as _lookup
 from .mapper import TripleView
+from .mappings import lookup as _lookup
+from .terms import term
 
 __all__ = [
     "DATASET_FIELDS",
@@ -131,15 +132,8 @@ _VCARD = "http://www.w3.org/2006/vcard/ns#"
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
-_TERMS: dict[str, URIRef] = {}
-
-
 def _u(base: str, name: str) -> URIRef:
-    key = base + name
-    term = _TERMS.get(key)
-    if term is None:
-        term = _TERMS[key] = URIRef(key)
-    return term
+    return term(base + name)
 
 
 #: EU dataset-status (adms:status on a dataset) -> data.overheid.nl dataset_status
@@ -1251,8 +1245,8 @@ class _Converter:
         return getattr(found, "file_type", None) or uri
 
     def media_type(self, terms: list[Any]) -> str | None:
-        for term in terms:
-            text = str(term).strip()
+        for value in terms:
+            text = str(value).strip()
             if text.startswith(IANA):
                 return text
             if text.startswith("http://www.iana.org/assignments/media-types/"):

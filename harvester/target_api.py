@@ -17,7 +17,7 @@ import requests
 
 from .config import TargetConfig
 from .errors import TargetError
-from .http import RETRY_STATUS, RetryPolicy, USER_AGENT, parse_retry_after
+from .http import RETRY_STATUS, USER_AGENT, RetryPolicy, parse_retry_after
 
 log = logging.getLogger(__name__)
 

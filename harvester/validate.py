@@ -29,6 +29,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, SKOS
 
 from harvester.errors import HarvesterError
+from harvester.terms import shared, term
 
 SHAPES_DIR = Path(__file__).resolve().parent.parent / "shapes"
 
@@ -656,8 +657,11 @@ def _background_spo(background: Graph) -> dict:
     entry = _background_cache.get(id(background))
     if entry is None or entry[0] is not background:
         with _background_cache_lock:
-            spo: dict = {}
-            _merge_into(spo, background, set())
+            merged: dict = {}
+            _merge_into(merged, background, set())
+            # the vocabulary's IRIs as the instances the mapper uses (identity hits on lookup)
+            spo = {shared(s): {shared(p): {shared(o): None for o in objects} for p, objects in po.items()}
+                   for s, po in merged.items()}
             if len(_background_cache) > 16:
                 _background_cache.clear()
             entry = _background_cache[id(background)] = (background, spo)
@@ -689,12 +693,12 @@ _NODE_KINDS = {
 _LENIENT = ("warning", "info")  # pySHACL (allow_warnings/allow_infos) lets these always conform
 _NO_VALUE = (None,)
 _XSD = "http://www.w3.org/2001/XMLSchema#"
-_TYPE = URIRef(str(RDF) + "type")
-_SUB_CLASS_OF = URIRef(str(RDFS) + "subClassOf")
-_RDFS_LITERAL = URIRef(str(RDFS) + "Literal")
-_RDFS_DATATYPE = URIRef(str(RDFS) + "Datatype")
-_LANG_STRING = URIRef(str(RDF) + "langString")
-_XSD_STRING = URIRef(_XSD + "string")
+_TYPE = term(str(RDF) + "type")
+_SUB_CLASS_OF = term(str(RDFS) + "subClassOf")
+_RDFS_LITERAL = term(str(RDFS) + "Literal")
+_RDFS_DATATYPE = term(str(RDFS) + "Datatype")
+_LANG_STRING = term(str(RDF) + "langString")
+_XSD_STRING = term(_XSD + "string")
 
 
 class _Shape:
@@ -811,7 +815,7 @@ class CompiledShapes:
                 raise UnsupportedShapes(f"{_show(node)} is a class (implicit class target)")
             shape = self._compile(node, ())
             self._mark_reporting(shape)
-            by_class.setdefault(cls, []).append(shape)
+            by_class.setdefault(shared(cls), []).append(shape)
         self.by_class = {cls: tuple(dict.fromkeys(found)) for cls, found in by_class.items()}
         self._for_type: dict = {}
 
@@ -844,7 +848,7 @@ class CompiledShapes:
         if path is not None:
             if not isinstance(path, URIRef):
                 raise UnsupportedShapes(f"{_show(node)}: only predicate paths are supported")
-            shape.path, shape.path_text = path, str(path)
+            shape.path, shape.path_text = shared(path), str(path)
         severity = self._one(node, SH.severity)
         if severity is not None:
             if severity not in _SEVERITIES:
@@ -860,10 +864,10 @@ class CompiledShapes:
         if maximum is not None:
             checks.append(_max_count(maximum))
         for cls in sorted(g.objects(node, SH["class"]), key=str):
-            checks.append(_class(cls))
+            checks.append(_class(shared(cls)))
         datatype = self._one(node, SH.datatype)
         if datatype is not None:
-            checks.append(_datatype(datatype))
+            checks.append(_datatype(shared(datatype)))
         kind = self._one(node, SH.nodeKind)
         if kind is not None:
             if kind not in _NODE_KINDS:
@@ -876,9 +880,9 @@ class CompiledShapes:
                 checks.append(_pattern(pattern, flags))
         members = self._one(node, SH["in"])
         if members is not None:
-            checks.append(_in(frozenset(Collection(g, members))))
+            checks.append(_in(frozenset(shared(m) for m in Collection(g, members))))
         for value in sorted(g.objects(node, SH.hasValue), key=str):
-            checks.append(_has_value(value))
+            checks.append(_has_value(shared(value)))
         for other in sorted(g.objects(node, SH.node), key=str):
             checks.append(_node(self._compile(other, stack)))
         for head in sorted(g.objects(node, SH["or"]), key=str):

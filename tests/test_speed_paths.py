@@ -489,3 +489,21 @@ def test_an_unchanged_package_from_a_new_result_records_that_result(tmp_path: Pa
         "unchanged at the source since our last write, and not edited on the target"}
     assert target.writes == len(unchanged)  # the first publication only
     store.close()
+
+
+def test_vocabulary_terms_are_one_instance_across_the_stages(mappings) -> None:
+    """The mapper's predicates, classes and value-table IRIs are the instances validation looks
+    them up with (so the lookups are identity hits, not rdflib's Python-level __eq__)."""
+    from harvester.terms import term
+
+    package = catalogue.package(3, seed=11)
+    mapped = map_dataset(package, _context(), mappings, _options())
+    predicates = {p for _, p, _ in mapped.triple_view()}
+    assert predicates and all(p is term(str(p)) for p in predicates)
+    classes = {o for _, p, o in mapped.triple_view() if str(p).endswith("#type")}
+    assert classes and all(c is term(str(c)) for c in classes)
+    validator = Validator(ontology=mappings.vocabulary_graph())
+    compiled = validator._compiled
+    assert compiled is not None
+    assert all(cls is term(str(cls)) for cls in compiled.by_class)
+    assert any(cls in compiled.by_class for cls in classes)
