@@ -39,6 +39,9 @@ def test_benchmark_runs_and_reports_every_stage() -> None:
     assert measured["counters"] == {"mapped": n, "validated": n, "reused": 0}
     assert measured["changed_at_source"] == result["changed"] > 0
     assert measured["plan"]["update"] > 0 and measured["plan"]["create"] == 0
+    assert measured["applied"] == {"done": measured["plan"]["update"], "failed": 0}
+    assert measured["target_writes"] == measured["plan"]["update"]
+    assert sum(measured["streaming_plan"].values()) == n
     for stage in ("read", "map", "validate", "target", "store"):
         assert measured["stage_seconds"][stage] >= 0
     assert measured["pipeline_peak_rss_mib"] > 0
