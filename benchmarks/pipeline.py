@@ -145,23 +145,20 @@ def _harvest(source: Any, store: Any) -> tuple[Any, float]:
     return summary, seconds
 
 
-def previous_run(workdir: Path, url: str, writers: int, workers: int | str = 1) -> dict[str, Any]:
-    """Phase 1: harvest, pipeline, plan against an empty target, apply (first publication)."""
+def _plan_and_apply(store: Any, stages: Any, target: Any, summary: Any,
+                    writers: int) -> tuple[Any, dict[str, int], float, float]:
+    """Prepare, plan and apply batch by batch, as sync.plan_source does. The plan (its actions
+    slimmed to what the counts need), the applied counts, the seconds of prepare + plan and
+    the seconds of apply."""
     from harvester.apply import Applier
     from harvester.pipeline import prepare
+    from harvester.plan import Plan, Planner, plan_stream
     from harvester.sync import gone_records
 
-    source, store, _ = _setup(workdir, url)
-    summary, harvest_seconds = _harvest(source, store)
-    stages = _stages(source, store, workers)
-    target = MemoryTarget()
     started = time.perf_counter()
-    # streaming, as sync.plan_source does: prepare, plan and apply batch by batch
-    from harvester.plan import Plan, Planner, plan_stream
-
     planner = Planner(SOURCE, store.publications(target.url), target, _settings(store, summary))
     plan = Plan(source=SOURCE, target=target.url, owner_org=OWNER_ORG)
-    applier = Applier(plan, store, target, summary.run_id, SOURCE,  # type: ignore[arg-type]
+    applier = Applier(plan, store, target, summary.run_id, SOURCE,
                       publications=planner.publications)
     applied = {"done": 0, "failed": 0}
     apply_seconds = 0.0
@@ -172,14 +169,22 @@ def previous_run(workdir: Path, url: str, writers: int, workers: int | str = 1) 
         for key, value in applier.run(writers, None, actions).items():
             applied[key] += value
         apply_seconds += time.perf_counter() - begun
-        for action in actions:  # keep only what the report needs
+        for action in actions:
             action.package = None
             action.changes = []
-            action.findings = []
         plan.actions.extend(actions)
 
     plan_stream(planner, prepare(store, SOURCE, stages, summary.run_id), gone_records(store, SOURCE), carry_out)
-    plan_seconds = time.perf_counter() - started - apply_seconds
+    return plan, applied, time.perf_counter() - started - apply_seconds, apply_seconds
+
+
+def previous_run(workdir: Path, url: str, writers: int, workers: int | str = 1) -> dict[str, Any]:
+    """Phase 1: harvest, pipeline, plan against an empty target, apply (first publication)."""
+    source, store, _ = _setup(workdir, url)
+    summary, harvest_seconds = _harvest(source, store)
+    stages = _stages(source, store, workers)
+    target = MemoryTarget()
+    plan, applied, plan_seconds, apply_seconds = _plan_and_apply(store, stages, target, summary, writers)
     counts = plan.counts()
     target.save(workdir / "target.jsonl")
     store.close()
@@ -193,9 +198,7 @@ def previous_run(workdir: Path, url: str, writers: int, workers: int | str = 1) 
 
 def measured_run(workdir: Path, url: str, writers: int, workers: int | str = 1) -> dict[str, Any]:
     """Phase 2: some datasets changed; every record mapped again; per-stage times; plan; apply."""
-    from harvester.apply import Applier
     from harvester.pipeline import prepare
-    from harvester.sync import gone_records
 
     source, store, _ = _setup(workdir, url)
     summary, harvest_seconds = _harvest(source, store)
@@ -226,30 +229,8 @@ def measured_run(workdir: Path, url: str, writers: int, workers: int | str = 1) 
 
     # the plan alone: prepared from the results just stored (read again, not mapped), planned
     # and applied (the updates) batch by batch; apply is timed apart
-    from harvester.plan import Plan, Planner, plan_stream
-
-    stages = _stages(source, store, workers)
-    started = time.perf_counter()
-    planner = Planner(SOURCE, store.publications(target.url), target, _settings(store, summary))
-    plan = Plan(source=SOURCE, target=target.url, owner_org=OWNER_ORG)
-    applier = Applier(plan, store, target, summary.run_id, SOURCE,  # type: ignore[arg-type]
-                      publications=planner.publications)
-    applied = {"done": 0, "failed": 0}
-    apply_seconds = 0.0
-
-    def carry_out(actions: list[Any]) -> None:
-        nonlocal apply_seconds
-        begun = time.perf_counter()
-        for key, value in applier.run(writers, None, actions).items():
-            applied[key] += value
-        apply_seconds += time.perf_counter() - begun
-        for action in actions:  # keep only what the counts need
-            action.package = None
-            action.changes = []
-        plan.actions.extend(actions)
-
-    plan_stream(planner, prepare(store, SOURCE, stages, summary.run_id), gone_records(store, SOURCE), carry_out)
-    plan_seconds = time.perf_counter() - started - apply_seconds
+    plan, applied, plan_seconds, apply_seconds = _plan_and_apply(
+        store, _stages(source, store, workers), target, summary, writers)
     plan_rss = peak_rss_mib()
     target.save(workdir / "target.jsonl")
     store.close()
