@@ -44,7 +44,7 @@ def test_benchmark_runs_and_reports_every_stage() -> None:
     assert sum(measured["streaming_plan"].values()) == n
     for stage in ("read", "map", "validate", "target", "store"):
         assert measured["stage_seconds"][stage] >= 0
-    assert measured["pipeline_peak_rss_mib"] > 0
+    assert measured["end_to_end_peak_rss_mib"] > 0
 
     quiet = result["no_change_sync"]
     assert quiet["datasets"] == n
