@@ -376,10 +376,14 @@ def _keep(
             raise RuntimeError(f"the result of record {record.source_id} came back as {source_id}")
         rows.append((source, source_id, record.content_hash, fingerprint, identifier, int(valid),
                      findings_json, package_json, run_id))
+        # read back from the store when used: a plan keeps its actions (and so these results)
+        # until the run report is written, and the JSON is kilobytes per dataset
         result = Result(source=source, source_id=source_id, content_hash=record.content_hash,
                         fingerprint=fingerprint, identifier=identifier, valid=valid, run_id=run_id,
-                        findings=Deferred(json.loads, findings_json),
-                        target_package=Deferred(json.loads, package_json))
+                        findings=Deferred(store.result_json, source, source_id, "findings",
+                                          record.content_hash),
+                        target_package=Deferred(store.result_json, source, source_id, "target_package",
+                                                record.content_hash))
         out[source_id] = from_result(record, result)
     store.save_result_rows(rows)
     stages.timings["store"] += time.perf_counter() - started

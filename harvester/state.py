@@ -715,13 +715,17 @@ class StateStore:
                 out[source_id] = Result(
                     source=source, source_id=source_id, content_hash=row[2], fingerprint=row[3],
                     identifier=row[4], valid=bool(row[5]), run_id=row[6],
-                    findings=Deferred(self._result_json, source, source_id, "findings", row[2]),
-                    target_package=Deferred(self._result_json, source, source_id, "target_package", row[2])
+                    findings=Deferred(self.result_json, source, source_id, "findings", row[2]),
+                    target_package=Deferred(self.result_json, source, source_id, "target_package", row[2])
                     if row[7] else None,
                 )
         return out
 
-    def _result_json(self, source: str, source_id: str, column: str, content_hash: str) -> Any:
+    def result_json(self, source: str, source_id: str, column: str, content_hash: str) -> Any:
+        """One stored result's `findings` or `target_package`, parsed (StateError when the result
+        is no longer the one for `content_hash`)."""
+        if column not in ("findings", "target_package"):
+            raise ValueError(f"not a JSON column of results: {column!r}")
         row = self.db.execute(f"SELECT {column}, content_hash FROM results WHERE source = ? AND source_id = ?",
                               (source, source_id)).fetchone()
         if row is None or row[1] != content_hash:
