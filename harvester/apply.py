@@ -203,6 +203,9 @@ class Applier:
     def _save(self, pub: Publication) -> None:
         with self._lock:
             self.store.save_publication(pub)
+            # the snapshot (the target's package, kilobytes) is read back from the store when
+            # a later plan needs it, not kept for every publication of the run
+            pub.snapshot_json, pub.snapshot_loader = None, self.store.snapshot
             self.publications[pub.identifier] = pub
 
 

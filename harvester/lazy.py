@@ -60,3 +60,16 @@ def _field_property(name: str) -> property:
 def is_deferred(obj: Any, name: str) -> bool:
     """True while `obj.name` is deferred (not made yet)."""
     return type(obj.__dict__.get("_deferred_" + name)) is Deferred
+
+
+def peek(obj: Any, name: str) -> Any:
+    """The field's value; a deferred one is made but not kept (for big values read seldom, so
+    that what holds `obj` does not hold them too)."""
+    value = obj.__dict__["_deferred_" + name]
+    return value.function(*value.args) if type(value) is Deferred else value
+
+
+def handover(obj: Any, name: str) -> Any:
+    """The field as it is held: its `Deferred` while not made yet (to defer it in another object
+    without that object holding `obj`), else its value."""
+    return obj.__dict__["_deferred_" + name]

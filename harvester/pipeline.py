@@ -31,7 +31,7 @@ from typing import Any
 from . import __version__
 from .collector import collector_paused
 from .context import SourceContext
-from .lazy import Deferred, is_deferred
+from .lazy import Deferred, is_deferred, peek
 from .mapper import MappingIssue, MappingOptions, map_dataset
 from .mappings import Mappings
 from .plan import Prepared
@@ -425,18 +425,20 @@ def from_result(record: Record, result: Result) -> Prepared:
     )
 
 
+# (a stored result's JSON is read each time one of these is made, not kept in the Result: the
+# plan's actions hold these until the run report is written)
 def _stored_title(result: Result, name: str) -> str:
-    return (result.target_package or {}).get("title") or name
+    return (peek(result, "target_package") or {}).get("title") or name
 
 
 def _stored_quality(result: Result) -> dict[str, Any] | None:
-    return (result.target_package or {}).get("quality")
+    return (peek(result, "target_package") or {}).get("quality")
 
 
 def _stored_findings(result: Result, unmapped: bool) -> list[dict[str, Any]]:
     """The stored SHACL findings, or (`unmapped`) the mapping issues kept beside them."""
     out = []
-    for finding in result.findings:
+    for finding in peek(result, "findings"):
         severity = str(finding.get("severity", ""))
         if severity.startswith("mapping-") == unmapped:
             out.append({**finding, "severity": severity.removeprefix("mapping-")} if unmapped else finding)
@@ -444,7 +446,7 @@ def _stored_findings(result: Result, unmapped: bool) -> list[dict[str, Any]]:
 
 
 def _stored_target(result: Result) -> TargetDataset | None:
-    stored = (result.target_package or {}).get("target")
+    stored = (peek(result, "target_package") or {}).get("target")
     if not stored:
         return None
     data = dict(stored)

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Protocol
 
 from .collector import collector_paused
-from .lazy import Deferred, deferred_fields
+from .lazy import deferred_fields, handover
 from .state import Publication, parse_iso
 from .target import TargetDataset, canonical_hash, check_package, diff_packages
 
@@ -250,9 +250,11 @@ class Planner:
     def _decide(self, item: Prepared, elsewhere: dict[str, dict[str, Any]]) -> Action:
         settings, source = self.settings, self.source
         identifier = item.identifier or f"(no identifier: source id {item.source_id})"
+        # what the action shows of the dataset is handed over still deferred where it is, so
+        # that the action (kept for the run report) does not keep the prepared dataset
         base = Action(action="invalid", identifier=identifier, source_id=item.source_id,
-                      title=Deferred(getattr, item, "title"), findings=Deferred(getattr, item, "findings"),
-                      unmapped=Deferred(getattr, item, "unmapped"), quality=Deferred(getattr, item, "quality"),
+                      title=handover(item, "title"), findings=handover(item, "findings"),
+                      unmapped=handover(item, "unmapped"), quality=handover(item, "quality"),
                       result_key=item.result_key)
         if not item.valid or not item.identifier:
             base.reason = _invalid_reason(item)
