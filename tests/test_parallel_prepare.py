@@ -15,7 +15,6 @@ import pickle
 import random
 import signal
 import time
-import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +27,11 @@ from harvester.errors import HarvesterError
 from harvester.mapper import MappingOptions
 from harvester.mappings import load_mappings
 from harvester.pipeline import Stages, prepare, resolve_workers
-from harvester.state import Record, StateStore, content_hash
+from harvester.state import Record, StateStore
 from harvester.target import TargetDataset, TargetResource
 from harvester.validate import Validator
 from harvester.workers import WorkerError
+from tests.streaming import make_record, peak_while_preparing
 
 SNAPSHOT = Path(__file__).resolve().parent.parent / "examples" / "duo" / "duo-catalogue.json"
 
@@ -69,13 +69,6 @@ def _context(data: dict[str, Any], base_url: str) -> SourceContext:
         "groups": {g["name"]: g for g in data["groups"]},
         "licenses": {lic["id"]: lic for lic in data["licenses"]},
     })
-
-
-def _record(source: str, package: dict[str, Any]) -> Record:
-    return Record(source=source, source_id=package["id"], name=package["name"],
-                  metadata_modified=package.get("metadata_modified"),
-                  content_hash=content_hash(package), raw=package, first_seen_run=1,
-                  last_seen_run=1, last_changed_run=1, gone_at=None, gone_run=None)
 
 
 def _broken(packages: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
@@ -119,9 +112,9 @@ def sources() -> list[tuple[str, SourceContext, list[Record]]]:
     duo = _broken(snapshot["packages"], seed=1)
     generated = _broken(list(catalogue.packages(150, seed=5, invalid_share=0.2)), seed=2)
     return [
-        ("duo", _context(snapshot, snapshot["source_url"]), [_record("duo", p) for p in duo]),
+        ("duo", _context(snapshot, snapshot["source_url"]), [make_record("duo", p) for p in duo]),
         ("gen", _context(catalogue.context_lists(), catalogue.SOURCE_URL),
-         [_record("gen", p) for p in generated]),
+         [make_record("gen", p) for p in generated]),
     ]
 
 
@@ -195,7 +188,7 @@ def test_a_second_run_reuses_everything_without_starting_workers(tmp_path: Path,
     assert again.counters == {"mapped": 0, "validated": 0, "reused": len(records)}
     assert reused == first
     # some changed at the source: only those are mapped (in the workers), in record order
-    changed = [r if i % 7 else _record(source, dict(r.raw, title=f"Nieuwe titel {i}"))
+    changed = [r if i % 7 else make_record(source, dict(r.raw, title=f"Nieuwe titel {i}"))
                for i, r in enumerate(records)]
     third = _stages(mappings, validator, context, 2)
     after = list(prepare(store, source, third, 3, records=changed))
@@ -335,34 +328,15 @@ def test_the_number_of_workers() -> None:
     assert Stages.__dataclass_fields__["workers"].default == 1
 
 
-def _records(n: int, offset: int = 0):
-    """Records made one at a time (nothing of the catalogue is held)."""
-    for index in range(offset, offset + n):
-        yield _record("stream", catalogue.package(index, seed=11))
-
-
-def _peak(store: StateStore, stages: Stages, n: int, offset: int) -> int:
-    tracemalloc.start()
-    try:
-        count = 0
-        for _ in prepare(store, "stream", stages, 1, records=_records(n, offset)):
-            count += 1
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert count == n
-    return peak
-
-
 def test_with_workers_the_pipeline_still_streams_in_bounded_memory(tmp_path: Path, mappings, validator,
                                                                    monkeypatch) -> None:
     monkeypatch.setattr(pipeline, "BATCH", 50)
     store = StateStore.open(tmp_path / "state.sqlite")
     context = _context(catalogue.context_lists(), catalogue.SOURCE_URL)
     stages = _stages(mappings, validator, context, 2)
-    _peak(store, stages, 100, 0)  # caches warmed up
-    small = _peak(store, stages, 300, 1000)
-    large = _peak(store, stages, 1200, 5000)
+    peak_while_preparing(store, stages, 100, 0)  # caches warmed up
+    small = peak_while_preparing(store, stages, 300, 1000)
+    large = peak_while_preparing(store, stages, 1200, 5000)
     assert stages.counters["mapped"] == 1600
     # four times the datasets, about the same peak in this process: (workers + AHEAD) batches
     # under way at a time, not the catalogue

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import random
 import threading
-import tracemalloc
 import zlib
 from collections import Counter
 from pathlib import Path
@@ -30,9 +29,10 @@ from harvester.mapper import MappingOptions, TripleView, catalog_graph, map_data
 from harvester.mappings import load_mappings
 from harvester.pipeline import Stages, context_of, prepare
 from harvester.plan import PlanSettings, make_plan
-from harvester.state import Record, StateStore, content_hash
+from harvester.state import StateStore, content_hash
 from harvester.target import to_target
 from harvester.validate import SHAPES_DIR, CompiledShapes, ShapesError, UnsupportedShapes, Validator
+from tests.streaming import peak_while_preparing
 
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 SNAPSHOT = Path(__file__).resolve().parent.parent / "examples" / "duo" / "duo-catalogue.json"
@@ -311,38 +311,15 @@ def test_unchanged_records_are_not_mapped_or_validated_again(tmp_path: Path, map
     store.close()
 
 
-def _records(n: int, offset: int = 0):
-    """Records made one at a time (nothing of the catalogue is held)."""
-    for index in range(offset, offset + n):
-        package = catalogue.package(index, seed=11)
-        yield Record(source="stream", source_id=package["id"], name=package["name"],
-                     metadata_modified=package["metadata_modified"],
-                     content_hash=content_hash(package), raw=package, first_seen_run=1,
-                     last_seen_run=1, last_changed_run=1, gone_at=None, gone_run=None)
-
-
-def _peak(store: StateStore, stages: Stages, n: int, offset: int) -> int:
-    tracemalloc.start()
-    try:
-        count = 0
-        for item in prepare(store, "stream", stages, 1, records=_records(n, offset)):
-            count += 1
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert count == n
-    return peak
-
-
 def test_the_pipeline_streams_many_datasets_in_bounded_memory(tmp_path: Path, mappings,
                                                               monkeypatch) -> None:
     monkeypatch.setattr(pipeline, "BATCH", 100)
     store = StateStore.open(tmp_path / "state.sqlite")
     stages = Stages(mappings=mappings, options=_options(),
                     validator=Validator(ontology=mappings.vocabulary_graph()), context=_context())
-    _peak(store, stages, 100, 0)  # caches (value lists, compiled plans, text) warmed up
-    small = _peak(store, stages, 300, 1000)
-    large = _peak(store, stages, 1200, 5000)
+    peak_while_preparing(store, stages, 100, 0)  # caches (value lists, compiled plans, text) warmed up
+    small = peak_while_preparing(store, stages, 300, 1000)
+    large = peak_while_preparing(store, stages, 1200, 5000)
     assert stages.counters["mapped"] == 1600
     # four times the datasets, about the same peak: a batch at a time is held, not the catalogue
     assert large < small * 1.5, (small, large)
