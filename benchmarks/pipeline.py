@@ -148,10 +148,10 @@ def _harvest(source: Any, store: Any) -> tuple[Any, float]:
 
 
 def _plan_and_apply(store: Any, stages: Any, target: Any, summary: Any,
-                    writers: int) -> tuple[Any, dict[str, int], float, float]:
-    """Prepare, plan and apply batch by batch, as sync.plan_source does. The plan (its actions
-    slimmed to what the counts need), the applied counts, the seconds of prepare + plan and
-    the seconds of apply."""
+                    writers: int | None) -> tuple[Any, dict[str, int], float, float]:
+    """Prepare, plan and apply (with `writers`; None: plan only) batch by batch, as
+    sync.plan_source does. The plan (its actions slimmed as sync slims them), the applied
+    counts, the seconds of prepare + plan and the seconds of apply."""
     from harvester.apply import Applier
     from harvester.pipeline import prepare
     from harvester.plan import Plan, Planner, plan_stream
@@ -167,13 +167,13 @@ def _plan_and_apply(store: Any, stages: Any, target: Any, summary: Any,
 
     def carry_out(actions: list[Any]) -> None:
         nonlocal apply_seconds
-        begun = time.perf_counter()
-        for key, value in applier.run(writers, None, actions).items():
-            applied[key] += value
-        apply_seconds += time.perf_counter() - begun
+        if writers is not None:
+            begun = time.perf_counter()
+            for key, value in applier.run(writers, None, actions).items():
+                applied[key] += value
+            apply_seconds += time.perf_counter() - begun
         for action in actions:
             action.package = None
-            action.changes = []
         plan.actions.extend(actions)
 
     plan_stream(planner, prepare(store, SOURCE, stages, summary.run_id), gone_records(store, SOURCE), carry_out)
@@ -255,19 +255,8 @@ def streaming_plan(store: Any, stages: Any, target: Any, summary: Any) -> dict[s
     """Prepare and plan as sync.plan_source does (without applying): the plan of each batch of
     `plan.PLAN_BATCH` prepared datasets is made while the worker processes (if any) map,
     validate and convert the next batches. The plan's counts."""
-    from harvester.pipeline import prepare
-    from harvester.plan import Planner, plan_stream
-    from harvester.sync import gone_records
-
-    planner = Planner(SOURCE, store.publications(target.url), target, _settings(store, summary))
-    counts: dict[str, int] = {}
-
-    def count(actions: list[Any]) -> None:
-        for action in actions:
-            counts[action.action] = counts.get(action.action, 0) + 1
-
-    plan_stream(planner, prepare(store, SOURCE, stages, summary.run_id), gone_records(store, SOURCE), count)
-    return dict(sorted(counts.items()))
+    plan, _, _, _ = _plan_and_apply(store, stages, target, summary, None)
+    return plan.counts()
 
 
 def no_change_sync(workdir: Path, url: str, workers: int | str = 1) -> dict[str, Any]:

@@ -23,6 +23,7 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import Any, Callable, Iterable, Protocol
 
 from .collector import collector_paused
@@ -417,15 +418,8 @@ def plan_stream(planner: Planner, prepared: Iterable[Prepared], gone: Iterable[G
                 handle: Callable[[list[Action]], None], size: int = PLAN_BATCH) -> None:
     """Plan `prepared` `size` datasets at a time, then the withdrawals, handing each batch of
     actions to `handle` (which may apply them) before the next batch is prepared."""
-    batch: list[Prepared] = []
-    for item in prepared:
-        batch.append(item)
-        if len(batch) >= size:
-            with collector_paused():
-                actions = planner.plan_batch(batch)
-            handle(actions)
-            batch = []
-    if batch:
+    items = iter(prepared)
+    while batch := list(islice(items, size)):
         with collector_paused():
             actions = planner.plan_batch(batch)
         handle(actions)

@@ -322,25 +322,17 @@ class Publication:
         self.snapshot_loader = None
 
 
-def _result(row: sqlite3.Row) -> Result:
-    return Result(
-        source=row["source"], source_id=row["source_id"], content_hash=row["content_hash"],
-        fingerprint=row["fingerprint"], identifier=row["identifier"], valid=bool(row["valid"]),
-        findings=Deferred(json.loads, row["findings"]),
-        target_package=Deferred(json.loads, row["target_package"]) if row["target_package"] else None,
-        run_id=row["run_id"],
-    )
-
-
-_PUBLICATION_COLUMNS = (
-    "target_url", "identifier", "source", "source_id", "owner_org", "target_name", "target_id", "status",
-    "sent_hash", "target_hash", "target_snapshot", "resource_ids", "adopted", "created_run",
-    "last_written_run", "last_written_at", "withdrawn_at", "withdrawn_run", "result_key", "target_modified",
-)
-
-
 #: the columns `publications` reads, in order (the snapshot is read when first used)
-_PUBLICATION_READ = tuple(c for c in _PUBLICATION_COLUMNS if c != "target_snapshot")
+_PUBLICATION_READ = (
+    "target_url", "identifier", "source", "source_id", "owner_org", "target_name", "target_id", "status",
+    "sent_hash", "target_hash", "resource_ids", "adopted", "created_run", "last_written_run",
+    "last_written_at", "withdrawn_at", "withdrawn_run", "result_key", "target_modified",
+)
+#: the columns records and results are read with (the JSON is read when first used)
+_RECORD_COLUMNS = ("source, source_id, name, metadata_modified, content_hash, first_seen_run, "
+                   "last_seen_run, last_changed_run, gone_at, gone_run")
+_RESULT_COLUMNS = ("source, source_id, content_hash, fingerprint, identifier, valid, run_id, "
+                   "target_package IS NOT NULL")
 
 
 def _publication(row: tuple[Any, ...], snapshot_loader: Any) -> Publication:
@@ -641,32 +633,39 @@ class StateStore:
     def records(self, source: str, *, include_gone: bool = False, gone_only: bool = False) -> Iterator[Record]:
         """The source's records in source-id order (gone ones only when asked; `gone_only`: only
         those). Their raw package dicts are read when first used (see `raws` for many at once)."""
-        sql = ("SELECT source, source_id, name, metadata_modified, content_hash, first_seen_run, "
-               "last_seen_run, last_changed_run, gone_at, gone_run FROM records WHERE source = ?")
+        sql = f"SELECT {_RECORD_COLUMNS} FROM records WHERE source = ?"
         if gone_only:
             sql += " AND gone_at IS NOT NULL"
         elif not include_gone:
             sql += " AND gone_at IS NULL"
-        cursor = self.db.cursor()
-        cursor.row_factory = None  # plain tuples
-        loader = self._raw
-        for (source_, source_id, name, modified, content_hash_, first, last, changed, gone_at,
-             gone_run) in cursor.execute(sql + " ORDER BY source_id", (source,)):
-            yield Record(source=source_, source_id=source_id, name=name, metadata_modified=modified,
-                         content_hash=content_hash_, raw=Deferred(loader, source, source_id),
-                         first_seen_run=first, last_seen_run=last, last_changed_run=changed,
-                         gone_at=gone_at, gone_run=gone_run)
+        for row in self._plain().execute(sql + " ORDER BY source_id", (source,)):
+            yield self._record(row)
 
     def raws(self, source: str, source_ids: list[str]) -> dict[str, str]:
-        """The raw package dicts (JSON text) of these records, by source id (read 500 at a time)."""
-        out: dict[str, str] = {}
+        """The raw package dicts (JSON text) of these records, by source id."""
+        return dict(self._rows_for("SELECT source_id, raw FROM record_raws", source, source_ids))
+
+    def _plain(self) -> sqlite3.Cursor:
+        """A cursor giving plain tuples (cheaper than sqlite3.Row for many rows)."""
+        cursor = self.db.cursor()
+        cursor.row_factory = None
+        return cursor
+
+    def _rows_for(self, select: str, source: str, source_ids: list[str]) -> Iterator[tuple[Any, ...]]:
+        """`select` (up to its WHERE) for these records of a source, 500 ids per query."""
         for start in range(0, len(source_ids), 500):
             chunk = source_ids[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            out.update(self.db.execute(
-                f"SELECT source_id, raw FROM record_raws WHERE source = ? AND source_id IN ({marks})",
-                [source, *chunk]).fetchall())
-        return out
+            yield from self._plain().execute(f"{select} WHERE source = ? AND source_id IN ({marks})",
+                                             [source, *chunk])
+
+    def _record(self, row: tuple[Any, ...]) -> Record:
+        """A Record from a row of `_RECORD_COLUMNS`; its raw dict is read when first used."""
+        (source, source_id, name, modified, content_hash_, first, last, changed, gone_at, gone_run) = row
+        return Record(source=source, source_id=source_id, name=name, metadata_modified=modified,
+                      content_hash=content_hash_, raw=Deferred(self._raw, source, source_id),
+                      first_seen_run=first, last_seen_run=last, last_changed_run=changed,
+                      gone_at=gone_at, gone_run=gone_run)
 
     def _raw(self, source: str, source_id: str) -> dict[str, Any]:
         row = self.db.execute("SELECT raw FROM record_raws WHERE source = ? AND source_id = ?",
@@ -681,10 +680,10 @@ class StateStore:
         return int(row[0])
 
     def record(self, source: str, source_id: str) -> Record | None:
-        row = self.db.execute(
-            "SELECT * FROM records WHERE source = ? AND source_id = ?", (source, source_id)
+        row = self._plain().execute(
+            f"SELECT {_RECORD_COLUMNS} FROM records WHERE source = ? AND source_id = ?", (source, source_id)
         ).fetchone()
-        return _record(row, Deferred(self._raw, source, source_id)) if row else None
+        return self._record(row) if row else None
 
     def context(self, source: str) -> dict[str, Any] | None:
         row = self.db.execute("SELECT data FROM contexts WHERE source = ?", (source,)).fetchone()
@@ -693,33 +692,33 @@ class StateStore:
     # -- stage results and publications --------------------------------------------------
 
     def results(self, source: str) -> dict[str, Result]:
-        """The cached results of a source, by source id."""
-        rows = self.db.execute("SELECT * FROM results WHERE source = ?", (source,))
-        return {row["source_id"]: _result(row) for row in rows}
+        """The cached results of a source, by source id, with their JSON (usable after close)."""
+        rows = self._plain().execute(
+            f"SELECT {_RESULT_COLUMNS}, findings, target_package FROM results WHERE source = ?", (source,))
+        return {row[1]: self._result(row[:8], row[8], row[9]) for row in rows}
 
     def results_for(self, source: str, source_ids: list[str]) -> dict[str, Result]:
-        """The cached results of these records of a source (read 500 at a time), by source id.
-        Their findings and target packages are read from the store when first used."""
-        out: dict[str, Result] = {}
-        for start in range(0, len(source_ids), 500):
-            chunk = source_ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            cursor = self.db.cursor()
-            cursor.row_factory = None  # plain tuples
-            for row in cursor.execute(
-                "SELECT source, source_id, content_hash, fingerprint, identifier, valid, run_id, "
-                f"target_package IS NOT NULL FROM results WHERE source = ? AND source_id IN ({marks})",
-                [source, *chunk],
-            ):
-                source_id = row[1]
-                out[source_id] = Result(
-                    source=source, source_id=source_id, content_hash=row[2], fingerprint=row[3],
-                    identifier=row[4], valid=bool(row[5]), run_id=row[6],
-                    findings=Deferred(self.result_json, source, source_id, "findings", row[2]),
-                    target_package=Deferred(self.result_json, source, source_id, "target_package", row[2])
-                    if row[7] else None,
-                )
-        return out
+        """The cached results of these records of a source, by source id. Their findings and
+        target packages are read from the store when first used."""
+        rows = self._rows_for(f"SELECT {_RESULT_COLUMNS} FROM results", source, source_ids)
+        return {row[1]: self._result(row) for row in rows}
+
+    def _result(self, row: tuple[Any, ...], findings: str | None = None, package: str | None = None) -> Result:
+        """A Result from a row of `_RESULT_COLUMNS`; its JSON parsed from `findings` and `package`
+        when given, else read from the store when first used."""
+        source, source_id, content_hash_, fingerprint, identifier, valid, run_id, has_package = row
+
+        def stored(column: str, text: str | None) -> Deferred:
+            if text is not None:
+                return Deferred(json.loads, text)
+            return Deferred(self.result_json, source, source_id, column, content_hash_)
+
+        return Result(
+            source=source, source_id=source_id, content_hash=content_hash_, fingerprint=fingerprint,
+            identifier=identifier, valid=bool(valid), run_id=run_id,
+            findings=stored("findings", findings),
+            target_package=stored("target_package", package) if has_package else None,
+        )
 
     def result_json(self, source: str, source_id: str, column: str, content_hash: str) -> Any:
         """One stored result's `findings` or `target_package`, parsed (StateError when the result
@@ -760,11 +759,9 @@ class StateStore:
         if source is not None:
             sql += " AND source = ?"
             args.append(source)
-        cursor = self.db.cursor()
-        cursor.row_factory = None  # plain tuples
         loader = self.snapshot
         with collector_paused():  # tens of thousands of objects, none of them in a cycle
-            return {row[1]: _publication(row, loader) for row in cursor.execute(sql, args)}
+            return {row[1]: _publication(row, loader) for row in self._plain().execute(sql, args)}
 
     def snapshot(self, target_url: str, identifier: str) -> str | None:
         """The stored target snapshot (JSON text) of one publication."""
@@ -820,13 +817,3 @@ class StateStore:
                 "last_complete_run": complete.to_dict() if complete else None,
             })
         return result
-
-
-def _record(row: sqlite3.Row, raw: Any) -> Record:
-    return Record(
-        source=row["source"], source_id=row["source_id"], name=row["name"],
-        metadata_modified=row["metadata_modified"], content_hash=row["content_hash"],
-        raw=raw, first_seen_run=row["first_seen_run"],
-        last_seen_run=row["last_seen_run"], last_changed_run=row["last_changed_run"],
-        gone_at=row["gone_at"], gone_run=row["gone_run"],
-    )
