@@ -43,6 +43,21 @@ class MemoryTarget:
                     and package.get("identifier"):
                 yield package
 
+    def iter_inventory_light(self, owner_org: str) -> Iterator[dict[str, Any]]:
+        """As TargetApi.iter_inventory_light: id, name, state and metadata_modified, from an index
+        (as CKAN answers them from its search index), no package decoded."""
+        self.requests_made += max(1, -(-len(self.packages) // 1000))
+        for fields in self.packages.index.values():
+            if fields["owner_org"] == owner_org and fields["state"] != "deleted":
+                yield {k: fields[k] for k in ("id", "name", "state", "metadata_modified")}
+
+    def packages_by_id(self, ids: list[str]) -> Iterator[dict[str, Any]]:
+        """As TargetApi.packages: the whole packages with these ids."""
+        self.requests_made += max(1, -(-len(ids) // 40))
+        for package_id in ids:
+            if package_id in self.packages:
+                yield self.packages[package_id]
+
     def inventory(self, owner_org: str) -> dict[str, dict[str, Any]]:
         return {p["identifier"]: p for p in self.iter_inventory(owner_org)}
 
@@ -129,11 +144,12 @@ def _now() -> str:
 
 class _Packages(MutableMapping):
     """Package id -> package, each kept as zlib-compressed JSON (a decoded copy per read), with
-    an index by identifier."""
+    an index by identifier and the fields a light inventory reads."""
 
     def __init__(self) -> None:
         self._data: dict[str, bytes] = {}
         self.by_identifier: dict[str, str] = {}
+        self.index: dict[str, dict[str, Any]] = {}
 
     def __getitem__(self, key: str) -> dict[str, Any]:
         return json.loads(zlib.decompress(self._data[key]))
@@ -142,9 +158,13 @@ class _Packages(MutableMapping):
         self._data[key] = zlib.compress(json.dumps(package, ensure_ascii=False).encode("utf-8"), 1)
         if package.get("identifier"):
             self.by_identifier[package["identifier"]] = key
+        self.index[key] = {"id": key, "name": package.get("name"), "state": package.get("state"),
+                           "metadata_modified": package.get("metadata_modified"),
+                           "owner_org": package.get("owner_org")}
 
     def __delitem__(self, key: str) -> None:
         del self._data[key]
+        self.index.pop(key, None)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)

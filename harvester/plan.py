@@ -186,7 +186,6 @@ class Held:
 
     id: str
     name: str
-    organization: str | None
     state: str
     hash: str
 
@@ -194,15 +193,64 @@ class Held:
 def held(package: dict[str, Any], known: Publication | None = None) -> Held:
     """The compact form of a target package. When it still carries the metadata_modified the
     target gave it at our last write, it was not edited since: its hash is the one we recorded."""
-    org = package.get("organization")
     modified = package.get("metadata_modified")
     if known is not None and known.target_hash and modified and modified == known.target_modified:
         digest = known.target_hash
     else:
         digest = canonical_hash(package)
     return Held(id=str(package.get("id") or ""), name=str(package.get("name") or ""),
-                organization=(org or {}).get("name") if isinstance(org, dict) else package.get("owner_org"),
                 state=str(package.get("state") or "active"), hash=digest)
+
+
+def read_inventory(target: TargetReader, owner_org: str, publications: dict[str, Publication]
+                   ) -> dict[str, Held]:
+    """The owner organisation's packages on the target, compactly, by identifier.
+
+    Where the target can list only a few fields of each package (`iter_inventory_light`), a
+    package we wrote that still has the metadata_modified the target gave it at our last write
+    is taken as we recorded it; only the others (edited since, or not ours) are read whole.
+    """
+    inventory: dict[str, Held] = {}
+    light = getattr(target, "iter_inventory_light", None)
+    whole: Iterable[dict[str, Any]]
+    if light is None:
+        whole = target.iter_inventory(owner_org) if hasattr(target, "iter_inventory") \
+            else target.inventory(owner_org).values()
+    else:
+        ours = {pub.target_id: pub for pub in publications.values() if pub.target_id and pub.target_hash}
+        unknown: list[str] = []
+        sent_whole: list[dict[str, Any]] = []
+        for entry in light(owner_org):
+            pub = ours.get(entry.get("id"))
+            if pub is not None and same_moment(entry.get("metadata_modified"), pub.target_modified):
+                inventory[pub.identifier] = Held(id=str(entry["id"]), name=str(entry.get("name") or ""),
+                                                 state=str(entry.get("state") or "active"),
+                                                 hash=pub.target_hash or "")
+            elif "identifier" in entry:  # a CKAN that ignores `fl` sends the whole package
+                sent_whole.append(entry)
+            elif entry.get("id"):
+                unknown.append(str(entry["id"]))
+        whole = [*sent_whole, *(target.packages_by_id(unknown) if unknown else ())]  # type: ignore[attr-defined]
+    for package in whole:
+        identifier = package.get("identifier")
+        if isinstance(identifier, str) and identifier:
+            inventory[identifier] = held(package, publications.get(identifier))
+    return inventory
+
+
+def same_moment(first: str | None, second: str | None) -> bool:
+    """Whether two CKAN timestamps name the same millisecond: the search index keeps
+    metadata_modified to the millisecond ("2026-01-02T03:04:05.12Z" for
+    "2026-01-02T03:04:05.120456" as package_show gives it)."""
+    if not first or not second:
+        return False
+    return _millisecond(first) == _millisecond(second)
+
+
+def _millisecond(stamp: str) -> str:
+    stamp = stamp.strip().removesuffix("Z").removesuffix("+00:00")
+    seconds, _, fraction = stamp.partition(".")
+    return f"{seconds}.{(fraction + '000')[:3]}"
 
 
 class Planner:
@@ -219,14 +267,8 @@ class Planner:
         self.target = target
         self.settings = settings
         self.notes: list[str] = []
-        packages = target.iter_inventory(settings.owner_org) if hasattr(target, "iter_inventory") \
-            else target.inventory(settings.owner_org).values()
-        self.inventory: dict[str, Held] = {}
         with collector_paused():
-            for package in packages:
-                identifier = package.get("identifier")
-                if isinstance(identifier, str) and identifier:
-                    self.inventory[identifier] = held(package, publications.get(identifier))
+            self.inventory = read_inventory(target, settings.owner_org, publications)
         self.taken_names = {pub.target_name for pub in publications.values()} | {
             h.name for h in self.inventory.values() if h.name}
 

@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 
 IDENTIFIER_BATCH = 40
 
+#: what the light inventory reads of each package: fields CKAN's search index stores, so the
+#: target answers without sending (or even reading) the packages themselves
+INVENTORY_FIELDS = ("id", "name", "state", "metadata_modified")
+
 
 class _Retryable(Exception):
     def __init__(self, status: int, body: str, retry_after: float | None) -> None:
@@ -144,12 +148,16 @@ class TargetApi:
 
     # -- reads ------------------------------------------------------------------------------
 
-    def search(self, fq: str, rows: int = 1000) -> Iterator[dict[str, Any]]:
-        """Every package matching a Solr filter, page by page (sorted by id)."""
+    def search(self, fq: str, rows: int = 1000, fields: tuple[str, ...] = ()) -> Iterator[dict[str, Any]]:
+        """Every package matching a Solr filter, page by page (sorted by id); with `fields`, only
+        those fields of each (package_search `fl`)."""
         start = 0
         while True:
-            result = self.call("package_search", {"q": "*:*", "fq": fq, "rows": rows, "start": start,
-                                                  "sort": "id asc", "include_private": True})
+            query: dict[str, Any] = {"q": "*:*", "fq": fq, "rows": rows, "start": start,
+                                     "sort": "id asc", "include_private": True}
+            if fields:
+                query["fl"] = list(fields)
+            result = self.call("package_search", query)
             batch = result.get("results") or []
             yield from batch
             start += len(batch)
@@ -158,7 +166,19 @@ class TargetApi:
 
     def iter_inventory(self, owner_org: str) -> Iterator[dict[str, Any]]:
         """The owner organisation's packages on the target, page by page."""
-        return self.search(f'organization:"{owner_org}" OR owner_org:"{owner_org}"')
+        return self.search(_organisation_filter(owner_org))
+
+    def iter_inventory_light(self, owner_org: str) -> Iterator[dict[str, Any]]:
+        """The `INVENTORY_FIELDS` of each of the owner organisation's packages, page by page
+        (a target whose CKAN ignores `fl` sends the whole packages instead)."""
+        return self.search(_organisation_filter(owner_org), fields=INVENTORY_FIELDS)
+
+    def packages_by_id(self, ids: list[str]) -> Iterator[dict[str, Any]]:
+        """The whole packages with these ids (those the target has), a search per
+        `IDENTIFIER_BATCH` ids."""
+        for i in range(0, len(ids), IDENTIFIER_BATCH):
+            chunk = ids[i:i + IDENTIFIER_BATCH]
+            yield from self.search("id:(" + " OR ".join(_quoted(value) for value in chunk) + ")")
 
     def inventory(self, owner_org: str) -> dict[str, dict[str, Any]]:
         """The owner organisation's packages on the target that carry an identifier, by identifier."""
@@ -175,7 +195,7 @@ class TargetApi:
         wanted = set(identifiers)
         for i in range(0, len(identifiers), IDENTIFIER_BATCH):
             chunk = identifiers[i:i + IDENTIFIER_BATCH]
-            terms = " OR ".join('"' + value.replace('"', '\\"') + '"' for value in chunk)
+            terms = " OR ".join(_quoted(value) for value in chunk)
             for package in self.search(f"identifier:({terms})"):
                 if package.get("identifier") in wanted:
                     found[package["identifier"]] = package
@@ -217,6 +237,15 @@ class EmptyTarget:
 
     def show(self, package_id: str) -> dict[str, Any] | None:
         return None
+
+
+def _organisation_filter(owner_org: str) -> str:
+    return f'organization:"{owner_org}" OR owner_org:"{owner_org}"'
+
+
+def _quoted(value: str) -> str:
+    """A Solr phrase for `value`."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _describe(errors: dict[str, Any]) -> str:

@@ -112,8 +112,36 @@ def test_first_sync_creates_every_dataset_and_the_second_writes_nothing(setup: S
         proxy.log.clear()
         code, second, output = setup.sync()
         writes = [a for a, _, _ in proxy.log if a in ("package_create", "package_update", "package_delete", "package_patch")]
+        reads = [a for a, _, _ in proxy.log if a not in ("site_read", "status_show")]
     assert code == 0, output
     assert second["counts"]["unchanged"] == 57 and second["target_writes"] == 0 and writes == []
+    # the inventory's few fields were enough: no package was read whole
+    assert reads == ["package_search"], reads
+
+
+def test_the_light_inventory_reads_a_few_indexed_fields_that_match_what_we_recorded(
+        setup: Setup, donl: Any) -> None:
+    """package_search with `fl` on CKAN 2.12 gives only those fields, and its metadata_modified
+    (from the search index) names the same moment as package_show's, which we record."""
+    from harvester.config import TargetConfig
+    from harvester.plan import same_moment
+    from harvester.target_api import INVENTORY_FIELDS, TargetApi
+
+    assert setup.sync()[0] == 0
+    api = TargetApi(TargetConfig(name="test", url=donl.url, owner_org=ORG, retries=0), donl.api_key,
+                    read_only=True)
+    light = list(api.iter_inventory_light(ORG))
+    assert len(light) == 57 and all(set(entry) == set(INVENTORY_FIELDS) for entry in light)
+    with StateStore.open(setup.state) as store:
+        recorded = {pub.target_id: pub.target_modified for pub in store.publications(donl.url).values()}
+    for entry in light:
+        shown = api.show(entry["id"])
+        assert shown is not None and shown["name"] == entry["name"] and entry["state"] == "active"
+        assert same_moment(entry["metadata_modified"], shown["metadata_modified"])
+        assert same_moment(entry["metadata_modified"], recorded[entry["id"]])
+    whole = list(api.packages_by_id([entry["id"] for entry in light[:45]] + ["no-such-id"]))
+    assert sorted(p["id"] for p in whole) == sorted(entry["id"] for entry in light[:45])
+    assert all(p.get("identifier") for p in whole)
 
 
 def test_a_change_at_the_source_gives_one_update_keeping_resource_ids(setup: Setup, donl: Any) -> None:

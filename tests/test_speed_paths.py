@@ -279,6 +279,17 @@ def _stages(store: StateStore, source: SourceConfig, mappings) -> Stages:
                   context=context_of(store, source.name, source.url))
 
 
+SETTINGS = PlanSettings(owner_org="dienst-uitvoering-onderwijs")
+
+
+def _published(store: StateStore, source: SourceConfig, run_id: int, target: MemoryTarget, mappings) -> int:
+    """Plan and apply the first publication of the harvested datasets; how many were created."""
+    prepared = list(prepare(store, source.name, _stages(store, source, mappings), run_id))
+    plan = make_plan(source.name, prepared, [], store.publications(target.url), target, SETTINGS)
+    Applier(plan, store, target, run_id, source.name).run()
+    return plan.counts()["create"]
+
+
 def _summary(item) -> tuple:
     return (item.source_id, item.identifier, item.valid, item.title,
             json.dumps(item.findings, sort_keys=True), json.dumps(item.unmapped, sort_keys=True),
@@ -447,10 +458,8 @@ def test_an_unchanged_package_from_a_new_result_records_that_result(tmp_path: Pa
     run after that takes the fast path again."""
     store, source, run_id = _harvested(tmp_path, 20)
     target = MemoryTarget()
-    settings = PlanSettings(owner_org="dienst-uitvoering-onderwijs")
-    prepared = list(prepare(store, source.name, _stages(store, source, mappings), run_id))
-    plan = make_plan(source.name, prepared, [], store.publications(target.url), target, settings)
-    Applier(plan, store, target, run_id, source.name).run()
+    settings = SETTINGS
+    _published(store, source, run_id, target, mappings)
     with store.transaction() as db:  # as if the fingerprint had changed: every result key moves
         db.execute("UPDATE published SET result_key = 'an-older-result'")
     again = list(prepare(store, source.name, _stages(store, source, mappings), run_id))
@@ -484,3 +493,68 @@ def test_vocabulary_terms_are_one_instance_across_the_stages(mappings) -> None:
     assert compiled is not None
     assert all(cls is term(str(cls)) for cls in compiled.by_class)
     assert any(cls in compiled.by_class for cls in classes)
+
+
+@pytest.mark.parametrize(("first", "second", "same"), [
+    ("2026-01-02T03:04:05.123456", "2026-01-02T03:04:05.123Z", True),
+    ("2026-01-02T03:04:05.120456", "2026-01-02T03:04:05.12Z", True),
+    ("2026-01-02T03:04:05", "2026-01-02T03:04:05Z", True),
+    ("2026-01-02T03:04:05.000999", "2026-01-02T03:04:05Z", True),
+    ("2026-01-02T03:04:05.124001", "2026-01-02T03:04:05.123Z", False),
+    ("2026-01-02T03:04:06.123456", "2026-01-02T03:04:05.123Z", False),
+    ("2026-01-02T03:04:05.123456", None, False),
+    ("", "", False),
+])
+def test_same_moment_compares_ckan_and_search_index_timestamps_to_the_millisecond(
+        first, second, same) -> None:
+    from harvester.plan import same_moment
+
+    assert same_moment(first, second) is same
+    assert same_moment(second, first) is same
+
+
+class _WholeReadsTarget(MemoryTarget):
+    """Counts the packages read whole through the inventory."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.read_whole: list[str] = []
+
+    def packages_by_id(self, ids):
+        self.read_whole.extend(ids)
+        return super().packages_by_id(ids)
+
+
+def test_the_inventory_reads_whole_only_the_packages_changed_since_our_last_write(
+        tmp_path: Path, mappings) -> None:
+    """The plan's inventory of the target lists a few fields per package; a package we wrote
+    that the target has not modified since is taken as we recorded it, one edited by hand (or
+    not ours) is read whole, and the edit is still found (a conflict, left alone)."""
+    from harvester.plan import Planner
+
+    store, source, run_id = _harvested(tmp_path, 30)
+    target = _WholeReadsTarget()
+    settings = SETTINGS
+    published = _published(store, source, run_id, target, mappings)
+    assert published > 15
+    target.read_whole.clear()
+
+    again = make_plan(source.name, list(prepare(store, source.name, _stages(store, source, mappings), run_id)),
+                      [], store.publications(target.url), target, settings)
+    assert again.counts()["unchanged"] == published and target.read_whole == []
+
+    edited = next(iter(target.packages.values()))
+    edited["title"] = "Met de hand veranderd"
+    target.update(edited)
+    foreign = dict(next(iter(target.packages.values())), id=None, name="van-iemand-anders",
+                   identifier="https://example.org/id/not-ours")
+    foreign = target.create({k: v for k, v in foreign.items() if k != "id"})
+    planner = Planner(source.name, store.publications(target.url), target, settings)
+    assert sorted(target.read_whole) == sorted([edited["id"], foreign["id"]])
+    assert planner.inventory["https://example.org/id/not-ours"].id == foreign["id"]
+    third = make_plan(source.name, list(prepare(store, source.name, _stages(store, source, mappings), run_id)),
+                      [], store.publications(target.url), target, settings)
+    conflicts = [a for a in third.actions if a.action == "conflict"]
+    assert [a.identifier for a in conflicts] == [edited["identifier"]]
+    assert third.counts()["unchanged"] == published - 1
+    store.close()
