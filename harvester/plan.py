@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable, Protocol
 
 from .collector import collector_paused
 from .lazy import deferred_fields, handover
-from .state import Publication, parse_iso
+from .state import Publication, parse_iso, same_moment
 from .target import TargetDataset, canonical_hash, check_package, diff_packages
 
 ACTIONS = ("create", "update", "unchanged", "withdraw", "conflict", "invalid")
@@ -236,21 +236,6 @@ def read_inventory(target: TargetReader, owner_org: str, publications: dict[str,
         if isinstance(identifier, str) and identifier:
             inventory[identifier] = held(package, publications.get(identifier))
     return inventory
-
-
-def same_moment(first: str | None, second: str | None) -> bool:
-    """Whether two CKAN timestamps name the same millisecond: the search index keeps
-    metadata_modified to the millisecond ("2026-01-02T03:04:05.12Z" for
-    "2026-01-02T03:04:05.120456" as package_show gives it)."""
-    if not first or not second:
-        return False
-    return _millisecond(first) == _millisecond(second)
-
-
-def _millisecond(stamp: str) -> str:
-    stamp = stamp.strip().removesuffix("Z").removesuffix("+00:00")
-    seconds, _, fraction = stamp.partition(".")
-    return f"{seconds}.{(fraction + '000')[:3]}"
 
 
 class Planner:

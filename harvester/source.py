@@ -26,6 +26,7 @@ from .config import SourceConfig, api_key_from_env
 from .context import SourceContext
 from .errors import SourceError
 from .http import CkanActionClient, RetryPolicy
+from .state import same_moment
 
 log = logging.getLogger(__name__)
 
@@ -93,21 +94,6 @@ def modified_after(package: dict[str, Any], since: datetime) -> bool:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment >= since
-
-
-def same_moment(a: str | None, b: str | None) -> bool:
-    """Whether two metadata_modified values name the same moment, to the millisecond (Solr keeps
-    milliseconds where package dicts carry microseconds)."""
-    if not a or not b:
-        return False
-    if a == b:
-        return True
-    try:
-        first = datetime.fromisoformat(str(a).replace("Z", "+00:00")).replace(tzinfo=None)
-        second = datetime.fromisoformat(str(b).replace("Z", "+00:00")).replace(tzinfo=None)
-    except ValueError:
-        return False
-    return abs((first - second).total_seconds()) < 0.001
 
 
 def _check_package(package: Any, where: str) -> dict[str, Any]:

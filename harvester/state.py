@@ -209,6 +209,22 @@ def parse_iso(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+def same_moment(a: str | None, b: str | None) -> bool:
+    """Whether two metadata_modified values name the same moment, to the millisecond (CKAN's
+    search index keeps milliseconds, "2026-01-02T03:04:05.12Z", where package dicts carry
+    microseconds, "2026-01-02T03:04:05.120456")."""
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    try:
+        first = datetime.fromisoformat(str(a).replace("Z", "+00:00")).replace(tzinfo=None)
+        second = datetime.fromisoformat(str(b).replace("Z", "+00:00")).replace(tzinfo=None)
+    except ValueError:
+        return False
+    return abs((first - second).total_seconds()) < 0.001
+
+
 def canonical_json(data: Any) -> str:
     """JSON with sorted keys and no insignificant white space: the basis of content hashes."""
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

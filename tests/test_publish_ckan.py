@@ -124,7 +124,7 @@ def test_the_light_inventory_reads_a_few_indexed_fields_that_match_what_we_recor
     """package_search with `fl` on CKAN 2.12 gives only those fields, and its metadata_modified
     (from the search index) names the same moment as package_show's, which we record."""
     from harvester.config import TargetConfig
-    from harvester.plan import same_moment
+    from harvester.state import same_moment
     from harvester.target_api import INVENTORY_FIELDS, TargetApi
 
     assert setup.sync()[0] == 0

@@ -507,7 +507,7 @@ def test_vocabulary_terms_are_one_instance_across_the_stages(mappings) -> None:
 ])
 def test_same_moment_compares_ckan_and_search_index_timestamps_to_the_millisecond(
         first, second, same) -> None:
-    from harvester.plan import same_moment
+    from harvester.state import same_moment
 
     assert same_moment(first, second) is same
     assert same_moment(second, first) is same
