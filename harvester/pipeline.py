@@ -327,10 +327,19 @@ def compute(stages: Stages, items: list[Item], timings: dict[str, float]) -> lis
                                         for u in dataset_urls(view, m.uri)}))
     lists = stages.value_lists
     made = []
+    # a finding about a node several datasets describe (a licence, a publisher) is one object
+    # in each of their reports: encoded once per batch
+    encoded: dict[int, str] = {}
+    dumps = json.dumps
     for item, m, view in zip(items, mapped, views):
         report = reports.get(m.source_id)
         conforms = report is None or report.conforms
-        findings = [f.to_dict() for f in report.findings] if report is not None else []
+        findings = []
+        for finding in report.findings if report is not None else ():
+            text = encoded.get(id(finding))
+            if text is None:
+                text = encoded[id(finding)] = dumps(finding.to_dict(), ensure_ascii=False)
+            findings.append(text)
         unmapped = [_issue_dict(issue) for issue in m.issues]
         valid = conforms and not m.invalid
         # spatial_scheme + spatial_value together make data.overheid.nl answer HTTP 500
@@ -342,16 +351,17 @@ def compute(stages: Stages, items: list[Item], timings: dict[str, float]) -> lis
         quality = score_dataset(view, m.uri, conforms=conforms, mappings=mappings,
                                 url_status=url_status)
         made.append((item, m, valid, findings, unmapped, target, quality))
-    del mapped, views, reports
     timings["target"] += clock() - started
     started = clock()
-    dumps = json.dumps
     outcomes: list[Outcome] = []
     for (source_id, name, _, raw), m, valid, findings, unmapped, target, quality in made:
         stored = _target_dict(target, raw, quality)
-        kept = findings + [{**u, "severity": "mapping-" + u["severity"]} for u in unmapped]
+        # the JSON of the list of findings, then the mapping issues, as json.dumps writes a list
+        kept = findings + [dumps({**u, "severity": "mapping-" + u["severity"]}, ensure_ascii=False)
+                           for u in unmapped]
         outcomes.append((source_id, m.identifier, valid, stored["title"] or name,
-                         dumps(kept, ensure_ascii=False), dumps(stored, ensure_ascii=False)))
+                         "[" + ", ".join(kept) + "]", dumps(stored, ensure_ascii=False)))
+    del mapped, views, reports, encoded
     timings["store"] += clock() - started
     return outcomes
 
