@@ -99,6 +99,9 @@ class _Raw(bytes):
 def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # headers and body go out in two writes: with Nagle's algorithm on, the body waits for
+        # the client's delayed ACK (some 40 ms a request, which a real CKAN does not add)
+        disable_nagle_algorithm = True
 
         def log_message(self, *args: Any) -> None:  # quiet
             pass
