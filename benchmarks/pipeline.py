@@ -158,7 +158,8 @@ def _plan_and_apply(store: Any, stages: Any, target: Any, summary: Any,
     from harvester.sync import gone_records
 
     started = time.perf_counter()
-    planner = Planner(SOURCE, store.publications(target.url), target, _settings(store, summary))
+    planner = Planner(SOURCE, store.publications(target.url), target, _settings(store, summary),
+                      refusals=store.refusals(target.url))
     plan = Plan(source=SOURCE, target=target.url, owner_org=OWNER_ORG)
     applier = Applier(plan, store, target, summary.run_id, SOURCE,
                       publications=planner.publications)

@@ -9,6 +9,7 @@ creating a second dataset with the same identifier.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -47,6 +48,7 @@ class Applier:
         """Apply the write actions (of `actions`, else of the whole plan); return counts of done and failed."""
         candidates = self.plan.actions if actions is None else actions
         self._remember_results(candidates)
+        self._remember_refusals(candidates)
         todo = [a for a in candidates if a.action in ("create", "update") or (a.action == "withdraw" and not a.held)]
         done = {"done": 0, "failed": 0}
         finished = self.finished
@@ -93,6 +95,14 @@ class Applier:
                     moved.append((action.identifier, action.result_key))
             if moved:
                 self.store.save_result_keys(self.api.url, moved)
+
+    def _remember_refusals(self, actions: list[Action]) -> None:
+        """Record what the pre-send check refused, so that the next run with the same package
+        (the same refusal key) need not build and check it again."""
+        refused = [(a.identifier, a.refusal_key, json.dumps(a.problems, ensure_ascii=False))
+                   for a in actions if a.action == "invalid" and a.refusal_key and a.problems]
+        if refused:
+            self.store.save_refusals(self.api.url, refused)
 
     def apply(self, action: Action) -> None:
         if action.action == "create":

@@ -19,6 +19,8 @@ searching the target's `identifier` field; never by title.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
@@ -27,7 +29,7 @@ from itertools import islice
 from typing import Any, Callable, Iterable, Protocol
 
 from .collector import collector_paused
-from .lazy import deferred_fields, handover
+from .lazy import Deferred, deferred_fields, handover
 from .state import Publication, parse_iso, same_moment
 from .target import TargetDataset, canonical_hash, check_package, diff_packages
 
@@ -88,7 +90,7 @@ class PlanSettings:
     now: datetime | None = None
 
 
-@deferred_fields("title", "findings", "unmapped", "quality")
+@deferred_fields("title", "findings", "unmapped", "quality", "package")
 @dataclass
 class Action:
     """What the plan decided for one dataset, and why (what it shows of the dataset, its title,
@@ -115,9 +117,13 @@ class Action:
     outcome: str | None = None
     messages: list[str] = field(default_factory=list)
     result_key: str | None = None
+    #: for a dataset the pre-send check refused: the key over what the check read (apply
+    #: records the refusal under it, and a later plan with the same key need not check again)
+    refusal_key: str | None = None
 
     def to_dict(self, with_package: bool = False) -> dict[str, Any]:
         data = asdict(self)
+        data.pop("refusal_key")
         if not with_package:
             data.pop("package")
         return data
@@ -246,9 +252,11 @@ class Planner:
     """
 
     def __init__(self, source: str, publications: dict[str, Publication], target: TargetReader,
-                 settings: PlanSettings) -> None:
+                 settings: PlanSettings, refusals: dict[str, tuple[str, str]] | None = None) -> None:
         self.source = source
         self.publications = publications
+        #: what earlier runs' pre-send checks refused (StateStore.refusals)
+        self.refusals = refusals or {}
         self.target = target
         self.settings = settings
         self.notes: list[str] = []
@@ -310,14 +318,21 @@ class Planner:
         if pub is not None and pub.status == "pending" and current is not None and current.name == pub.target_name:
             full = self._full(item.identifier)
             resource_ids = _resource_ids_by_position(item.target, full or {})
+        refusal_key = None
+        if full is None and item.result_key:
+            refusal_key = _refusal_key(item.result_key, name, settings.owner_org, resource_ids)
+            known = self.refusals.get(item.identifier)
+            if known is not None and known[0] == refusal_key:  # refused before, and nothing it read changed
+                base.name = name
+                base.package = Deferred(_package_of, handover(item, "target"), name, settings.owner_org, resource_ids)
+                return _refused(base, json.loads(known[1]))
         package = item.target.package(name, settings.owner_org, resource_ids)
         base.name, base.package = name, package
         base.distribution_uris = [r.distribution_uri for r in item.target.resources]
         problems = check_package(package)
         if problems:
-            base.problems = [{"field": p.field, "message": p.message} for p in problems]
-            base.reason = "data.overheid.nl would refuse it: " + "; ".join(f"{p.field}: {p.message}" for p in problems)
-            return base
+            base.refusal_key = refusal_key
+            return _refused(base, [{"field": p.field, "message": p.message} for p in problems])
         new_hash = canonical_hash(package)
 
         if pub is None:
@@ -474,6 +489,27 @@ def _conflict(action: Action, reason: str) -> Action:
     action.action, action.reason = "conflict", reason
     action.package = None
     return action
+
+
+def _refused(action: Action, problems: list[dict[str, str]]) -> Action:
+    action.problems = problems
+    action.reason = "data.overheid.nl would refuse it: " + "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+    return action
+
+
+def _refusal_key(result_key: str, name: str, owner_org: str, resource_ids: dict[str, str]) -> str:
+    """A key over everything the pre-send check of a dataset's package reads: the result (its
+    target package, and the code and value lists that made and check it), the name, the owner
+    organisation and the target's resource ids."""
+    text = json.dumps([result_key, name, owner_org, sorted(resource_ids.items())], ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _package_of(target: Any, name: str, owner_org: str, resource_ids: dict[str, str]) -> dict[str, Any] | None:
+    """The package of a prepared dataset's target (handed over, perhaps still deferred)."""
+    if type(target) is Deferred:
+        target = target.function(*target.args)
+    return target.package(name, owner_org, resource_ids) if target is not None else None
 
 
 def _invalid_reason(item: Prepared) -> str:

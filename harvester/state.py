@@ -191,6 +191,17 @@ MIGRATIONS: list[str] = [
     ALTER TABLE published_new RENAME TO published;
     CREATE INDEX published_source ON published (target_url, source, source_id)
     """,
+    # 6: the datasets data.overheid.nl would refuse (the plan's pre-send check), with a key over
+    # everything that check reads: a run with the same key takes the problems from here
+    """
+    CREATE TABLE refusals (
+        target_url TEXT NOT NULL,
+        identifier TEXT NOT NULL,
+        check_key TEXT NOT NULL,
+        problems TEXT NOT NULL,
+        PRIMARY KEY (target_url, identifier)
+    )
+    """,
 ]
 
 
@@ -807,6 +818,19 @@ class StateStore:
         with self.transaction() as db:
             db.executemany("UPDATE published SET result_key = ? WHERE target_url = ? AND identifier = ?",
                            [(key, target_url, identifier) for identifier, key in keys])
+
+    def refusals(self, target_url: str) -> dict[str, tuple[str, str]]:
+        """What the pre-send check found for datasets on a target: identifier -> (check key,
+        problems as JSON)."""
+        rows = self._plain().execute("SELECT identifier, check_key, problems FROM refusals WHERE target_url = ?",
+                                     (target_url,))
+        return {identifier: (key, problems) for identifier, key, problems in rows}
+
+    def save_refusals(self, target_url: str, refusals: Iterable[tuple[str, str, str]]) -> None:
+        """Record (identifier, check key, problems as JSON) per refused dataset; one transaction."""
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO refusals (target_url, identifier, check_key, problems) "
+                           "VALUES (?, ?, ?, ?)", [(target_url, *refusal) for refusal in refusals])
 
     def forget_publication(self, target_url: str, identifier: str) -> None:
         with self.transaction() as db:

@@ -152,7 +152,8 @@ def plan_source(
         adopt=options.adopt, overwrite_drift=options.overwrite_drift,
         force_withdraw=options.force_withdraw, may_withdraw=may, withdraw_blocked_reason=why,
     )
-    planner = Planner(source.name, store.publications(target.url), target, settings)
+    planner = Planner(source.name, store.publications(target.url), target, settings,
+                      refusals=store.refusals(target.url))
     plan = Plan(source=source.name, target=target.url, owner_org=settings.owner_org)
     applier = None
     if apply and isinstance(target, TargetApi):

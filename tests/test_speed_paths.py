@@ -558,3 +558,48 @@ def test_the_inventory_reads_whole_only_the_packages_changed_since_our_last_writ
     assert [a.identifier for a in conflicts] == [edited["identifier"]]
     assert third.counts()["unchanged"] == published - 1
     store.close()
+
+
+def test_a_refusal_by_the_pre_send_check_is_remembered_until_what_it_read_changes(
+        tmp_path: Path, mappings, monkeypatch) -> None:
+    """Datasets data.overheid.nl would refuse are checked once: apply records the problems under
+    a key over what the check read, and the next plan takes them from the store (the same
+    reason and problems, the package still there when asked for); another name or owner
+    organisation is another key, and is checked again."""
+    import harvester.plan as plan_module
+    from harvester.plan import Planner
+
+    store, source, run_id = _harvested(tmp_path, 80)
+    target = MemoryTarget()
+    settings = SETTINGS
+    first = make_plan(source.name, list(prepare(store, source.name, _stages(store, source, mappings), run_id)),
+                      [], store.publications(target.url), target, settings)
+    refused = {a.identifier: a for a in first.actions if a.action == "invalid" and a.problems}
+    assert refused and all(a.refusal_key for a in refused.values())
+    Applier(first, store, target, run_id, source.name).run()
+    assert set(store.refusals(target.url)) == set(refused)
+
+    checked: list[str] = []
+    real_check = plan_module.check_package
+
+    def counting_check(package, *args):
+        checked.append(package["name"])
+        return real_check(package, *args)
+
+    monkeypatch.setattr(plan_module, "check_package", counting_check)
+    again = list(prepare(store, source.name, _stages(store, source, mappings), run_id))
+    planner = Planner(source.name, store.publications(target.url), target, settings,
+                      refusals=store.refusals(target.url))
+    actions = {a.identifier: a for a in planner.plan_batch(again)}
+    assert checked == []
+    for identifier, before in refused.items():
+        now = actions[identifier]
+        assert (now.action, now.reason, now.problems, now.name) == ("invalid", before.reason, before.problems, before.name)
+        assert now.package == before.package and now.refusal_key is None
+
+    other = PlanSettings(owner_org="een-andere-organisatie")
+    Planner(source.name, store.publications(target.url), target, other,
+            refusals=store.refusals(target.url)).plan_batch(
+        [p for p in prepare(store, source.name, _stages(store, source, mappings), run_id) if p.identifier in refused])
+    assert sorted(checked) == sorted(a.name for a in refused.values())
+    store.close()

@@ -28,7 +28,8 @@ def test_new_store_is_migrated_in_wal_mode(tmp_path: Path) -> None:
 
 
 def test_a_store_of_schema_4_keeps_its_raw_dicts_when_migrated(tmp_path: Path) -> None:
-    """Migration 5 moves the raw package dicts out of `records` into `record_raws`."""
+    """Migration 5 moves the raw package dicts out of `records` into `record_raws`; migration 6
+    adds an empty table of refusals."""
     import json
 
     path = tmp_path / "old.sqlite"
@@ -53,7 +54,8 @@ def test_a_store_of_schema_4_keeps_its_raw_dicts_when_migrated(tmp_path: Path) -
     db.commit()
     db.close()
     with StateStore.open(path) as store:
-        assert store.schema_version == len(MIGRATIONS) == 5
+        assert store.schema_version == len(MIGRATIONS) == 6
+        assert store.refusals("https://t") == {}
         columns = [row[1] for row in store.db.execute("PRAGMA table_info(records)")]
         assert "raw" not in columns
         record = store.record("src", "a")
