@@ -307,25 +307,26 @@ class Planner:
             base.action, base.reason = "unchanged", "unchanged at the source since our last write, and not edited on the target"
             base.name, base.target_id = pub.target_name, pub.target_id
             return base
-        if item.target is None:
-            base.reason = _invalid_reason(item)
-            return base
         if pub is not None:
             name, resource_ids = pub.target_name, dict(pub.resource_ids)
         else:
             name, resource_ids = derive_name(item.source_name, self.taken_names), {}
-        full = None
-        if pub is not None and pub.status == "pending" and current is not None and current.name == pub.target_name:
-            full = self._full(item.identifier)
-            resource_ids = _resource_ids_by_position(item.target, full or {})
+        pending = pub is not None and pub.status == "pending" and current is not None and current.name == pub.target_name
         refusal_key = None
-        if full is None and item.result_key:
+        if not pending and item.result_key:
             refusal_key = _refusal_key(item.result_key, name, settings.owner_org, resource_ids)
             known = self.refusals.get(item.identifier)
             if known is not None and known[0] == refusal_key:  # refused before, and nothing it read changed
                 base.name = name
                 base.package = Deferred(_package_of, handover(item, "target"), name, settings.owner_org, resource_ids)
                 return _refused(base, json.loads(known[1]))
+        if item.target is None:
+            base.reason = _invalid_reason(item)
+            return base
+        full = None
+        if pending:
+            full = self._full(item.identifier)
+            resource_ids = _resource_ids_by_position(item.target, full or {})
         package = item.target.package(name, settings.owner_org, resource_ids)
         base.name, base.package = name, package
         base.distribution_uris = [r.distribution_uri for r in item.target.resources]
