@@ -192,18 +192,17 @@ class TripleView:
 
     def __init__(self, triples: Iterable[tuple] = ()) -> None:
         spo: dict[Any, dict[Any, dict[Any, None]]] = {}
-        for s, p, o in triples:
-            po = spo.get(s)
-            if po is None:
-                spo[s] = {p: {o: None}}
-                continue
-            os_ = po.get(p)
-            if os_ is None:
-                po[p] = {o: None}
-            else:
-                os_[o] = None
-        #: subject -> predicate -> {object: None} (do not modify)
+        _index_triples(spo, triples, {})
+        #: subject -> predicate -> {object: None} (do not modify: a subject's dict may be
+        #: shared with other views)
         self.spo = spo
+
+    @classmethod
+    def from_index(cls, spo: dict[Any, dict[Any, dict[Any, None]]]) -> TripleView:
+        """A view of an index already built (subject -> predicate -> {object: None})."""
+        view = cls.__new__(cls)
+        view.spo = spo
+        return view
 
     def __iter__(self):
         for s, po in self.spo.items():
@@ -259,6 +258,61 @@ class TripleView:
         for triple in self:
             store_add(triple, graph, False)
         return graph
+
+
+def _index_triples(spo: dict, triples: Iterable[tuple], borrowed: dict) -> None:
+    """Add `triples` to the index `spo`, in order. `borrowed` holds the subjects whose dicts
+    are still (partly) a shared description's (see `_own_predicate`): they are copied before
+    they are added to."""
+    for s, p, o in triples:
+        po = spo.get(s)
+        if po is None:
+            spo[s] = {p: {o: None}}
+            continue
+        if s in borrowed:
+            po = _own_predicate(spo, borrowed, s, p)
+        os_ = po.get(p)
+        if os_ is None:
+            po[p] = {o: None}
+        else:
+            os_[o] = None
+
+
+def _own_predicate(spo: dict, borrowed: dict, s: Any, p: Any) -> dict:
+    """Subject `s`'s predicate dict, made the index's own as far as adding to predicate `p`
+    needs: `borrowed[s]` is None while the subject's dict is a description's, else the set of
+    its predicates whose object dicts still are."""
+    shared = borrowed[s]
+    po = spo[s]
+    if shared is None:
+        po = spo[s] = dict(po)
+        shared = borrowed[s] = set(po)
+    if p in shared:
+        po[p] = dict(po[p])
+        shared.discard(p)
+    return po
+
+
+def _index_description(spo: dict, description: _Description, borrowed: dict) -> None:
+    """Add a shared description's triples to the index `spo`, as `_index_triples` would add
+    them one by one; a subject new to `spo` gets the description's dicts themselves."""
+    for s, po in description.spo.items():
+        mine = spo.get(s)
+        if mine is None:
+            spo[s] = po
+            borrowed[s] = None
+            continue
+        if mine == po:  # e.g. the concept scheme of two concepts: nothing to add
+            continue
+        if s in borrowed:
+            for p in po:
+                mine = _own_predicate(spo, borrowed, s, p)
+        for p, os_ in po.items():
+            have = mine.get(p)
+            if have is None:
+                mine[p] = dict(os_)
+            else:
+                have.update(os_)
 
 
 @dataclass
@@ -709,6 +763,8 @@ def _url_rewrites(value: Any, where: str) -> tuple[UrlRewrite, ...]:
 
 def _s(value: Any) -> str:
     """A trimmed string, "" for None/empty/non-scalar values."""
+    if type(value) is str:
+        return value.strip()
     if value is None or isinstance(value, (dict, list, tuple, bool)):
         return ""
     return str(value).strip()
@@ -791,8 +847,11 @@ def _truthy(value: Any) -> bool:
 def _temporal(value: Any) -> Literal | None:
     """A CKAN date/time string as an xsd:dateTime/date/gYearMonth/gYear literal (None if not)."""
     text = _s(value)
-    if not text:
-        return None
+    return _temporal_literal(text) if text else None
+
+
+@lru_cache(maxsize=256)  # a package's dates recur in its resources and catalogue record
+def _temporal_literal(text: str) -> Literal | None:
     if _YEAR.match(text):
         return Literal(text, datatype=XSD.gYear)
     if _YEAR_MONTH.match(text):
@@ -820,6 +879,7 @@ def _non_negative_int(value: Any) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+@lru_cache(maxsize=1024)  # a package's id is quoted for each of its resources
 def _uri_part(value: str) -> str:
     return quote(value, safe="-._~")
 
@@ -854,21 +914,53 @@ def _issue_value(value: Any) -> str | None:
         return repr(value)
 
 
-class _Triples(list):
-    """The triples of one graph being built. `describe(triples)` adds a (cached) description
-    only once, however many nodes link to the thing described."""
+class _Description(tuple):
+    """The cached triples describing one thing (a concept, an agent, a licence, the data
+    service), shared by every graph that links to it; `spo` holds them by subject, as a
+    TripleView indexes them (do not modify)."""
 
-    __slots__ = ("_seen",)
+    def __new__(cls, triples: Iterable[tuple]) -> _Description:
+        self = super().__new__(cls, triples)
+        self.spo = TripleView(self).spo
+        return self
+
+
+class _Triples(list):
+    """The triples of one graph being built. `describe(triples)` adds a description only once,
+    however many nodes link to the thing described; a cached `_Description` is not copied but
+    indexed by reference when the view is made (`view()`)."""
+
+    __slots__ = ("_seen", "_shared")
 
     def __init__(self) -> None:
         super().__init__()
         self._seen: dict[int, tuple] = {}
+        #: (number of own triples added before it, description), in the order described
+        self._shared: list[tuple[int, _Description]] = []
 
     def describe(self, triples: tuple) -> None:
         key = id(triples)
         if key not in self._seen:
             self._seen[key] = triples  # keeps the tuple alive, so its id is not reused
-            self.extend(triples)
+            if type(triples) is _Description:
+                self._shared.append((len(self), triples))
+            else:
+                self.extend(triples)
+
+    def view(self) -> TripleView:
+        """Every triple added, own and described, as a TripleView: the same index as
+        `TripleView` of all of them in the order they were added, sharing the descriptions'
+        dicts for the subjects this graph adds nothing to."""
+        spo: dict[Any, dict[Any, dict[Any, None]]] = {}
+        borrowed: dict = {}
+        done = 0
+        for position, description in self._shared:
+            if position > done:
+                _index_triples(spo, self[done:position], borrowed)
+                done = position
+            _index_description(spo, description, borrowed)
+        _index_triples(spo, self[done:] if done else self, borrowed)
+        return TripleView.from_index(spo)
 
 
 class _Mapper:
@@ -933,7 +1025,7 @@ class _Mapper:
                     triples.append((ref, SKOS.inScheme, term(scheme)))
         for scheme in [o for _, p, o in triples if p == SKOS.inScheme]:
             triples.extend(self.scheme(str(scheme)))
-        result = tuple(dict.fromkeys(triples))
+        result = _Description(dict.fromkeys(triples))
         self._concepts[key] = result
         return result
 
@@ -976,7 +1068,7 @@ class _Mapper:
                 name_en = getattr(org, "name_en", None)
                 if name_en and name_en != name_nl:
                     triples.append((ref, FOAF.name, Literal(name_en, lang="en")))
-            result = (ref, tuple(triples))
+            result = (ref, _Description(triples))
         self._agents[value] = result
         return result
 
@@ -1001,8 +1093,8 @@ class _Mapper:
         cached = self._concepts.get(key)
         if cached is None:
             ref = URIRef(o.contact_uri or f"{self.catalog_uri(portal)}#contact")
-            cached = (ref, tuple(_contact_triples(ref, o.contact_name, o.contact_email,
-                                                  o.contact_url, self.lang)))
+            cached = (ref, _Description(_contact_triples(ref, o.contact_name, o.contact_email,
+                                                         o.contact_url, self.lang)))
             self._concepts[key] = cached
         return cached
 
@@ -1158,7 +1250,7 @@ class _Mapper:
             std = URIRef(url)
             t.append((ref, DCT.conformsTo, std))
             t.append((std, _TYPE, DCT.Standard))
-        self._service = tuple(t)
+        self._service = _Description(t)
         return self._service
 
     def licence_triples(self, licence: Any) -> tuple:
@@ -1171,7 +1263,7 @@ class _Mapper:
             label = getattr(licence, "label", None)
             if label and not any(p == RDFS.label for _, p, _ in t):
                 t.append((ref, RDFS.label, Literal(label, lang="nl")))
-            cached = tuple(t)
+            cached = _Description(t)
             self._concepts[key] = cached
         return cached
 
@@ -1446,7 +1538,7 @@ class _Mapper:
             source_id=pkg_id, name=name, uri=uri, identifier=uri, graph=None,  # built on read
             issues=issues.items, distribution_uris=distribution_uris, record=tuple(record),
             modified=str(record_modified) if record_modified is not None else None,
-            view=TripleView(t),
+            view=t.view(),
         )
 
     # -- parts -------------------------------------------------------------------------------
@@ -1746,12 +1838,13 @@ class _Mapper:
             else:
                 issues.error(f"{where}.url", None, "the resource has no URL (dcat:accessURL is "
                                                    "mandatory)")
+        access_ref = None
         if access:
-            ref = URIRef(access)
-            add((dist, DCAT.accessURL, ref))
-            add((ref, _TYPE, RDFS.Resource))
+            access_ref = URIRef(access)
+            add((dist, DCAT.accessURL, access_ref))
+            add((access_ref, _TYPE, RDFS.Resource))
         if download:
-            ref = URIRef(download)
+            ref = access_ref if download == access else URIRef(download)  # one term per URL
             add((dist, DCAT.downloadURL, ref))
             add((ref, _TYPE, RDFS.Resource))
         if fmt is not None:

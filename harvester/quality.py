@@ -69,6 +69,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -185,6 +186,7 @@ def band_for(total: float) -> str:
 
 
 
+@lru_cache(maxsize=4096)  # the formats table's few URIs, compared for every distribution
 def _norm_uri(value: str) -> str:
     text = value.strip().casefold()
     for prefix in ("https://", "http://"):
@@ -327,20 +329,33 @@ def score_dataset(
         "publisher": bool(own.get(DCT_PUBLISHER)),
     }
 
+    # the score follows from these outcomes alone, and few combinations of them occur
+    return _copy_score(_score(checked, len(dists), tuple(passed.values()),
+                              tuple(dataset_tests.items())))
+
+
+@lru_cache(maxsize=1024)
+def _score(checked: bool, count: int, passed_counts: tuple[int, ...],
+           dataset_tests: tuple[tuple[str, bool], ...]) -> dict[str, Any]:
+    """The score of a dataset with `count` distributions of which `passed_counts` (in the order
+    of _DISTRIBUTION_METRICS) meet each distribution-level metric, and with these dataset-level
+    outcomes. Shared between calls: hand out a `_copy_score` of it."""
+    passed = dict(zip(_DISTRIBUTION_METRICS, passed_counts))
+    tests = dict(dataset_tests)
     dimensions: dict[str, dict[str, Any]] = {
         name: {"points": 0.0, "max": 0, "metrics": {}} for name in DIMENSIONS
     }
     exact_total = 0.0
     maximum = 0
-    count = len(dists)
-    for metric, (dimension, points, level, needs_url, _nl, _en) in METRICS.items():
+    for metric, dimension, points, per_dataset, needs_url in _METRIC_ROWS:
         entry: dict[str, Any]
+        dim = dimensions[dimension]
         if needs_url and not checked:
-            entry = {"points": 0.0, "max": points, "value": NOT_CHECKED, "checked": False}
-            dimensions[dimension]["metrics"][metric] = entry
+            dim["metrics"][metric] = {"points": 0.0, "max": points, "value": NOT_CHECKED,
+                                      "checked": False}
             continue
-        if level == "dataset":
-            ok = dataset_tests[metric]
+        if per_dataset:
+            ok = tests[metric]
             earned = float(points) if ok else 0.0
             entry = {"points": earned, "max": points, "value": ok, "checked": True}
         else:
@@ -351,9 +366,9 @@ def score_dataset(
                      "checked": True, "count": done, "of": count}
         exact_total += earned
         maximum += points
-        dimensions[dimension]["points"] += earned
-        dimensions[dimension]["max"] += points
-        dimensions[dimension]["metrics"][metric] = entry
+        dim["points"] += earned
+        dim["max"] += points
+        dim["metrics"][metric] = entry
     for dim in dimensions.values():
         dim["points"] = round(dim["points"], 2)
     total = round(exact_total)
@@ -372,7 +387,18 @@ def score_dataset(
     }
 
 
+def _copy_score(score: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a score whose dicts (dimensions, metrics) are its own."""
+    return {**score, "dimensions": {
+        name: {**dimension, "metrics": {metric: dict(entry)
+                                        for metric, entry in dimension["metrics"].items()}}
+        for name, dimension in score["dimensions"].items()}}
+
+
 _DISTRIBUTION_METRICS = tuple(m for m, spec in METRICS.items() if spec[2] == "distribution")
+#: (metric, dimension, points, dataset-level, needs a URL check) in METRICS order
+_METRIC_ROWS = tuple((metric, dimension, points, level == "dataset", needs_url)
+                     for metric, (dimension, points, level, needs_url, _nl, _en) in METRICS.items())
 
 
 def score_catalogue(scores: list[dict[str, Any]]) -> dict[str, Any]:

@@ -71,7 +71,6 @@ import hashlib
 import io
 import json
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -132,6 +131,7 @@ _VCARD = "http://www.w3.org/2006/vcard/ns#"
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
+@lru_cache(maxsize=None)  # a fixed set of vocabulary terms, looked up for every dataset
 def _u(base: str, name: str) -> URIRef:
     return term(base + name)
 
@@ -829,11 +829,18 @@ class _Reader:
         self.g = graph
         self.lang = lang
         self.spo = getattr(graph, "spo", None)
+        # the subject read last and its predicates: reads come in runs about one subject
+        self._subject: Any = None
+        self._predicates: Any = None
 
     def objects(self, subject: Any, base: str, name: str) -> list[Any]:
         if self.spo is not None:
-            po = self.spo.get(subject)
-            found = list(po.get(_u(base, name), ())) if po is not None else []
+            if subject is not self._subject:
+                self._subject, self._predicates = subject, self.spo.get(subject)
+            found = self._predicates.get(_u(base, name)) if self._predicates is not None else None
+            if not found:
+                return []
+            found = list(found)
         else:
             found = list(self.g.objects(subject, _u(base, name)))
         if len(found) > 1:
@@ -859,6 +866,14 @@ class _Reader:
         return text or None
 
 
+def _counts(values: Iterable[Any]) -> dict[Any, int]:
+    """How often each value occurs."""
+    counts: dict[Any, int] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return counts
+
+
 def _sort_key(term: Any) -> tuple[int, str, str]:
     if isinstance(term, Literal):
         return (1, term.language or "", str(term))
@@ -873,6 +888,10 @@ def _donl_value(function: Any, uri: str) -> str:
     return getattr(found, "donl", None) or uri
 
 
+_YEAR_TEXT = re.compile(r"\d{4}")
+_YEAR_MONTH_TEXT = re.compile(r"\d{4}-\d{2}")
+
+
 def donl_date(term: Any, end: bool = False) -> str | None:
     """An RDF date literal in data.overheid.nl's format (`end`: the last second it covers)."""
     if not isinstance(term, Literal):
@@ -880,10 +899,10 @@ def donl_date(term: Any, end: bool = False) -> str | None:
     datatype = str(term.datatype or "")
     text = str(term).strip()
     value = term.toPython()
-    if datatype == _XSD + "gYear" or re.fullmatch(r"\d{4}", text):
+    if datatype == _XSD + "gYear" or _YEAR_TEXT.fullmatch(text):
         year = int(text[:4])
         return f"{year:04d}-12-31T23:59:59" if end else f"{year:04d}-01-01T00:00:00"
-    if datatype == _XSD + "gYearMonth" or re.fullmatch(r"\d{4}-\d{2}", text):
+    if datatype == _XSD + "gYearMonth" or _YEAR_MONTH_TEXT.fullmatch(text):
         year, month = int(text[:4]), int(text[5:7])
         if not 1 <= month <= 12:
             return None
@@ -898,16 +917,23 @@ def donl_date(term: Any, end: bool = False) -> str | None:
                 value = date.fromisoformat(text)
             except ValueError:
                 return None
+    # isoformat() is DATE_FORMAT's strftime from year 1000 on (%Y pads no earlier years)
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
+        if value.year >= 1000:
+            return value.isoformat(timespec="seconds")
         return value.replace(microsecond=0).strftime(DATE_FORMAT)
-    return value.strftime("%Y-%m-%d") + ("T23:59:59" if end else "T00:00:00")
+    day = value.isoformat() if value.year >= 1000 else value.strftime("%Y-%m-%d")
+    return day + ("T23:59:59" if end else "T00:00:00")
 
 
 def _tag(word: str) -> str:
     """A keyword as a tag data.overheid.nl accepts (refused characters -> spaces)."""
-    text = "".join(ch if _TAG.match(ch) else " " for ch in word)
+    if _TAG.match(word):  # every character accepted (a last "\n" as well, as one would be)
+        text = word
+    else:
+        text = "".join(ch if _TAG.match(ch) else " " for ch in word)
     return " ".join(text.split())[:100].strip()
 
 
@@ -926,12 +952,13 @@ class _Converter:
         self.spatial = spatial
         self.issues: list[str] = []
         self.ds = URIRef(mapped.uri)
+        self._distributions: list[URIRef] | None = None
         view = getattr(mapped, "triple_view", None)
         graph = view() if callable(view) else TripleView(mapped.graph)
         self.r = _Reader(graph, None)
         # the metadata's language: the tag most of the title and description literals carry
         # (translations add other tags); a tie goes to "nl", then to the first tag
-        tags = Counter(t.language for name in ("title", "description")
+        tags = _counts(t.language for name in ("title", "description")
                        for t in self.r.objects(self.ds, _DCT, name)
                        if isinstance(t, Literal) and t.language)
         ranked = sorted(tags.items(), key=lambda kv: (-kv[1], kv[0] != "nl", kv[0]))
@@ -1001,8 +1028,8 @@ class _Converter:
 
     def links(self, subject: Any, base: str, name: str) -> list[str]:
         return [u for u in self.r.uris(subject, base, name)
-                if _is_uri(u) and not _is_local(u, str(subject))
-                and not _is_local(u, str(self.ds))]
+                if not _is_local(u, str(subject)) and not _is_local(u, str(self.ds))
+                and _is_uri(u)]
 
     def date(self, subject: Any, name: str, end: bool = False, base: str = _DCT) -> str | None:
         found = self.r.objects(subject, base, name)
@@ -1111,7 +1138,7 @@ class _Converter:
     def licence(self) -> str | None:
         r = self.r
         own = r.uris(self.ds, _DCT, "license")
-        counts = Counter(u for d in self.distributions() for u in r.uris(d, _DCT, "license")[:1])
+        counts = _counts(u for d in self.distributions() for u in r.uris(d, _DCT, "license")[:1])
         if own:
             uri = own[0]
         elif counts:
@@ -1183,11 +1210,13 @@ class _Converter:
     # -- distributions ----------------------------------------------------------------------
 
     def distributions(self) -> list[URIRef]:
-        found = {str(d): d for d in self.r.objects(self.ds, _DCAT, "distribution")
-                 if isinstance(d, URIRef)}
-        ordered = [found.pop(u) for u in (getattr(self.mapped, "distribution_uris", {}) or {})
-                   .values() if u in found]
-        return ordered + [found[k] for k in sorted(found)]
+        if self._distributions is None:
+            found = {str(d): d for d in self.r.objects(self.ds, _DCAT, "distribution")
+                     if isinstance(d, URIRef)}
+            ordered = [found.pop(u) for u in (getattr(self.mapped, "distribution_uris", {}) or {})
+                       .values() if u in found]
+            self._distributions = ordered + [found[k] for k in sorted(found)]
+        return list(self._distributions)
 
     def resource(self, dist: URIRef, dataset: dict[str, Any]) -> dict[str, Any]:
         r = self.r

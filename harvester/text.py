@@ -43,6 +43,8 @@ def normalise_newlines(text: str | None) -> str:
     """`\\r\\n`, lone `\\r` and Unicode line separators become `\\n`."""
     if not text:
         return ""
+    if "\r" not in text and text.isascii():  # the other line separators are not ASCII
+        return text
     return _NEWLINES.sub("\n", text)
 
 
@@ -107,33 +109,76 @@ _MD_TABLE_RULE = re.compile(r"^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(\|[ \t]*:?-{3,}:?[
                             re.MULTILINE)
 
 
+def _line_starts(text: str) -> set[str]:
+    """The first character of each line after its leading blanks ("" for a blank line)."""
+    return {line.lstrip(" \t")[:1] for line in text.split("\n")}
+
+
 def markdown_to_text(text: str | None) -> str:
-    """Markdown markup removed; the words stay. Expects `\\n` line breaks."""
+    """Markdown markup removed; the words stay. Expects `\\n` line breaks.
+
+    Each rule runs only when the text has the characters it needs (e.g. a `#` for a header, a
+    line starting with `-` for a bullet), so plain prose passes through without regex scans.
+    """
     if not text:
         return ""
-    text = _MD_FENCE.sub("", text)
-    text = _MD_REF_DEF.sub("", text)
-    text = _MD_IMAGE.sub(r"\1", text)
-    text = _MD_LINK.sub(r"\1", text)
-    text = _MD_REF_LINK.sub(r"\1", text)
-    text = _MD_RULE.sub("", text)          # before bullets: "* * *" is a rule, not an item
-    text = _MD_SETEXT.sub("", text)
-    text = _MD_HEADER.sub(r"\1", text)
-    text = _MD_QUOTE.sub("", text)
-    text = _MD_TABLE_RULE.sub("", text)
-    text = _MD_BULLET.sub(r"\1", text)
-    text = _MD_NUMBERED.sub(r"\1. ", text)
-    text = _MD_CODE.sub(r"\1", text)
-    text = _MD_BOLD.sub(r"\2", text)
-    text = _MD_STRIKE.sub(r"\1", text)
-    text = _MD_STAR_EM.sub(r"\1", text)
-    text = _MD_UNDERSCORE_EM.sub(r"\1", text)
-    return _MD_ESCAPE.sub(r"\1", text)
+    if "```" in text or "~~~" in text:
+        text = _MD_FENCE.sub("", text)
+    if "]" in text:
+        if "]:" in text:
+            text = _MD_REF_DEF.sub("", text)
+        if "![" in text:
+            text = _MD_IMAGE.sub(r"\1", text)
+        if "](" in text:
+            text = _MD_LINK.sub(r"\1", text)
+        if "][" in text:
+            text = _MD_REF_LINK.sub(r"\1", text)
+    starts = _line_starts(text)
+    if not starts.isdisjoint("-*_"):
+        before, text = text, _MD_RULE.sub("", text)  # before bullets: "* * *" is a rule
+        if text is not before:
+            starts = _line_starts(text)
+    if not starts.isdisjoint("=-"):
+        before, text = text, _MD_SETEXT.sub("", text)
+        if text is not before:
+            starts = _line_starts(text)
+    if "#" in text:
+        before, text = text, _MD_HEADER.sub(r"\1", text)
+        if text is not before:
+            starts = _line_starts(text)
+    if ">" in text:
+        before, text = text, _MD_QUOTE.sub("", text)
+        if text is not before:
+            starts = _line_starts(text)
+    if "---" in text:
+        before, text = text, _MD_TABLE_RULE.sub("", text)
+        if text is not before:
+            starts = _line_starts(text)
+    if not starts.isdisjoint("-*+\u2022"):
+        before, text = text, _MD_BULLET.sub(r"\1", text)
+        if text is not before:
+            starts = _line_starts(text)
+    if any(start.isdecimal() for start in starts):
+        text = _MD_NUMBERED.sub(r"\1. ", text)
+    if "`" in text:
+        text = _MD_CODE.sub(r"\1", text)
+    if "**" in text or "__" in text:
+        text = _MD_BOLD.sub(r"\2", text)
+    if "~~" in text:
+        text = _MD_STRIKE.sub(r"\1", text)
+    if "*" in text:
+        text = _MD_STAR_EM.sub(r"\1", text)
+    if "_" in text:
+        text = _MD_UNDERSCORE_EM.sub(r"\1", text)
+    if "\\" in text:
+        text = _MD_ESCAPE.sub(r"\1", text)
+    return text
 
 
 # --- whitespace ---------------------------------------------------------------------------------
 
 _SPACES = re.compile(r"[ \t\u00a0\u2007\u202f\u3000]+")
+_OTHER_BLANK = re.compile(r"[\t\u00a0\u2007\u202f\u3000]")  # the blanks of _SPACES but " "
 _TRAILING = re.compile(r" +\n| +$")
 _LEADING = re.compile(r"\n +")
 _BLANK_LINES = re.compile(r"\n{3,}")
@@ -145,10 +190,14 @@ def tidy_whitespace(text: str | None) -> str:
     line in a row, no leading/trailing empty lines."""
     if not text:
         return ""
-    text = _SPACES.sub(" ", text)
-    text = _TRAILING.sub("\n", text)
-    text = _LEADING.sub("\n", text)
-    text = _BLANK_LINES.sub("\n\n", text)
+    if "  " in text or _OTHER_BLANK.search(text) is not None:  # else every run is one space
+        text = _SPACES.sub(" ", text)
+    if " \n" in text or text.endswith(" "):
+        text = _TRAILING.sub("\n", text)
+    if "\n " in text:
+        text = _LEADING.sub("\n", text)
+    if "\n\n\n" in text:
+        text = _BLANK_LINES.sub("\n\n", text)
     return text.strip()
 
 
@@ -162,7 +211,8 @@ def plain_text(text: str | None) -> str:
     if not isinstance(text, str):
         text = str(text)
     text = normalise_newlines(text)
-    text = _INVISIBLE.sub("", text)
+    if not text.isascii():
+        text = _INVISIBLE.sub("", text)
     text = _CONTROL.sub("", text)
     text = strip_html(text)
     text = markdown_to_text(text)

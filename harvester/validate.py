@@ -16,6 +16,8 @@ Public API (used by the CLI, the state store and the benchmark): `Finding`, `Val
 from __future__ import annotations
 
 import hashlib
+import math
+import os
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -245,23 +247,34 @@ def _load_shapes(files: list[Path], fingerprint: str, check: bool = True) -> Gra
                 union.add(t)
         if check:
             _check_references(per_file, union)
-            _check_well_formed(per_file, union)
+            _check_well_formed(per_file, union, fingerprint)
         for prefix, ns in per_file[0][1].namespace_manager.namespaces():
             union.bind(prefix, ns, override=False)
         _shapes_cache[key] = union
         return union
 
 
-def _check_well_formed(per_file: list[tuple[Path, Graph]], union: Graph) -> None:
+def _check_well_formed(per_file: list[tuple[Path, Graph]], union: Graph, fingerprint: str) -> None:
     """Make pyshacl load every targeted shape's constraints once (errors name the shape file).
 
     pyshacl parses a constraint only when it first evaluates it, so a malformed shape (e.g.
     `sh:minCount "veel"`, a broken sh:pattern) would otherwise surface in the middle of a
     harvest. A probe graph with one instance per target class makes it evaluate them all
-    (a few ms; the full SHACL-SHACL check is a test, tests/test_validate.py).
+    (the full SHACL-SHACL check is a test, tests/test_validate.py). Shapes that passed are
+    remembered by their fingerprint (`checked_shapes_marker`): the probe, a third of a second
+    with pyshacl's import, runs once per version of the shapes, not once per run.
     """
+    marker = checked_shapes_marker(fingerprint)
+    if marker is not None and marker.is_file():
+        return
     error = _probe(union)
     if error is None:
+        if marker is not None:
+            try:
+                marker.parent.mkdir(parents=True, exist_ok=True)
+                marker.touch()
+            except OSError:  # a cache we cannot write is no error: the probe runs next time too
+                pass
         return
     for path, g in per_file:
         own = _probe(g)
@@ -269,6 +282,29 @@ def _check_well_formed(per_file: list[tuple[Path, Graph]], union: Graph) -> None
             raise ShapesError(f"shape file {path} is not well-formed SHACL: {own}")
     names = ", ".join(str(p) for p, _ in per_file)
     raise ShapesError(f"the shape files {names} are not well-formed SHACL together: {error}")
+
+
+def checked_shapes_marker(fingerprint: str) -> Path | None:
+    """The file that says shapes with this fingerprint passed the well-formedness probe (with
+    this pyshacl): under $HARVESTER_CACHE_DIR, else $XDG_CACHE_HOME or ~/.cache, in
+    dcat-ap-nl-harvester/checked-shapes/; None when there is no home to put it in."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        engine = version("pyshacl")
+    except PackageNotFoundError:
+        engine = "unknown"
+    folder = os.environ.get("HARVESTER_CACHE_DIR")
+    if folder:
+        base = Path(folder)
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        try:
+            base = Path(xdg) if xdg else Path.home() / ".cache"
+        except RuntimeError:  # no home directory
+            return None
+        base = base / "dcat-ap-nl-harvester"
+    return base / "checked-shapes" / f"{fingerprint}-pyshacl-{engine}"
 
 
 def _probe(shapes: Graph) -> str | None:
@@ -619,6 +655,8 @@ def _merge_into(spo: dict, graph: Any, owned: set) -> Iterable[rdflib.term.Node]
             if mine is None:
                 spo[s] = po
                 continue
+            if mine is po or mine == po:  # e.g. a concept the mapper describes in each graph
+                continue
             if s not in owned:
                 mine = spo[s] = {p: dict(os_) for p, os_ in mine.items()}
                 owned.add(s)
@@ -704,6 +742,7 @@ _XSD_STRING = term(_XSD + "string")
 class _Shape:
     __slots__ = (
         "checks",
+        "checks_without_values",
         "children",
         "lenient",
         "message",
@@ -725,6 +764,8 @@ class _Shape:
         self.message = ""
         self.messages: list[Literal] = []
         self.checks: list[Any] = []
+        #: the checks that can fail when the path has no values (see `_on_values`)
+        self.checks_without_values: tuple = ()
         self.children: list[_Shape] = []
         self.lenient = False
         self.reports = False
@@ -733,12 +774,13 @@ class _Shape:
 class _Context:
     """One evaluation: the data (subject index, background merged in) + the background."""
 
-    __slots__ = ("_supers", "bg", "memo", "spo")
+    __slots__ = ("_instances", "_supers", "bg", "memo", "spo")
 
     def __init__(self, spo: dict, bg: dict) -> None:
         self.spo = spo
         self.bg = bg
         self._supers: dict = {}
+        self._instances: dict = {}
         self.memo: dict = {}
 
     def values(self, s: Any, p: Any) -> Any:
@@ -764,31 +806,38 @@ class _Context:
         return found
 
     def is_a(self, node: Any, cls: Any) -> bool:
-        for t in self.values(node, _TYPE):
-            if cls in self.supers(t):
-                return True
-        return False
+        key = (node, cls)
+        found = self._instances.get(key)
+        if found is None:
+            found = False
+            for t in self.values(node, _TYPE):
+                if cls in self.supers(t):
+                    found = True
+                    break
+            self._instances[key] = found
+        return found
 
     def conforms(self, shape: _Shape, node: Any) -> bool:
         """Whether `node` conforms to `shape` (as sh:node / sh:or / qualified shapes ask)."""
         if shape.lenient:
             return True
+        if type(node) is Literal:  # not remembered: rdflib hashes a literal in Python, slowly,
+            return self._conforms(shape, node)  # and a literal is seldom asked about twice
         key = (shape, node)
         found = self.memo.get(key)
         if found is None:
-            values = self.values(node, shape.path) if shape.path is not None else (node,)
-            found = True
-            for check in shape.checks:
-                if check(self, node, values):
-                    found = False
-                    break
-            else:
-                for child in shape.children:
-                    if not self.conforms(child, node):
-                        found = False
-                        break
-            self.memo[key] = found
+            found = self.memo[key] = self._conforms(shape, node)
         return found
+
+    def _conforms(self, shape: _Shape, node: Any) -> bool:
+        values = self.values(node, shape.path) if shape.path is not None else (node,)
+        for check in shape.checks if values else shape.checks_without_values:
+            if check(self, node, values):
+                return False
+        for child in shape.children:
+            if not self.conforms(child, node):
+                return False
+        return True
 
 
 class CompiledShapes:
@@ -905,6 +954,7 @@ class CompiledShapes:
             if compiled.path is None:
                 raise UnsupportedShapes(f"{_show(child)} (sh:property of {_show(node)}) has no sh:path")
             shape.children.append(compiled)
+        shape.checks_without_values = tuple(c for c in checks if not getattr(c, "on_values", False))
         self._shapes[node] = shape
         return shape
 
@@ -932,9 +982,13 @@ class CompiledShapes:
 
     # -- running -----------------------------------------------------------------------------
     def _plan_for(self, ctx: _Context, types: Any) -> tuple:
-        """What to check on a node of these types: ((path, ((check, shape), ...)), ...), the
-        checks of every shape targeting one of the types (or a superclass) and of their
-        sh:property shapes, grouped by path so that each path's values are looked up once."""
+        """What to check on a node of these types: the checks of every shape targeting one of
+        the types (or a superclass) and of their sh:property shapes, grouped by path so that
+        each path's values are looked up once: ((path, low, high, counts, pairs, pairs without
+        values), ...), each of the last three ((check, shape), ...). `counts` are the
+        sh:minCount/maxCount checks, which all pass when the number of values is within
+        low..high; of the others, only those that can fail on no values run when there are
+        none."""
         key = tuple(types)
         found = self._for_type.get(key)
         if found is None:
@@ -954,7 +1008,8 @@ class CompiledShapes:
 
             for shape in shapes:
                 add(shape)
-            found = tuple((path, tuple(pairs)) for path, pairs in by_path.items() if pairs)
+            found = tuple(_path_plan(path, tuple(pairs)) for path, pairs in by_path.items()
+                          if pairs)
             # the class hierarchy can differ between evaluations only when the data itself
             # holds rdfs:subClassOf triples; cache only what the background alone decides
             if all(not ctx.spo.get(c, {}).get(_SUB_CLASS_OF) for t in key for c in ctx.supers(t)):
@@ -975,36 +1030,65 @@ class CompiledShapes:
             types = po.get(_TYPE)
             if not types:
                 continue
-            for path, pairs in self._plan_for(ctx, types):
+            for path, low, high, counts, pairs, pairs_without_values in \
+                    self._plan_for(ctx, types):
                 values = po.get(path, ()) if path is not None else (node,)
-                for check, shape in pairs:
+                if not low <= len(values) <= high:
+                    for check, shape in counts:
+                        failed = check(ctx, node, values)
+                        if failed:
+                            _add_findings(out, node, shape, failed)
+                for check, shape in pairs if values else pairs_without_values:
                     failed = check(ctx, node, values)
                     if failed:
-                        text = str(node)
-                        for value in failed:
-                            out.append((node, Finding(shape.severity, text, shape.path_text,
-                                                      None if value is None else str(value),
-                                                      shape.message, shape.name)))
+                        _add_findings(out, node, shape, failed)
         return out
+
+
+def _path_plan(path: Any, pairs: tuple) -> tuple:
+    """One path's entry of `CompiledShapes._plan_for`."""
+    counts = tuple(pair for pair in pairs if hasattr(pair[0], "count_range"))
+    low = max((check.count_range[0] for check, _ in counts), default=0)
+    high = min((check.count_range[1] for check, _ in counts), default=math.inf)
+    others = tuple(pair for pair in pairs if not hasattr(pair[0], "count_range"))
+    return (path, low, high, counts, others,
+            tuple(pair for pair in others if not getattr(pair[0], "on_values", False)))
+
+
+def _add_findings(out: list, node: Any, shape: _Shape, failed: Any) -> None:
+    """Add a finding of `shape` about `node` for each failed value (None: none in particular)."""
+    text = str(node)
+    for value in failed:
+        out.append((node, Finding(shape.severity, text, shape.path_text,
+                                  None if value is None else str(value), shape.message,
+                                  shape.name)))
+
+
+def _on_values(check: Any) -> Any:
+    """Marks a check that only finds fault with values: given none, it reports nothing."""
+    check.on_values = True
+    return check
 
 
 def _min_count(n: int) -> Any:
     def check(ctx: _Context, focus: Any, values: Any) -> Any:
         return _NO_VALUE if len(values) < n else ()
+    check.count_range = (n, math.inf)  # it fails exactly when the count is outside this range
     return check
 
 
 def _max_count(n: int) -> Any:
     def check(ctx: _Context, focus: Any, values: Any) -> Any:
         return _NO_VALUE if len(values) > n else ()
-    return check
+    check.count_range = (0, n)
+    return _on_values(check) if n >= 0 else check
 
 
 def _class(cls: Any) -> Any:
     def check(ctx: _Context, focus: Any, values: Any) -> Any:
         bad = [v for v in values if isinstance(v, Literal) or not ctx.is_a(v, cls)]
         return bad
-    return check
+    return _on_values(check)
 
 
 def _python_types() -> dict[str, tuple[type, ...]]:
@@ -1051,7 +1135,7 @@ def _datatype(datatype: Any) -> Any:
 
     def check(ctx: _Context, focus: Any, values: Any) -> Any:
         return [v for v in values if not ok(v)]
-    return check
+    return _on_values(check)
 
 
 def _node_kind(kinds: tuple) -> Any:
@@ -1062,7 +1146,7 @@ def _node_kind(kinds: tuple) -> Any:
             if kind not in kinds:
                 bad.append(v)
         return bad
-    return check
+    return _on_values(check)
 
 
 def _pattern(pattern: Any, flags: Any) -> Any:
@@ -1087,13 +1171,13 @@ def _pattern(pattern: Any, flags: Any) -> Any:
 
     def check(ctx: _Context, focus: Any, values: Any) -> Any:
         return [v for v in values if not ok(v)]
-    return check
+    return _on_values(check)
 
 
 def _in(members: frozenset) -> Any:
     def check(ctx: _Context, focus: Any, values: Any) -> Any:
         return [v for v in values if v not in members]
-    return check
+    return _on_values(check)
 
 
 def _has_value(value: Any) -> Any:
@@ -1105,13 +1189,13 @@ def _has_value(value: Any) -> Any:
 def _node(shape: _Shape) -> Any:
     def check(ctx: _Context, focus: Any, values: Any) -> Any:
         return [v for v in values if not ctx.conforms(shape, v)]
-    return check
+    return _on_values(check)
 
 
 def _or(options: tuple[_Shape, ...]) -> Any:
     def check(ctx: _Context, focus: Any, values: Any) -> Any:
         return [v for v in values if not any(ctx.conforms(o, v) for o in options)]
-    return check
+    return _on_values(check)
 
 
 def _qualified(shape: _Shape, low: int | None, high: int | None) -> Any:

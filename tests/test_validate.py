@@ -415,3 +415,39 @@ def test_recommended_shapes_are_warnings_and_nothing_else_is(shapes) -> None:
     for node, severity in shapes.subject_objects(SH.severity):
         assert severity == SH.Warning
         assert "recommended" in str(node)
+
+
+def test_shapes_that_pass_the_probe_are_probed_once_per_version(tmp_path, monkeypatch) -> None:
+    """The well-formedness probe (pyshacl over one instance per target class) runs once per
+    version of the shapes: a marker under the cache folder remembers the shapes that passed;
+    changed shapes are probed again, and shapes that fail leave no marker."""
+    import harvester.validate as validate_module
+
+    monkeypatch.setenv("HARVESTER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(validate_module, "_shapes_cache", {})  # as in a new process
+    probed: list[int] = []
+    real_probe = validate_module._probe
+
+    def counting_probe(shapes):
+        probed.append(len(shapes))
+        return real_probe(shapes)
+
+    monkeypatch.setattr(validate_module, "_probe", counting_probe)
+    folder = tmp_path / "shapes"
+    shutil.copytree(SHAPES_DIR, folder)
+    first = Validator(folder, ontology=Graph()).load()
+    marker = validate_module.checked_shapes_marker(first.fingerprint)
+    assert len(probed) == 1 and marker is not None and marker.is_file()
+    assert marker.is_relative_to(tmp_path / "cache")
+    validate_module._shapes_cache.clear()  # as in the next run's process
+    Validator(folder, ontology=Graph()).load()
+    assert len(probed) == 1
+
+    broken = folder / "zz-broken.ttl"
+    broken.write_text("@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+                      "<urn:x> a sh:NodeShape ; sh:targetClass <urn:C> ;\n"
+                      "  sh:property [ sh:path <urn:p> ; sh:minCount \"veel\" ] .\n", encoding="utf-8")
+    with pytest.raises(ShapesError, match="not well-formed SHACL"):
+        Validator(folder, ontology=Graph()).load()
+    assert len(probed) >= 2
+    assert sorted(p.name for p in marker.parent.iterdir()) == [marker.name]
