@@ -1177,7 +1177,7 @@ class _Mapper:
             self._service = ()
             return self._service
         where = "[sources.NAME.mapping.data_service]"
-        ref = URIRef(ds.uri)
+        ref = self.service_uri  # the same term as the datasets' dcat:accessService
         t: list[tuple] = [(ref, _TYPE, DCAT.DataService)]
         t.append((ref, DCT.title, self.text(single_line(ds.title))))
         t.append((ref, DCT.description, self.text(plain_text(ds.description))))
@@ -2078,7 +2078,7 @@ def _media_type_uri(value: str | None) -> URIRef | None:
     if not value:
         return None
     if _is_http(value):
-        return URIRef(value)
+        return term(value)  # described as a concept, whose term this is
     value = value.split(";", 1)[0].strip().lower()
     if _MIMETYPE.match(value):
         return term(IANA_MEDIA_TYPES + value)

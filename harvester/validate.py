@@ -984,11 +984,12 @@ class CompiledShapes:
     def _plan_for(self, ctx: _Context, types: Any) -> tuple:
         """What to check on a node of these types: the checks of every shape targeting one of
         the types (or a superclass) and of their sh:property shapes, grouped by path so that
-        each path's values are looked up once: ((path, low, high, counts, pairs, pairs without
-        values), ...), each of the last three ((check, shape), ...). `counts` are the
+        each path's values are looked up once, as entries (path, low, high, counts, pairs,
+        pairs without values), each of the last three ((check, shape), ...). `counts` are the
         sh:minCount/maxCount checks, which all pass when the number of values is within
         low..high; of the others, only those that can fail on no values run when there are
-        none."""
+        none. Returns (entry by path, entries that can fail when their path has no values,
+        entries about the node itself)."""
         key = tuple(types)
         found = self._for_type.get(key)
         if found is None:
@@ -1008,8 +1009,13 @@ class CompiledShapes:
 
             for shape in shapes:
                 add(shape)
-            found = tuple(_path_plan(path, tuple(pairs)) for path, pairs in by_path.items()
-                          if pairs)
+            entries = [_path_plan(path, tuple(pairs)) for path, pairs in by_path.items()
+                       if pairs]
+            on_paths = [entry for entry in entries if entry[0] is not None]
+            found = ({entry[0]: entry for entry in on_paths},
+                     tuple(entry for entry in on_paths
+                           if not entry[1] <= 0 <= entry[2] or entry[5]),
+                     tuple(entry for entry in entries if entry[0] is None))
             # the class hierarchy can differ between evaluations only when the data itself
             # holds rdfs:subClassOf triples; cache only what the background alone decides
             if all(not ctx.spo.get(c, {}).get(_SUB_CLASS_OF) for t in key for c in ctx.supers(t)):
@@ -1030,19 +1036,31 @@ class CompiledShapes:
             types = po.get(_TYPE)
             if not types:
                 continue
-            for path, low, high, counts, pairs, pairs_without_values in \
-                    self._plan_for(ctx, types):
-                values = po.get(path, ()) if path is not None else (node,)
-                if not low <= len(values) <= high:
-                    for check, shape in counts:
-                        failed = check(ctx, node, values)
-                        if failed:
-                            _add_findings(out, node, shape, failed)
-                for check, shape in pairs if values else pairs_without_values:
-                    failed = check(ctx, node, values)
-                    if failed:
-                        _add_findings(out, node, shape, failed)
+            by_path, when_absent, on_node = self._plan_for(ctx, types)
+            for path, values in po.items():
+                entry = by_path.get(path)
+                if entry is not None:
+                    _run_entry(ctx, node, values, entry, out)
+            for entry in when_absent:
+                if entry[0] not in po:
+                    _run_entry(ctx, node, (), entry, out)
+            for entry in on_node:
+                _run_entry(ctx, node, (node,), entry, out)
         return out
+
+
+def _run_entry(ctx: _Context, node: Any, values: Any, entry: tuple, out: list) -> None:
+    """Run the checks of one entry of `CompiledShapes._plan_for` on `node`'s `values`."""
+    _path, low, high, counts, pairs, pairs_without_values = entry
+    if not low <= len(values) <= high:
+        for check, shape in counts:
+            failed = check(ctx, node, values)
+            if failed:
+                _add_findings(out, node, shape, failed)
+    for check, shape in pairs if values else pairs_without_values:
+        failed = check(ctx, node, values)
+        if failed:
+            _add_findings(out, node, shape, failed)
 
 
 def _path_plan(path: Any, pairs: tuple) -> tuple:
