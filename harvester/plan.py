@@ -25,7 +25,7 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from itertools import islice
+from itertools import chain, islice
 from typing import Any, Callable, Iterable, Protocol
 
 from .collector import collector_paused
@@ -236,7 +236,7 @@ def read_inventory(target: TargetReader, owner_org: str, publications: dict[str,
                 sent_whole.append(entry)
             elif entry.get("id"):
                 unknown.append(str(entry["id"]))
-        whole = [*sent_whole, *(target.packages_by_id(unknown) if unknown else ())]  # type: ignore[attr-defined]
+        whole = chain(sent_whole, target.packages_by_id(unknown) if unknown else ())  # type: ignore[attr-defined]
     for package in whole:
         identifier = package.get("identifier")
         if isinstance(identifier, str) and identifier:

@@ -261,7 +261,13 @@ class ValueLists:
 
 def load_value_lists(path: str | Path | None = None) -> ValueLists:
     """Load the value lists named in `<path>/donl-vocabularies.csv` (default: mappings/)."""
-    return _load_value_lists(str(Path(path or MAPPINGS_DIR).resolve()))
+    return _load_value_lists(str(Path(path).resolve()) if path else _default_lists_folder())
+
+
+@lru_cache(maxsize=1)
+def _default_lists_folder() -> str:
+    """mappings/, resolved once (check_package without lists asks for it per package)."""
+    return str(Path(MAPPINGS_DIR).resolve())
 
 
 def value_lists_for(mappings: Any) -> ValueLists:

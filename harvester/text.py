@@ -114,6 +114,13 @@ def _line_starts(text: str) -> set[str]:
     return {line.lstrip(" \t")[:1] for line in text.split("\n")}
 
 
+def _line_rule(pattern: re.Pattern[str], replacement: str, text: str,
+               starts: set[str]) -> tuple[str, set[str]]:
+    """`pattern` replaced in `text`, with the line starts read again when that changed it."""
+    changed = pattern.sub(replacement, text)
+    return (text, starts) if changed == text else (changed, _line_starts(changed))
+
+
 def markdown_to_text(text: str | None) -> str:
     """Markdown markup removed; the words stay. Expects `\\n` line breaks.
 
@@ -134,30 +141,18 @@ def markdown_to_text(text: str | None) -> str:
         if "][" in text:
             text = _MD_REF_LINK.sub(r"\1", text)
     starts = _line_starts(text)
-    if not starts.isdisjoint("-*_"):
-        before, text = text, _MD_RULE.sub("", text)  # before bullets: "* * *" is a rule
-        if text is not before:
-            starts = _line_starts(text)
+    if not starts.isdisjoint("-*_"):  # before bullets: "* * *" is a rule
+        text, starts = _line_rule(_MD_RULE, "", text, starts)
     if not starts.isdisjoint("=-"):
-        before, text = text, _MD_SETEXT.sub("", text)
-        if text is not before:
-            starts = _line_starts(text)
+        text, starts = _line_rule(_MD_SETEXT, "", text, starts)
     if "#" in text:
-        before, text = text, _MD_HEADER.sub(r"\1", text)
-        if text is not before:
-            starts = _line_starts(text)
+        text, starts = _line_rule(_MD_HEADER, r"\1", text, starts)
     if ">" in text:
-        before, text = text, _MD_QUOTE.sub("", text)
-        if text is not before:
-            starts = _line_starts(text)
+        text, starts = _line_rule(_MD_QUOTE, "", text, starts)
     if "---" in text:
-        before, text = text, _MD_TABLE_RULE.sub("", text)
-        if text is not before:
-            starts = _line_starts(text)
+        text, starts = _line_rule(_MD_TABLE_RULE, "", text, starts)
     if not starts.isdisjoint("-*+\u2022"):
-        before, text = text, _MD_BULLET.sub(r"\1", text)
-        if text is not before:
-            starts = _line_starts(text)
+        text, starts = _line_rule(_MD_BULLET, r"\1", text, starts)
     if any(start.isdecimal() for start in starts):
         text = _MD_NUMBERED.sub(r"\1. ", text)
     if "`" in text:

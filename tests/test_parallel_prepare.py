@@ -277,11 +277,16 @@ def test_a_worker_that_dies_or_fails_stops_the_run_naming_the_batch(tmp_path: Pa
     else:
         assert seen == before[:len(seen)] and len(seen) % 30 == 0, (len(seen), message)
     assert {r[1] for r in _rows(store)} == set(seen)
-    deadline = time.monotonic() + 30
+    assert _no_pool_children_within(30)
+    store.close()
+
+
+def _no_pool_children_within(seconds: float) -> bool:
+    """Whether the pool's worker processes are gone within `seconds`."""
+    deadline = time.monotonic() + seconds
     while _pool_children() and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _pool_children()
-    store.close()
+    return not _pool_children()
 
 
 def test_a_consumer_that_stops_early_leaves_no_workers_behind(tmp_path: Path, mappings, validator,
@@ -294,10 +299,7 @@ def test_a_consumer_that_stops_early_leaves_no_workers_behind(tmp_path: Path, ma
     assert first.source_id == records[0].source_id
     assert _pool_children()
     items.close()
-    deadline = time.monotonic() + 60
-    while _pool_children() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _pool_children()
+    assert _no_pool_children_within(60)
     store.close()
 
 
