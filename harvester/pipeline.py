@@ -36,7 +36,7 @@ from .mapper import MappingIssue, MappingOptions, map_dataset
 from .mappings import Mappings
 from .plan import Prepared
 from .quality import check_urls, dataset_urls, score_dataset
-from .state import Record, Result, StateStore, canonical_json
+from .state import Record, Result, StateStore, canonical_json, stored_json
 from .target import TargetDataset, TargetResource, ValueLists, to_target, value_lists_for
 from .validate import Validator
 
@@ -330,7 +330,7 @@ def compute(stages: Stages, items: list[Item], timings: dict[str, float]) -> lis
     # a finding about a node several datasets describe (a licence, a publisher) is one object
     # in each of their reports: encoded once per batch
     encoded: dict[int, str] = {}
-    dumps = json.dumps
+    dumps = stored_json
     for item, m, view in zip(items, mapped, views):
         report = reports.get(m.source_id)
         conforms = report is None or report.conforms
@@ -338,7 +338,7 @@ def compute(stages: Stages, items: list[Item], timings: dict[str, float]) -> lis
         for finding in report.findings if report is not None else ():
             text = encoded.get(id(finding))
             if text is None:
-                text = encoded[id(finding)] = dumps(finding.to_dict(), ensure_ascii=False)
+                text = encoded[id(finding)] = dumps(finding.to_dict())
             findings.append(text)
         unmapped = [_issue_dict(issue) for issue in m.issues]
         valid = conforms and not m.invalid
@@ -356,11 +356,10 @@ def compute(stages: Stages, items: list[Item], timings: dict[str, float]) -> lis
     outcomes: list[Outcome] = []
     for (source_id, name, _, raw), m, valid, findings, unmapped, target, quality in made:
         stored = _target_dict(target, raw, quality)
-        # the JSON of the list of findings, then the mapping issues, as json.dumps writes a list
-        kept = findings + [dumps({**u, "severity": "mapping-" + u["severity"]}, ensure_ascii=False)
-                           for u in unmapped]
+        # the JSON of the list of findings, then the mapping issues
+        kept = findings + [dumps({**u, "severity": "mapping-" + u["severity"]}) for u in unmapped]
         outcomes.append((source_id, m.identifier, valid, stored["title"] or name,
-                         "[" + ", ".join(kept) + "]", dumps(stored, ensure_ascii=False)))
+                         "[" + ",".join(kept) + "]", dumps(stored)))
     del mapped, views, reports, encoded
     timings["store"] += clock() - started
     return outcomes

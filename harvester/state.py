@@ -17,6 +17,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+import orjson
+
 from .collector import collector_paused
 from .errors import StateError
 from .lazy import Deferred, deferred_fields
@@ -239,6 +241,17 @@ def same_moment(a: str | None, b: str | None) -> bool:
 def canonical_json(data: Any) -> str:
     """JSON with sorted keys and no insignificant white space: the basis of content hashes."""
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def stored_json(data: Any) -> str:
+    """Compact JSON text of a stage result as the state store keeps it: once parsed, equal to
+    what json.dumps writes (orjson writes it about four times faster). What orjson refuses
+    (integers beyond 64 bits, a lone surrogate) json.dumps writes, in ASCII, so that a lone
+    surrogate is kept as its escape and the text can still be stored as UTF-8."""
+    try:
+        return orjson.dumps(data).decode("utf-8")
+    except TypeError:
+        return json.dumps(data, separators=(",", ":"))
 
 
 def content_hash(data: Any) -> str:
@@ -763,8 +776,8 @@ class StateStore:
         """Store mapping/validation results (one transaction)."""
         self.save_result_rows([
             (r.source, r.source_id, r.content_hash, r.fingerprint, r.identifier, int(r.valid),
-             json.dumps(r.findings, ensure_ascii=False),
-             json.dumps(r.target_package, ensure_ascii=False) if r.target_package is not None else None,
+             stored_json(r.findings),
+             stored_json(r.target_package) if r.target_package is not None else None,
              r.run_id)
             for r in results
         ])

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from harvester.errors import StateError
-from harvester.state import MIGRATIONS, StateStore, content_hash
+from harvester.state import MIGRATIONS, StateStore, content_hash, stored_json
 
 
 def pkg(ident: str, title: str = "t", **extra: object) -> dict:
@@ -106,6 +107,19 @@ def test_raw_package_is_kept_exactly(tmp_path: Path) -> None:
         record = store.record("src", "a")
         assert record is not None and record.raw == package
         assert list(record.raw) == list(package)
+
+
+@pytest.mark.parametrize("value", [
+    {"title": "Één dataset – “quoted”\n", "tags": ["a", "b"], "size": 12, "ratio": 0.5, "none": None},
+    {"value": 2 ** 70, "nested": [{"deep": [1, 2.25, True, False]}]},  # beyond 64 bits: json.dumps writes it
+    ["\u0000\t\"\\", "\U0001F600", ""],
+    ["\ud800"],  # a lone surrogate, which UTF-8 cannot hold: json.dumps writes it
+])
+def test_stored_json_parses_back_to_what_json_dumps_writes(value: object) -> None:
+    text = stored_json(value)
+    assert isinstance(text, str)
+    text.encode("utf-8")  # storable as SQLite text
+    assert json.loads(text) == json.loads(json.dumps(value, ensure_ascii=False)) == value
 
 
 def test_gone_only_after_complete_full_listing(tmp_path: Path) -> None:
