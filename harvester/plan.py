@@ -330,11 +330,18 @@ class Planner:
         package = item.target.package(name, settings.owner_org, resource_ids)
         base.name, base.package = name, package
         base.distribution_uris = [r.distribution_uri for r in item.target.resources]
+        new_hash = canonical_hash(package)
+        if (pub is not None and pub.status == "active" and new_hash == pub.sent_hash and current is not None
+                and current.state == "active" and current.hash == pub.target_hash):
+            # nothing would be sent (as after a change of the mapping tables that does not touch
+            # this dataset), so the pre-send check has nothing to judge
+            base.action, base.reason = "unchanged", "what we would send is what we last sent"
+            base.target_id, base.package = pub.target_id, None
+            return base
         problems = check_package(package)
         if problems:
             base.refusal_key = refusal_key
             return _refused(base, [{"field": p.field, "message": p.message} for p in problems])
-        new_hash = canonical_hash(package)
 
         if pub is None:
             other = self._full(item.identifier) if current is not None else elsewhere.get(item.identifier)

@@ -452,20 +452,34 @@ def test_a_no_change_plan_reads_none_of_the_stored_results(tmp_path: Path, mappi
     store.close()
 
 
-def test_an_unchanged_package_from_a_new_result_records_that_result(tmp_path: Path, mappings) -> None:
+def test_an_unchanged_package_from_a_new_result_records_that_result(tmp_path: Path, mappings,
+                                                                    monkeypatch) -> None:
     """After a change of the mapping tables, shapes or code that leaves the packages as they were,
-    the plan finds them unchanged by their hash and apply records the new result key, so the
-    run after that takes the fast path again."""
+    the plan finds them unchanged by their hash, without the pre-send check (nothing is sent),
+    and apply records the new result key, so the run after that takes the fast path again."""
+    import harvester.plan as plan_module
+
     store, source, run_id = _harvested(tmp_path, 20)
     target = MemoryTarget()
     settings = SETTINGS
     _published(store, source, run_id, target, mappings)
     with store.transaction() as db:  # as if the fingerprint had changed: every result key moves
         db.execute("UPDATE published SET result_key = 'an-older-result'")
+    checked: list[str] = []
+    real_check = plan_module.check_package
+    monkeypatch.setattr(plan_module, "check_package", lambda package, *a: checked.append(package["name"])
+                        or real_check(package, *a))
     again = list(prepare(store, source.name, _stages(store, source, mappings), run_id))
     plan = make_plan(source.name, again, [], store.publications(target.url), target, settings)
     unchanged = [a for a in plan.actions if a.action == "unchanged"]
     assert unchanged and all(a.reason == "what we would send is what we last sent" for a in unchanged)
+    assert not set(checked) & {a.name for a in unchanged}
+    # a dataset edited at the source is sent, so it is checked
+    first = next(p for p in again if p.identifier == unchanged[0].identifier)
+    with store.transaction() as db:
+        db.execute("UPDATE published SET sent_hash = 'something-else' WHERE identifier = ?", (first.identifier,))
+    replanned = make_plan(source.name, [first], [], store.publications(target.url), target, settings)
+    assert replanned.actions[0].action == "update" and checked[-1] == replanned.actions[0].name
     Applier(plan, store, target, run_id, source.name).run()
     keys = {pub.identifier: pub.result_key for pub in store.publications(target.url).values()}
     assert all(keys[a.identifier] == a.result_key for a in unchanged)
