@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 
@@ -23,3 +23,30 @@ def collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+@contextmanager
+def survivors_frozen() -> Iterator[Callable[[], None]]:
+    """A `settle()` to call after each batch of a long loop whose batches leave many objects
+    alive until the loop ends (a plan's actions, the publications read before it).
+
+    What is alive when the loop starts (modules, the publications) is taken out of the
+    collector's sight (gc.freeze) at once; each `settle()` collects what the batch left as
+    cyclic garbage and takes the survivors out too. So the collections that follow do not walk
+    them again and again (a sixth of a no-change sync's time was spent so). When the loop ends
+    all are handed back to the collector. Does nothing where the collector is off, or where
+    something else has frozen objects already (a forked worker).
+    """
+    if not gc.isenabled() or gc.get_freeze_count():
+        yield lambda: None
+        return
+
+    def settle() -> None:
+        gc.collect(1)  # the young generations: where a batch's objects are
+        gc.freeze()
+
+    gc.freeze()
+    try:
+        yield settle
+    finally:
+        gc.unfreeze()

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from itertools import chain, islice
 from typing import Any, Callable, Iterable, Protocol
 
-from .collector import collector_paused
+from .collector import collector_paused, survivors_frozen
 from .lazy import Deferred, deferred_fields, handover
 from .state import Publication, parse_iso, same_moment
 from .target import TargetDataset, canonical_hash, check_package, diff_packages
@@ -469,11 +469,13 @@ def plan_stream(planner: Planner, prepared: Iterable[Prepared], gone: Iterable[G
     """Plan `prepared` `size` datasets at a time, then the withdrawals, handing each batch of
     actions to `handle` (which may apply them) before the next batch is prepared."""
     items = iter(prepared)
-    while batch := list(islice(items, size)):
-        with collector_paused():
-            actions = planner.plan_batch(batch)
-        handle(actions)
-    handle(planner.withdrawals(gone))
+    with survivors_frozen() as settle:
+        while batch := list(islice(items, size)):
+            with collector_paused():
+                actions = planner.plan_batch(batch)
+            handle(actions)
+            settle()
+        handle(planner.withdrawals(gone))
 
 
 def make_plan(
