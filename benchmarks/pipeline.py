@@ -210,8 +210,7 @@ def measured_run(workdir: Path, url: str, writers: int, workers: int | str = 1) 
     # fresh run does): the cached results dropped, as after a change of the mapping tables or
     # shapes, so every record is mapped again; prepared and planned batch by batch (the plan of
     # a batch made while the workers map the next ones); nothing is applied here
-    with store.transaction() as db:
-        db.execute("DELETE FROM results WHERE source = ?", (SOURCE,))
+    store.drop_results(SOURCE)
     started = time.perf_counter()
     streamed = streaming_plan(store, _stages(source, store, workers), target, summary)
     streaming_seconds = time.perf_counter() - started
@@ -219,8 +218,7 @@ def measured_run(workdir: Path, url: str, writers: int, workers: int | str = 1) 
 
     # the pipeline alone with per-stage times: the results dropped once more, every record
     # mapped again, nothing kept
-    with store.transaction() as db:
-        db.execute("DELETE FROM results WHERE source = ?", (SOURCE,))
+    store.drop_results(SOURCE)
     stages = _stages(source, store, workers)
     started = time.perf_counter()
     seen = 0

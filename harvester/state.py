@@ -204,6 +204,37 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (target_url, identifier)
     )
     """,
+    # 7: the results' JSON (kilobytes per dataset) in a table of its own: a sync reads the small
+    # columns of every result (is it still the one for this content and code?) and the JSON of
+    # only the few it shows or sends; with the JSON in the same rows, a row filled a page
+    """
+    CREATE TABLE result_json (
+        source TEXT NOT NULL,
+        source_id TEXT NOT NULL,
+        findings TEXT NOT NULL,
+        target_package TEXT,
+        PRIMARY KEY (source, source_id)
+    );
+    INSERT INTO result_json (source, source_id, findings, target_package)
+        SELECT source, source_id, findings, target_package FROM results;
+    CREATE TABLE results_new (
+        source TEXT NOT NULL,
+        source_id TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        identifier TEXT,
+        valid INTEGER NOT NULL,
+        run_id INTEGER NOT NULL,
+        has_package INTEGER NOT NULL,
+        PRIMARY KEY (source, source_id)
+    );
+    INSERT INTO results_new (source, source_id, content_hash, fingerprint, identifier, valid, run_id,
+                             has_package)
+        SELECT source, source_id, content_hash, fingerprint, identifier, valid, run_id,
+               target_package IS NOT NULL FROM results;
+    DROP TABLE results;
+    ALTER TABLE results_new RENAME TO results
+    """,
 ]
 
 
@@ -371,8 +402,7 @@ _PUBLICATION_READ = (
 #: the columns records and results are read with (the JSON is read when first used)
 _RECORD_COLUMNS = ("source, source_id, name, metadata_modified, content_hash, first_seen_run, "
                    "last_seen_run, last_changed_run, gone_at, gone_run")
-_RESULT_COLUMNS = ("source, source_id, content_hash, fingerprint, identifier, valid, run_id, "
-                   "target_package IS NOT NULL")
+_RESULT_COLUMNS = "source, source_id, content_hash, fingerprint, identifier, valid, run_id, has_package"
 
 
 def _publication(row: tuple[Any, ...], snapshot_loader: Any) -> Publication:
@@ -733,8 +763,10 @@ class StateStore:
 
     def results(self, source: str) -> dict[str, Result]:
         """The cached results of a source, by source id, with their JSON (usable after close)."""
+        columns = ", ".join(f"r.{c}" for c in _RESULT_COLUMNS.split(", "))
         rows = self._plain().execute(
-            f"SELECT {_RESULT_COLUMNS}, findings, target_package FROM results WHERE source = ?", (source,))
+            f"SELECT {columns}, j.findings, j.target_package FROM results r JOIN result_json j "
+            "USING (source, source_id) WHERE r.source = ?", (source,))
         return {row[1]: self._result(row[:8], row[8], row[9]) for row in rows}
 
     def results_for(self, source: str, source_ids: list[str]) -> dict[str, Result]:
@@ -765,7 +797,8 @@ class StateStore:
         is no longer the one for `content_hash`)."""
         if column not in ("findings", "target_package"):
             raise ValueError(f"not a JSON column of results: {column!r}")
-        row = self.db.execute(f"SELECT {column}, content_hash FROM results WHERE source = ? AND source_id = ?",
+        row = self.db.execute(f"SELECT j.{column}, r.content_hash FROM results r JOIN result_json j "
+                              "USING (source, source_id) WHERE r.source = ? AND r.source_id = ?",
                               (source, source_id)).fetchone()
         if row is None or row[1] != content_hash:
             raise StateError(f"{self.path}: the stored result of record {source_id} of source {source} "
@@ -788,9 +821,18 @@ class StateStore:
         with self.transaction() as db:
             db.executemany(
                 "INSERT OR REPLACE INTO results (source, source_id, content_hash, fingerprint, identifier, "
-                "valid, findings, target_package, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
+                "valid, run_id, has_package) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(r[0], r[1], r[2], r[3], r[4], r[5], r[8], r[7] is not None) for r in rows],
             )
+            db.executemany(
+                "INSERT OR REPLACE INTO result_json (source, source_id, findings, target_package) "
+                "VALUES (?, ?, ?, ?)", [(r[0], r[1], r[6], r[7]) for r in rows])
+
+    def drop_results(self, source: str) -> None:
+        """Forget the stored results of a source (its records are mapped again next time)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM results WHERE source = ?", (source,))
+            db.execute("DELETE FROM result_json WHERE source = ?", (source,))
 
     def publications(self, target_url: str, source: str | None = None) -> dict[str, Publication]:
         """What was published on a target (optionally for one source), by identifier. Snapshots

@@ -136,7 +136,8 @@ def _summary(item) -> tuple:
 def _rows(store: StateStore) -> list[tuple]:
     return [tuple(row) for row in store.db.execute(
         "SELECT source, source_id, content_hash, fingerprint, identifier, valid, findings, "
-        "target_package, run_id FROM results ORDER BY source, source_id")]
+        "target_package, run_id, has_package FROM results JOIN result_json USING (source, source_id) "
+        "ORDER BY source, source_id")]
 
 
 def _run(tmp_path: Path, name: str, mappings, validator, sources, n: int | str):

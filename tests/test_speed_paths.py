@@ -319,6 +319,13 @@ def test_unchanged_records_are_not_mapped_or_validated_again(tmp_path: Path, map
     after = {p.source_id: p for p in prepare(store, source.name, third, run_id)}
     assert third.counters == {"mapped": 1, "validated": 1, "reused": 119}
     assert after[record.source_id].title == "Een nieuwe titel"
+    # results dropped (as the benchmark does): every record is mapped again, nothing is left over
+    store.drop_results(source.name)
+    assert store.db.execute("SELECT COUNT(*) FROM result_json").fetchone()[0] == 0
+    fourth = _stages(store, source, mappings)
+    assert [_summary(p) for p in prepare(store, source.name, fourth, run_id)] == [
+        _summary(after[p.source_id]) for p in fresh]
+    assert fourth.counters == {"mapped": 120, "validated": 120, "reused": 0}
     store.close()
 
 

@@ -30,7 +30,7 @@ def test_new_store_is_migrated_in_wal_mode(tmp_path: Path) -> None:
 
 def test_a_store_of_schema_4_keeps_its_raw_dicts_when_migrated(tmp_path: Path) -> None:
     """Migration 5 moves the raw package dicts out of `records` into `record_raws`; migration 6
-    adds an empty table of refusals."""
+    adds an empty table of refusals; migration 7 moves the results' JSON into `result_json`."""
     import json
 
     path = tmp_path / "old.sqlite"
@@ -45,9 +45,10 @@ def test_a_store_of_schema_4_keeps_its_raw_dicts_when_migrated(tmp_path: Path) -
     db.execute("INSERT INTO records (source, source_id, name, metadata_modified, content_hash, raw, "
                "first_seen_run, last_seen_run, last_changed_run) VALUES ('src', 'a', 'name-a', NULL, ?, ?, 1, 1, 1)",
                (content_hash(raw), json.dumps(raw)))
-    db.execute("INSERT INTO results (source, source_id, content_hash, fingerprint, identifier, valid, findings, "
-               "target_package, run_id) VALUES ('src', 'a', ?, 'fp', 'urn:a', 1, '[]', '{\"title\": \"T\"}', 1)",
-               (content_hash(raw),))
+    for source_id, package in (("a", '{"title": "T"}'), ("b", None)):
+        db.execute("INSERT INTO results (source, source_id, content_hash, fingerprint, identifier, valid, findings, "
+                   "target_package, run_id) VALUES ('src', ?, ?, 'fp', 'urn:' || ?, 1, '[{\"x\": 1}]', ?, 1)",
+                   (source_id, content_hash(raw), source_id, package))
     db.execute("INSERT INTO published (target_url, identifier, source, source_id, owner_org, target_name, target_id, "
                "status, sent_hash, target_hash, target_snapshot, resource_ids, result_key, target_modified) "
                "VALUES ('https://t', 'urn:a', 'src', 'a', 'org', 'name-a', 'p1', 'active', 's', 't', "
@@ -55,7 +56,7 @@ def test_a_store_of_schema_4_keeps_its_raw_dicts_when_migrated(tmp_path: Path) -
     db.commit()
     db.close()
     with StateStore.open(path) as store:
-        assert store.schema_version == len(MIGRATIONS) == 6
+        assert store.schema_version == len(MIGRATIONS) == 7
         assert store.refusals("https://t") == {}
         columns = [row[1] for row in store.db.execute("PRAGMA table_info(records)")]
         assert "raw" not in columns
@@ -64,6 +65,12 @@ def test_a_store_of_schema_4_keeps_its_raw_dicts_when_migrated(tmp_path: Path) -
         assert store.raws("src", ["a", "b"]) == {"a": json.dumps(raw)}
         result = store.results_for("src", ["a"])["a"]
         assert (result.identifier, result.valid, result.target_package) == ("urn:a", True, {"title": "T"})
+        assert result.findings == [{"x": 1}]
+        assert store.results_for("src", ["b"])["b"].target_package is None
+        assert {k: (r.findings, r.target_package) for k, r in store.results("src").items()} == {
+            "a": ([{"x": 1}], {"title": "T"}), "b": ([{"x": 1}], None)}
+        columns = [row[1] for row in store.db.execute("PRAGMA table_info(results)")]
+        assert "findings" not in columns and "target_package" not in columns
         pub = store.publications("https://t")["urn:a"]
         assert (pub.resource_ids, pub.result_key, pub.target_snapshot) == ({"d": "r1"}, "rk", {"id": "p1"})
         counts = harvest_once(store, [pkg("a", title="Nieuwe titel")])
