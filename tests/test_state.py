@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harvester.errors import StateError
-from harvester.state import MIGRATIONS, StateStore, content_hash, stored_json
+from harvester.state import MIGRATIONS, PAGE_SIZE, StateStore, content_hash, stored_json
 
 
 def pkg(ident: str, title: str = "t", **extra: object) -> dict:
@@ -20,6 +20,19 @@ def harvest_once(store: StateStore, packages: list[dict], *, complete: bool = Tr
     run = store.begin_run("harvest", "src", "file.json", "full" if full else "incremental")
     store.stage_records(run, packages)
     return store.finish_harvest(run, complete=complete, full=full)
+
+
+def test_a_new_store_has_large_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    with StateStore.open(tmp_path / "new.sqlite") as store:
+        assert store.db.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE == 16384
+    old = sqlite3.connect(tmp_path / "old.sqlite")
+    old.execute("CREATE TABLE t (x)")
+    old.commit()
+    old.close()
+    with StateStore.open(tmp_path / "old.sqlite") as store:
+        assert store.db.execute("PRAGMA page_size").fetchone()[0] == 4096
+        harvest_once(store, [pkg("a")])
+        assert store.record("src", "a") is not None
 
 
 def test_new_store_is_migrated_in_wal_mode(tmp_path: Path) -> None:
