@@ -77,7 +77,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 from rdflib import Literal, URIRef
 
@@ -454,7 +454,7 @@ _TAG = re.compile(r"[\w \-.]*$", re.UNICODE)
 def _is_uri(value: Any) -> bool:
     if not isinstance(value, str):
         return False
-    parsed = urlparse(value)
+    parsed = urlsplit(value)  # as urlparse's: urlparse only splits ;parameters off the path
     return bool(parsed.scheme and parsed.netloc)
 
 
@@ -826,6 +826,9 @@ def problems_from_errors(error_dict: Mapping[str, Any], prefix: str = "") -> lis
 # --- graph -> package ---------------------------------------------------------------------------
 
 
+_NO_PREDICATES: dict = {}  # what _Reader reads of a subject the graph does not describe
+
+
 class _Reader:
     """Graph access in a fixed order (sorted), preferring the metadata language for text.
 
@@ -840,18 +843,14 @@ class _Reader:
         self._predicates: Any = None
 
     def objects(self, subject: Any, base: str, name: str) -> list[Any]:
-        if self.spo is not None:
-            if subject is not self._subject:
-                self._subject, self._predicates = subject, self.spo.get(subject)
-            found = self._predicates.get(_u(base, name)) if self._predicates is not None else None
-            if not found:
-                return []
-            found = list(found)
-        else:
-            found = list(self.g.objects(subject, _u(base, name)))
-        if len(found) > 1:
-            found.sort(key=_sort_key)
-        return found
+        if self.spo is None:
+            return sorted(self.g.objects(subject, _u(base, name)), key=_sort_key)
+        if subject is not self._subject:
+            self._subject, self._predicates = subject, self.spo.get(subject) or _NO_PREDICATES
+        found = self._predicates.get(_u(base, name))
+        if not found:
+            return []
+        return list(found) if len(found) == 1 else sorted(found, key=_sort_key)
 
     def uris(self, subject: Any, base: str, name: str) -> list[str]:
         return [str(o) for o in self.objects(subject, base, name) if isinstance(o, URIRef)]
@@ -948,6 +947,14 @@ def _is_local(uri: str, owner: str) -> bool:
     return uri.startswith(owner + "#")
 
 
+def _indexed_subject(graph: Any, node: URIRef) -> URIRef:
+    """`node`, as the very object a TripleView indexes when it is the first subject there (the
+    mapper adds the dataset's triples first). A dict lookup by the indexed object is settled
+    by identity; by an equal copy it calls rdflib's URIRef.__eq__, which copies both strings."""
+    first = next(iter(getattr(graph, "spo", None) or ()), None)
+    return first if type(first) is URIRef and first == node else node
+
+
 class _Converter:
     description_fallback = True
 
@@ -957,10 +964,10 @@ class _Converter:
         self.lists = lists
         self.spatial = spatial
         self.issues: list[str] = []
-        self.ds = URIRef(mapped.uri)
         self._distributions: list[URIRef] | None = None
         view = getattr(mapped, "triple_view", None)
         graph = view() if callable(view) else TripleView(mapped.graph)
+        self.ds = _indexed_subject(graph, URIRef(mapped.uri))
         self.r = _Reader(graph, None)
         # the metadata's language: the tag most of the title and description literals carry
         # (translations add other tags); a tie goes to "nl", then to the first tag
