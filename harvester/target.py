@@ -774,6 +774,18 @@ def _check_tags(tags: list[Any], errors: dict[str, list[str]]) -> None:
             errors.setdefault("tags", []).append(", ".join(found))
 
 
+def _run_fields(rules: tuple[Field, ...], data: dict[str, Any], errors: dict[str, list[str]],
+                create: bool, lists: ValueLists) -> None:
+    """_check_field for each of `rules`, in order. A field that is absent, neither required nor
+    given a default passes (its check would only drop the absent key): it is not run, but its
+    (empty) entry in `errors` is made in its place, so that errors keep the fields' order."""
+    for rule in rules:
+        if rule.name in data or rule.required or rule.default is not None:
+            _check_field(rule, data, errors, create, lists)
+        else:
+            errors.setdefault(rule.name, [])
+
+
 def check_package(package: dict[str, Any], lists: ValueLists | None = None) -> list[FieldProblem]:
     """What data.overheid.nl would answer to this package_create (no `id`) or package_update
     (with `id`) body, as FieldProblems with its own messages; [] when it would accept it."""
@@ -781,15 +793,13 @@ def check_package(package: dict[str, Any], lists: ValueLists | None = None) -> l
     data = _copy_json(package)
     create = not data.get("id")
     errors: dict[str, list[str]] = {}
-    for rule in DATASET_FIELDS:
-        _check_field(rule, data, errors, create, lists)
+    _run_fields(DATASET_FIELDS, data, errors, create, lists)
     _check_tags(_subschema_list(data, "tags", errors), errors)
     resource_errors: list[dict[str, list[str]]] = []
     for res in _subschema_list(data, "resources", errors):
         res_errors: dict[str, list[str]] = {}
         if isinstance(res, dict) and res:  # CKAN ignores an empty resource dict
-            for rule in RESOURCE_FIELDS:
-                _check_field(rule, res, res_errors, create, lists)
+            _run_fields(RESOURCE_FIELDS, res, res_errors, create, lists)
             for cross in RESOURCE_RULES:
                 cross.check(res, res_errors, lists)
         resource_errors.append(res_errors)
