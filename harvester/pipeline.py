@@ -54,9 +54,10 @@ ProgressFn = Callable[[str, int, int | None], None]
 #: JSON text)
 Item = tuple[str, str, str, "dict[str, Any] | str"]
 #: what comes back per record (plain data only, no rdflib terms): source id, identifier, valid,
-#: title, and the JSON the state store keeps: the findings with the unmapped values, and the
-#: target package + title + quality (the Prepared dataset reads them from it when needed)
-Outcome = tuple[str, str | None, bool, str, str, str]
+#: title, the JSON the state store keeps (the findings with the unmapped values, and the target
+#: package + title + quality: the Prepared dataset reads them from it when needed), and the
+#: number of SHACL violations and of mapping errors
+Outcome = tuple[str, str | None, bool, str, str, str, int, int]
 
 
 @dataclass
@@ -350,16 +351,18 @@ def compute(stages: Stages, items: list[Item], timings: dict[str, float]) -> lis
                           "severity": "warning"} for note in target.issues]
         quality = score_dataset(view, m.uri, conforms=conforms, mappings=mappings,
                                 url_status=url_status)
-        made.append((item, m, valid, findings, unmapped, target, quality))
+        violations = 0 if report is None else sum(f.severity == "violation" for f in report.findings)
+        made.append((item, m, valid, findings, unmapped, target, quality, violations))
     timings["target"] += clock() - started
     started = clock()
     outcomes: list[Outcome] = []
-    for (source_id, name, _, raw), m, valid, findings, unmapped, target, quality in made:
+    for (source_id, name, _, raw), m, valid, findings, unmapped, target, quality, violations in made:
         stored = _target_dict(target, raw, quality)
         # the JSON of the list of findings, then the mapping issues
         kept = findings + [dumps({**u, "severity": "mapping-" + u["severity"]}) for u in unmapped]
         outcomes.append((source_id, m.identifier, valid, stored["title"] or name,
-                         "[" + ",".join(kept) + "]", dumps(stored)))
+                         "[" + ",".join(kept) + "]", dumps(stored), violations,
+                         sum(u["severity"] == "error" for u in unmapped)))
     del mapped, views, reports, encoded
     timings["store"] += clock() - started
     return outcomes
@@ -380,11 +383,12 @@ def _keep(
     if len(outcomes) != len(records):
         raise RuntimeError(f"{len(records)} records gave {len(outcomes)} results")
     rows = []
-    for record, (source_id, identifier, valid, title, findings_json, package_json) in zip(records, outcomes):
+    for record, outcome in zip(records, outcomes):
+        source_id, identifier, valid, title, findings_json, package_json, violations, errors = outcome
         if source_id != record.source_id:
             raise RuntimeError(f"the result of record {record.source_id} came back as {source_id}")
         rows.append((source, source_id, record.content_hash, fingerprint, identifier, int(valid),
-                     findings_json, package_json, run_id))
+                     findings_json, package_json, run_id, violations, errors))
         # read back from the store when used: a plan keeps its actions (and so these results)
         # until the run report is written, and the JSON is kilobytes per dataset
         result = Result(source=source, source_id=source_id, content_hash=record.content_hash,
@@ -392,7 +396,8 @@ def _keep(
                         findings=Deferred(store.result_json, source, source_id, "findings",
                                           record.content_hash),
                         target_package=Deferred(store.result_json, source, source_id, "target_package",
-                                                record.content_hash))
+                                                record.content_hash),
+                        violations=violations, mapping_errors=errors)
         out[source_id] = from_result(record, result)
     store.save_result_rows(rows)
     stages.timings["store"] += time.perf_counter() - started
@@ -431,6 +436,7 @@ def from_result(record: Record, result: Result) -> Prepared:
         unmapped=Deferred(_stored_findings, result, True),
         target=Deferred(_stored_target, result), quality=Deferred(_stored_quality, result),
         result_key=result_key(result.fingerprint, result.content_hash),
+        violations=result.violations, mapping_errors=result.mapping_errors,
     )
 
 

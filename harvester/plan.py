@@ -64,6 +64,10 @@ class Prepared:
     target: TargetDataset | None = None
     quality: dict[str, Any] | None = None
     result_key: str | None = None
+    #: how many of `findings` are SHACL violations and of `unmapped` errors, when known
+    #: (a stored result says without its findings being read); None: count them
+    violations: int | None = None
+    mapping_errors: int | None = None
 
 
 @dataclass
@@ -524,12 +528,16 @@ def _package_of(target: Any, name: str, owner_org: str, resource_ids: dict[str, 
 
 def _invalid_reason(item: Prepared) -> str:
     parts = []
-    violations = [f for f in item.findings if f.get("severity") == "violation"]
+    violations = item.violations
+    if violations is None:
+        violations = sum(f.get("severity") == "violation" for f in item.findings)
     if violations:
-        parts.append(f"{len(violations)} SHACL violation(s)")
-    errors = [u for u in item.unmapped if u.get("severity") == "error"]
+        parts.append(f"{violations} SHACL violation(s)")
+    errors = item.mapping_errors
+    if errors is None:
+        errors = sum(u.get("severity") == "error" for u in item.unmapped)
     if errors:
-        parts.append(f"{len(errors)} value(s) without a mapping or fallback")
+        parts.append(f"{errors} value(s) without a mapping or fallback")
     if not item.identifier:
         parts.append("no identifier")
     return "not published: " + (", ".join(parts) or "mapping failed")

@@ -206,7 +206,9 @@ MIGRATIONS: list[str] = [
     """,
     # 7: the results' JSON (kilobytes per dataset) in a table of its own: a sync reads the small
     # columns of every result (is it still the one for this content and code?) and the JSON of
-    # only the few it shows or sends; with the JSON in the same rows, a row filled a page
+    # only the few it shows or sends; with the JSON in the same rows, a row filled a page. The
+    # counts of SHACL violations and mapping errors beside them say why an invalid dataset is
+    # not published without its findings being read (NULL: not counted, read the findings)
     """
     CREATE TABLE result_json (
         source TEXT NOT NULL,
@@ -226,6 +228,8 @@ MIGRATIONS: list[str] = [
         valid INTEGER NOT NULL,
         run_id INTEGER NOT NULL,
         has_package INTEGER NOT NULL,
+        violations INTEGER,
+        mapping_errors INTEGER,
         PRIMARY KEY (source, source_id)
     );
     INSERT INTO results_new (source, source_id, content_hash, fingerprint, identifier, valid, run_id,
@@ -356,6 +360,10 @@ class Result:
     findings: list[dict[str, Any]]
     target_package: dict[str, Any] | None
     run_id: int
+    #: how many of the findings are SHACL violations, and of the mapping issues errors (None:
+    #: not counted when stored; count them in `findings`)
+    violations: int | None = None
+    mapping_errors: int | None = None
 
 
 @deferred_fields("resource_ids")
@@ -407,7 +415,8 @@ _PUBLICATION_READ = (
 #: the columns records and results are read with (the JSON is read when first used)
 _RECORD_COLUMNS = ("source, source_id, name, metadata_modified, content_hash, first_seen_run, "
                    "last_seen_run, last_changed_run, gone_at, gone_run")
-_RESULT_COLUMNS = "source, source_id, content_hash, fingerprint, identifier, valid, run_id, has_package"
+_RESULT_COLUMNS = ("source, source_id, content_hash, fingerprint, identifier, valid, run_id, has_package, "
+                   "violations, mapping_errors")
 
 
 def _publication(row: tuple[Any, ...], snapshot_loader: Any) -> Publication:
@@ -775,7 +784,7 @@ class StateStore:
         rows = self._plain().execute(
             f"SELECT {columns}, j.findings, j.target_package FROM results r JOIN result_json j "
             "USING (source, source_id) WHERE r.source = ?", (source,))
-        return {row[1]: self._result(row[:8], row[8], row[9]) for row in rows}
+        return {row[1]: self._result(row[:10], row[10], row[11]) for row in rows}
 
     def results_for(self, source: str, source_ids: list[str]) -> dict[str, Result]:
         """The cached results of these records of a source, by source id. Their findings and
@@ -786,7 +795,8 @@ class StateStore:
     def _result(self, row: tuple[Any, ...], findings: str | None = None, package: str | None = None) -> Result:
         """A Result from a row of `_RESULT_COLUMNS`; its JSON parsed from `findings` and `package`
         when given, else read from the store when first used."""
-        source, source_id, content_hash_, fingerprint, identifier, valid, run_id, has_package = row
+        (source, source_id, content_hash_, fingerprint, identifier, valid, run_id, has_package, violations,
+         mapping_errors) = row
 
         def stored(column: str, text: str | None) -> Deferred:
             if text is not None:
@@ -798,6 +808,7 @@ class StateStore:
             identifier=identifier, valid=bool(valid), run_id=run_id,
             findings=stored("findings", findings),
             target_package=stored("target_package", package) if has_package else None,
+            violations=violations, mapping_errors=mapping_errors,
         )
 
     def result_json(self, source: str, source_id: str, column: str, content_hash: str) -> Any:
@@ -819,18 +830,19 @@ class StateStore:
             (r.source, r.source_id, r.content_hash, r.fingerprint, r.identifier, int(r.valid),
              stored_json(r.findings),
              stored_json(r.target_package) if r.target_package is not None else None,
-             r.run_id)
+             r.run_id, r.violations, r.mapping_errors)
             for r in results
         ])
 
     def save_result_rows(self, rows: list[tuple[Any, ...]]) -> None:
         """Store results already encoded: (source, source_id, content_hash, fingerprint,
-        identifier, valid, findings JSON, target package JSON, run_id) per row; one transaction."""
+        identifier, valid, findings JSON, target package JSON, run_id, violations,
+        mapping_errors) per row; one transaction."""
         with self.transaction() as db:
             db.executemany(
                 "INSERT OR REPLACE INTO results (source, source_id, content_hash, fingerprint, identifier, "
-                "valid, run_id, has_package) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(r[0], r[1], r[2], r[3], r[4], r[5], r[8], r[7] is not None) for r in rows],
+                "valid, run_id, has_package, violations, mapping_errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(r[0], r[1], r[2], r[3], r[4], r[5], r[8], r[7] is not None, r[9], r[10]) for r in rows],
             )
             db.executemany(
                 "INSERT OR REPLACE INTO result_json (source, source_id, findings, target_package) "

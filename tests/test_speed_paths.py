@@ -450,6 +450,16 @@ def test_a_no_change_plan_reads_none_of_the_stored_results(tmp_path: Path, mappi
         assert all(is_deferred(item, name) for name in ("target", "findings", "quality", "title"))
         assert all(is_deferred(action, name) for name in ("findings", "quality", "title"))
     assert all(is_deferred(record, "raw") for record in records)
+    # why an invalid dataset is not published comes from the counts stored beside its findings
+    invalid = [(a, p) for a, p in zip(actions, again) if a.action == "invalid" and not a.problems]
+    assert invalid
+    first_reasons = {a.source_id: a.reason for a in plan.actions}
+    for action, item in invalid:
+        assert is_deferred(item, "findings") and is_deferred(item, "unmapped")
+        assert action.reason == first_reasons[item.source_id]
+        assert "SHACL violation(s)" in action.reason or "without a mapping" in action.reason
+        assert item.violations == sum(f["severity"] == "violation" for f in item.findings)
+        assert item.mapping_errors == sum(u["severity"] == "error" for u in item.unmapped)
     # read when asked for: the same as what the first run made
     first = {p.source_id: p for p in prepared}
     for action, item in unchanged[:5]:
