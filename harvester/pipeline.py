@@ -42,7 +42,7 @@ from .validate import Validator
 
 log = logging.getLogger(__name__)
 
-BATCH = 500
+BATCH = 250
 #: with worker processes: how many batches are handed out beyond one per worker (so that no
 #: worker waits while this process stores and yields a batch); memory holds at most
 #: `workers + AHEAD` batches
