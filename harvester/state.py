@@ -243,7 +243,9 @@ MIGRATIONS: list[str] = [
 
 
 #: the page size of a new store: a result's JSON is ~17 KB, and with 16 KB pages storing it takes
-#: about 40 % less CPU than with SQLite's default of 4 KB (fewer overflow pages to chain and log)
+#: about 40 % less CPU than with SQLite's default of 4 KB (fewer overflow pages to chain and log).
+#: A commit of one small row (apply records each target write at once) writes a whole page to
+#: the log: ~0.6 ms instead of ~0.4, next to a target's API call of a tenth of a second or more
 PAGE_SIZE = 16384
 
 

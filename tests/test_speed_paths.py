@@ -422,6 +422,26 @@ def test_a_first_publication_makes_exactly_one_create_call_per_dataset(tmp_path:
     store.close()
 
 
+def test_the_changes_of_a_create_are_made_when_read(tmp_path: Path, mappings) -> None:
+    """A create's field-by-field changes (every field of the package) are not kept made in the
+    plan, which holds its actions until the run report: they are made from the stored result
+    when read, the same as from the package sent."""
+    from harvester.lazy import is_deferred
+    from harvester.plan import Planner, _changes
+
+    store, source, run_id = _harvested(tmp_path, 30)
+    prepared = list(prepare(store, source.name, _stages(store, source, mappings), run_id))
+    planner = Planner(source.name, store.publications(MemoryTarget().url), MemoryTarget(), SETTINGS)
+    creates = [a for a in planner.plan_batch(prepared) if a.action == "create"]
+    assert len(creates) > 20
+    assert all(is_deferred(a, "changes") for a in creates)
+    for action in creates:
+        assert action.changes == _changes(action.package, {})
+        fields = {c["field"] for c in action.changes}
+        assert {"title", "identifier"} <= fields and any(f.startswith("resources") for f in fields)
+    store.close()
+
+
 def test_a_no_change_plan_reads_none_of_the_stored_results(tmp_path: Path, mappings) -> None:
     """Unchanged datasets are planned from their result keys: their stored findings, packages
     and quality (kilobytes of JSON each) are not read, nor are the raw package dicts; the report
