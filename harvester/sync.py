@@ -20,7 +20,7 @@ from .harvest import HarvestSummary, harvest
 from .mapper import MappingOptions
 from .mappings import load_mappings
 from .pipeline import Stages, context_of, prepare
-from .plan import Action, Gone, Plan, Planner, PlanSettings, plan_stream
+from .plan import Action, Gone, Plan, Planner, PlanSettings, plan_stream, shelve_package
 from .state import StateStore
 from .target_api import EmptyTarget, TargetApi
 from .validate import Validator
@@ -176,6 +176,9 @@ def plan_source(
                 applied[key] += value
             for action in actions:
                 action.package = None
+        else:  # a dry run: the plan file may show the packages, kept compact until then
+            for action in actions:
+                shelve_package(action)
         plan.actions.extend(actions)
 
     plan_stream(planner, prepare(store, source.name, stages, run_id, progress=progress),

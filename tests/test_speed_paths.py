@@ -439,6 +439,14 @@ def test_the_changes_of_a_create_are_made_when_read(tmp_path: Path, mappings) ->
         assert action.changes == _changes(action.package, {})
         fields = {c["field"] for c in action.changes}
         assert {"title", "identifier"} <= fields and any(f.startswith("resources") for f in fields)
+    # a dry run keeps the packages shelved (compressed JSON) until the plan file asks for them
+    from harvester.plan import shelve_package
+
+    sent = [json.loads(json.dumps(a.package)) for a in creates]
+    for action in creates:
+        shelve_package(action)
+        assert is_deferred(action, "package")
+    assert [a.package for a in creates] == sent
     store.close()
 
 
