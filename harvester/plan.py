@@ -291,7 +291,9 @@ class Planner:
     def _decide(self, item: Prepared, elsewhere: dict[str, dict[str, Any]]) -> Action:
         settings, source = self.settings, self.source
         identifier = item.identifier or f"(no identifier: source id {item.source_id})"
-        target_handle = handover(item, "target")  # (still deferred: read below, kept by nothing)
+        # the target package as the prepared dataset holds it (a stored result's still unread):
+        # a create's changes are made from it when the run report reads them
+        target_handle = handover(item, "target")
         # what the action shows of the dataset is handed over still deferred where it is, so
         # that the action (kept for the run report) does not keep the prepared dataset
         base = Action(action="invalid", identifier=identifier, source_id=item.source_id,
