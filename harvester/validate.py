@@ -1088,6 +1088,24 @@ def _on_values(check: Any) -> Any:
     return check
 
 
+def _with(bad: Any, value: Any) -> list:
+    """`bad` (the failed values so far: () or a list) with `value` added; a check's result
+    stays an empty tuple, no list made, while every value passes (the common case)."""
+    if not bad:
+        return [value]
+    bad.append(value)
+    return bad
+
+
+def _rejected(values: Any, ok: Any) -> Any:
+    """The values `ok` rejects, in order (an empty tuple when it accepts them all)."""
+    bad: Any = ()
+    for v in values:
+        if not ok(v):
+            bad = _with(bad, v)
+    return bad
+
+
 def _min_count(n: int) -> Any:
     def check(ctx: _Context, focus: Any, values: Any) -> Any:
         return _NO_VALUE if len(values) < n else ()
@@ -1104,7 +1122,10 @@ def _max_count(n: int) -> Any:
 
 def _class(cls: Any) -> Any:
     def check(ctx: _Context, focus: Any, values: Any) -> Any:
-        bad = [v for v in values if isinstance(v, Literal) or not ctx.is_a(v, cls)]
+        bad: Any = ()
+        for v in values:
+            if isinstance(v, Literal) or not ctx.is_a(v, cls):
+                bad = _with(bad, v)
         return bad
     return _on_values(check)
 
@@ -1152,17 +1173,17 @@ def _datatype(datatype: Any) -> Any:
         return False
 
     def check(ctx: _Context, focus: Any, values: Any) -> Any:
-        return [v for v in values if not ok(v)]
+        return _rejected(values, ok)
     return _on_values(check)
 
 
 def _node_kind(kinds: tuple) -> Any:
     def check(ctx: _Context, focus: Any, values: Any) -> Any:
-        bad = []
+        bad: Any = ()
         for v in values:
             kind = BNode if isinstance(v, BNode) else Literal if isinstance(v, Literal) else URIRef
             if kind not in kinds:
-                bad.append(v)
+                bad = _with(bad, v)
         return bad
     return _on_values(check)
 
@@ -1188,13 +1209,17 @@ def _pattern(pattern: Any, flags: Any) -> Any:
         return regex.search(str(v)) is not None
 
     def check(ctx: _Context, focus: Any, values: Any) -> Any:
-        return [v for v in values if not ok(v)]
+        return _rejected(values, ok)
     return _on_values(check)
 
 
 def _in(members: frozenset) -> Any:
     def check(ctx: _Context, focus: Any, values: Any) -> Any:
-        return [v for v in values if v not in members]
+        bad: Any = ()
+        for v in values:
+            if v not in members:
+                bad = _with(bad, v)
+        return bad
     return _on_values(check)
 
 
@@ -1206,13 +1231,27 @@ def _has_value(value: Any) -> Any:
 
 def _node(shape: _Shape) -> Any:
     def check(ctx: _Context, focus: Any, values: Any) -> Any:
-        return [v for v in values if not ctx.conforms(shape, v)]
+        bad: Any = ()
+        for v in values:
+            if not ctx.conforms(shape, v):
+                bad = _with(bad, v)
+        return bad
     return _on_values(check)
 
 
 def _or(options: tuple[_Shape, ...]) -> Any:
+    def conforms_to_one(ctx: _Context, v: Any) -> bool:
+        for option in options:
+            if ctx.conforms(option, v):
+                return True
+        return False
+
     def check(ctx: _Context, focus: Any, values: Any) -> Any:
-        return [v for v in values if not any(ctx.conforms(o, v) for o in options)]
+        bad: Any = ()
+        for v in values:
+            if not conforms_to_one(ctx, v):
+                bad = _with(bad, v)
+        return bad
     return _on_values(check)
 
 
