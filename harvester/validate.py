@@ -744,6 +744,7 @@ class _Shape:
         "checks",
         "checks_without_values",
         "children",
+        "kind_only",
         "lenient",
         "message",
         "messages",
@@ -769,6 +770,8 @@ class _Shape:
         self.children: list[_Shape] = []
         self.lenient = False
         self.reports = False
+        #: the shape's verdict on a literal follows from `_literal_kind` (see `_kind_only`)
+        self.kind_only = False
 
 
 class _Context:
@@ -821,9 +824,12 @@ class _Context:
         """Whether `node` conforms to `shape` (as sh:node / sh:or / qualified shapes ask)."""
         if shape.lenient:
             return True
-        if type(node) is Literal:  # not remembered: rdflib hashes a literal in Python, slowly,
-            return self._conforms(shape, node)  # and a literal is seldom asked about twice
-        key = (shape, node)
+        if type(node) is Literal:
+            if not shape.kind_only:  # not remembered: rdflib hashes a literal in Python,
+                return self._conforms(shape, node)  # slowly, and seldom asks twice about one
+            key = (shape, _literal_kind(node))
+        else:
+            key = (shape, node)
         found = self.memo.get(key)
         if found is None:
             found = self.memo[key] = self._conforms(shape, node)
@@ -955,6 +961,8 @@ class CompiledShapes:
                 raise UnsupportedShapes(f"{_show(child)} (sh:property of {_show(node)}) has no sh:path")
             shape.children.append(compiled)
         shape.checks_without_values = tuple(c for c in checks if not getattr(c, "on_values", False))
+        shape.kind_only = shape.path is None and not shape.children and \
+            all(getattr(c, "kind_only", False) for c in checks)
         self._shapes[node] = shape
         return shape
 
@@ -1082,6 +1090,19 @@ def _add_findings(out: list, node: Any, shape: _Shape, failed: Any) -> None:
                                   shape.name)))
 
 
+def _literal_kind(v: Literal) -> tuple:
+    """What a `_kind_only` check looks at of a literal: its datatype, language, whether it is
+    ill-typed and the type of its Python value (literals differing only in their lexical form,
+    e.g. two dates, get the same verdict, remembered once)."""
+    return (v.datatype, v.language, getattr(v, "ill_typed", None), type(v.value))
+
+
+def _kind_only(check: Any) -> Any:
+    """Marks a check whose verdict on a literal follows from `_literal_kind` alone."""
+    check.kind_only = True
+    return check
+
+
 def _on_values(check: Any) -> Any:
     """Marks a check that only finds fault with values: given none, it reports nothing."""
     check.on_values = True
@@ -1127,7 +1148,7 @@ def _class(cls: Any) -> Any:
             if isinstance(v, Literal) or not ctx.is_a(v, cls):
                 bad = _with(bad, v)
         return bad
-    return _on_values(check)
+    return _kind_only(_on_values(check))  # a literal is never an instance
 
 
 def _python_types() -> dict[str, tuple[type, ...]]:
@@ -1174,7 +1195,7 @@ def _datatype(datatype: Any) -> Any:
 
     def check(ctx: _Context, focus: Any, values: Any) -> Any:
         return _rejected(values, ok)
-    return _on_values(check)
+    return _kind_only(_on_values(check))
 
 
 def _node_kind(kinds: tuple) -> Any:
@@ -1185,7 +1206,7 @@ def _node_kind(kinds: tuple) -> Any:
             if kind not in kinds:
                 bad = _with(bad, v)
         return bad
-    return _on_values(check)
+    return _kind_only(_on_values(check))
 
 
 def _pattern(pattern: Any, flags: Any) -> Any:
@@ -1236,7 +1257,7 @@ def _node(shape: _Shape) -> Any:
             if not ctx.conforms(shape, v):
                 bad = _with(bad, v)
         return bad
-    return _on_values(check)
+    return _kind_only(_on_values(check)) if shape.kind_only else _on_values(check)
 
 
 def _or(options: tuple[_Shape, ...]) -> Any:
@@ -1252,7 +1273,8 @@ def _or(options: tuple[_Shape, ...]) -> Any:
             if not conforms_to_one(ctx, v):
                 bad = _with(bad, v)
         return bad
-    return _on_values(check)
+    kind_only = all(option.kind_only for option in options)
+    return _kind_only(_on_values(check)) if kind_only else _on_values(check)
 
 
 def _qualified(shape: _Shape, low: int | None, high: int | None) -> Any:
