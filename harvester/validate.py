@@ -1109,6 +1109,20 @@ def _on_values(check: Any) -> Any:
     return check
 
 
+#: the kind of a term of exactly one of these types (see `_kind_of`)
+_KIND_OF_TYPE = {URIRef: URIRef, Literal: Literal, BNode: BNode}
+
+
+def _kind_of(v: Any) -> type:
+    """URIRef, Literal or BNode: the kind of term `v` is (anything else counts as an IRI).
+    Exact types are looked up: isinstance() on rdflib's term classes (abc.ABCMeta) takes a
+    slow path whenever it answers False."""
+    kind = _KIND_OF_TYPE.get(type(v))
+    if kind is None:
+        kind = BNode if isinstance(v, BNode) else Literal if isinstance(v, Literal) else URIRef
+    return kind
+
+
 def _with(bad: Any, value: Any) -> list:
     """`bad` (the failed values so far: () or a list) with `value` added; a check's result
     stays an empty tuple, no list made, while every value passes (the common case)."""
@@ -1145,7 +1159,7 @@ def _class(cls: Any) -> Any:
     def check(ctx: _Context, focus: Any, values: Any) -> Any:
         bad: Any = ()
         for v in values:
-            if isinstance(v, Literal) or not ctx.is_a(v, cls):
+            if _kind_of(v) is Literal or not ctx.is_a(v, cls):
                 bad = _with(bad, v)
         return bad
     return _kind_only(_on_values(check))  # a literal is never an instance
@@ -1176,7 +1190,7 @@ def _datatype(datatype: Any) -> Any:
     is_lang_string = datatype == _LANG_STRING
 
     def ok(v: Any) -> bool:
-        if not isinstance(v, Literal):
+        if _kind_of(v) is not Literal:
             return False
         dt = v.datatype
         if dt is not None and str.__eq__(dt, name):
@@ -1202,8 +1216,7 @@ def _node_kind(kinds: tuple) -> Any:
     def check(ctx: _Context, focus: Any, values: Any) -> Any:
         bad: Any = ()
         for v in values:
-            kind = BNode if isinstance(v, BNode) else Literal if isinstance(v, Literal) else URIRef
-            if kind not in kinds:
+            if _kind_of(v) not in kinds:
                 bad = _with(bad, v)
         return bad
     return _kind_only(_on_values(check))
@@ -1223,9 +1236,10 @@ def _pattern(pattern: Any, flags: Any) -> Any:
     plain = (None, _LANG_STRING, _XSD_STRING)
 
     def ok(v: Any) -> bool:
-        if isinstance(v, BNode):
+        kind = _kind_of(v)
+        if kind is BNode:
             return False
-        if isinstance(v, Literal) and v.value is not None and v.datatype in plain:
+        if kind is Literal and v.value is not None and v.datatype in plain:
             return regex.search(str(v.value)) is not None
         return regex.search(str(v)) is not None
 
