@@ -125,7 +125,7 @@ def _stages(source: Any, store: Any, workers: int | str = 1) -> Any:
 
     mappings = load_mappings()
     options = MappingOptions.from_config(source.mapping, "benchmark mapping")
-    validator = Validator(ontology=mappings.vocabulary_graph(), lazy=True)
+    validator = Validator(ontology=mappings.vocabulary_graph, lazy=True)
     return Stages(mappings=mappings, options=options, validator=validator,
                   context=context_of(store, source.name, source.url), workers=workers)
 

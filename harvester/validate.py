@@ -20,7 +20,7 @@ import math
 import os
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -368,8 +368,9 @@ ENGINES = ("auto", "compiled", "pyshacl")
 class Validator:
     """Validates DCAT-AP-NL 3.0 graphs against the shapes in `shapes_dir` (default: shapes/).
 
-    `ontology` is the vocabulary graph (default: `load_mappings().vocabulary_graph()`); the
-    validator always adds the class axioms and range types of `background_graph()` to it.
+    `ontology` is the vocabulary graph (default: `load_mappings().vocabulary_graph()`), or a
+    function that makes it when the shapes are loaded; the validator always adds the class
+    axioms and range types of `background_graph()` to it.
 
     With `lazy=True` the shapes are read and compiled when first needed (`load`), not at once:
     the fingerprint is known without them.
@@ -388,7 +389,7 @@ class Validator:
       which, and `fallback_reason` why).
     """
 
-    def __init__(self, shapes_dir: Path | None = None, ontology: Graph | None = None,
+    def __init__(self, shapes_dir: Path | None = None, ontology: Graph | Callable[[], Graph] | None = None,
                  engine: str = "auto", *, lazy: bool = False):
         self.shapes_dir = Path(shapes_dir) if shapes_dir is not None else SHAPES_DIR
         self._setup(_shape_files(self.shapes_dir), ontology, check=True, engine=engine)
@@ -416,7 +417,7 @@ class Validator:
         self._setup(files, ontology, check=check, engine=engine)
         return self.load()
 
-    def _setup(self, files: list[Path], ontology: Graph | None, check: bool,
+    def _setup(self, files: list[Path], ontology: Graph | Callable[[], Graph] | None, check: bool,
                engine: str = "auto") -> None:
         if engine not in ENGINES:
             raise ValueError(f"unknown validation engine {engine!r}; expected one of {ENGINES}")
@@ -443,6 +444,8 @@ class Validator:
         ontology, check, engine = self._settings
         files = self.shape_files
         self._shapes = _load_shapes(files, self.fingerprint, check=check)
+        if callable(ontology):  # made only now: a run whose results all still stand never needs it
+            ontology = ontology()
         self._background = background_graph(ontology) if ontology is not None else default_background()
         self._index = _BackgroundIndex(self._background)
         # Shapes that can look backwards (inverse paths, subject/object/node targets, SPARQL)

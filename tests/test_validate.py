@@ -451,3 +451,24 @@ def test_shapes_that_pass_the_probe_are_probed_once_per_version(tmp_path, monkey
         Validator(folder, ontology=Graph()).load()
     assert len(probed) >= 2
     assert sorted(p.name for p in marker.parent.iterdir()) == [marker.name]
+
+
+def test_the_vocabulary_graph_can_be_made_when_the_shapes_are_loaded(validator: Validator) -> None:
+    """A lazy validator given a function for its vocabulary graph calls it only when it loads
+    (a sync whose results all still stand never does), and judges as one given the graph."""
+    from harvester.mappings import load_mappings
+
+    made = []
+
+    def vocabulary() -> Graph:
+        made.append(1)
+        return load_mappings().vocabulary_graph()
+
+    lazy = Validator(ontology=vocabulary, lazy=True)
+    assert made == [] and lazy.fingerprint == validator.fingerprint
+    broken = without(load("duo-p01hoinges.ttl"), URIRef("https://onderwijsdata.duo.nl/dataset/p01hoinges"),
+                     URIRef("http://purl.org/dc/terms/title"))
+    report = lazy.validate(broken)
+    assert report.violations  # the missing title is found
+    assert [f.to_dict() for f in report.findings] == [f.to_dict() for f in validator.validate(broken).findings]
+    assert made == [1]
