@@ -307,12 +307,18 @@ def _index_description(spo: dict, description: _Description, borrowed: dict) -> 
         if s in borrowed:
             for p in po:
                 mine = _own_predicate(spo, borrowed, s, p)
-        for p, os_ in po.items():
-            have = mine.get(p)
-            if have is None:
-                mine[p] = dict(os_)
-            else:
-                have.update(os_)
+        add_objects(mine, po)
+
+
+def add_objects(mine: dict, po: dict) -> None:
+    """Add the predicate -> objects dicts `po` of one subject to `mine`, another index's dicts of
+    that subject (whose object dicts are its own: they are added to, `po`'s are copied)."""
+    for p, os_ in po.items():
+        have = mine.get(p)
+        if have is None:
+            mine[p] = dict(os_)
+        else:
+            have.update(os_)
 
 
 @dataclass

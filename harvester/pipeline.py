@@ -351,7 +351,7 @@ def compute(stages: Stages, items: list[Item], timings: dict[str, float]) -> lis
                           "severity": "warning"} for note in target.issues]
         quality = score_dataset(view, m.uri, conforms=conforms, mappings=mappings,
                                 url_status=url_status)
-        violations = 0 if report is None else sum(f.severity == "violation" for f in report.findings)
+        violations = 0 if report is None else len(report.violations)
         made.append((item, m, valid, findings, unmapped, target, quality, violations))
     timings["target"] += clock() - started
     started = clock()

@@ -108,6 +108,17 @@ _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>|~])")
 _MD_TABLE_RULE = re.compile(r"^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(\|[ \t]*:?-{3,}:?[ \t]*)*\|?[ \t]*$",
                             re.MULTILINE)
 
+#: the inline rules of markdown_to_text, in order: (what the text must hold for the rule to
+#: matter, the pattern, its replacement)
+_INLINE_RULES = (
+    (("`",), _MD_CODE, r"\1"),
+    (("**", "__"), _MD_BOLD, r"\2"),
+    (("~~",), _MD_STRIKE, r"\1"),
+    (("*",), _MD_STAR_EM, r"\1"),
+    (("_",), _MD_UNDERSCORE_EM, r"\1"),
+    (("\\",), _MD_ESCAPE, r"\1"),
+)
+
 
 def _line_starts(text: str) -> set[str]:
     """The first character of each line after its leading blanks ("" for a blank line)."""
@@ -155,18 +166,9 @@ def markdown_to_text(text: str | None) -> str:
         text, starts = _line_rule(_MD_BULLET, r"\1", text, starts)
     if any(start.isdecimal() for start in starts):
         text = _MD_NUMBERED.sub(r"\1. ", text)
-    if "`" in text:
-        text = _MD_CODE.sub(r"\1", text)
-    if "**" in text or "__" in text:
-        text = _MD_BOLD.sub(r"\2", text)
-    if "~~" in text:
-        text = _MD_STRIKE.sub(r"\1", text)
-    if "*" in text:
-        text = _MD_STAR_EM.sub(r"\1", text)
-    if "_" in text:
-        text = _MD_UNDERSCORE_EM.sub(r"\1", text)
-    if "\\" in text:
-        text = _MD_ESCAPE.sub(r"\1", text)
+    for needles, pattern, replacement in _INLINE_RULES:
+        if any(needle in text for needle in needles):
+            text = pattern.sub(replacement, text)
     return text
 
 

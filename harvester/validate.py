@@ -31,6 +31,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, SKOS
 
 from harvester.errors import HarvesterError
+from harvester.mapper import add_objects
 from harvester.terms import shared, term
 
 SHAPES_DIR = Path(__file__).resolve().parent.parent / "shapes"
@@ -663,12 +664,7 @@ def _merge_into(spo: dict, graph: Any, owned: set) -> Iterable[rdflib.term.Node]
             if s not in owned:
                 mine = spo[s] = {p: dict(os_) for p, os_ in mine.items()}
                 owned.add(s)
-            for p, os_ in po.items():
-                have = mine.get(p)
-                if have is None:
-                    mine[p] = dict(os_)
-                else:
-                    have.update(os_)
+            add_objects(mine, po)
         return view_spo.keys()
     subjects: dict = {}
     for s, p, o in graph:
