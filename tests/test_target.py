@@ -454,10 +454,16 @@ def test_default_dataset_status_only_on_create() -> None:
 
 
 def test_check_package_does_not_change_its_input() -> None:
-    package = dict(base_package(), modified="2018-04-11", language="{" + NLD + "}")
+    # the validators replace values (a bare date, a "{...}" list) and drop empty fields, of the
+    # package and of its resources; the caller's dicts and lists keep theirs
+    package = dict(base_package(), modified="2018-04-11", language="{" + NLD + "}", spatial_scheme=[],
+                   tags=[{"name": "ok"}],
+                   resources=[resource_body(modification_date="2019-01-02", language="{" + NLD + "}",
+                                            size="", hash="abc"), "not a dict"])
     before = copy.deepcopy(package)
-    check_package(package)
+    problems = check_package(package)
     assert package == before
+    assert [p.field for p in problems] == ["resources[0].hash", "resources[0].hash_algorithm"]
 
 
 def test_problems_from_error_dicts() -> None:
