@@ -350,19 +350,24 @@ def compute(stages: Stages, items: list[Item], timings: dict[str, float]) -> lis
             unmapped += [{"dataset": m.name, "field": "target", "value": None, "message": note,
                           "severity": "warning"} for note in target.issues]
         quality = score_dataset(view, m.uri, conforms=conforms, mappings=mappings,
-                                url_status=url_status)
+                                url_status=url_status, shared=True)
         violations = 0 if report is None else len(report.violations)
         made.append((item, m, valid, findings, unmapped, target, quality, violations))
     timings["target"] += clock() - started
     started = clock()
     outcomes: list[Outcome] = []
+    scores: dict[int, str] = {}
     for (source_id, name, _, raw), m, valid, findings, unmapped, target, quality, violations in made:
-        stored = _target_dict(target, raw, quality)
+        # a score is shared by the datasets with the same outcomes: encoded once per batch
+        quality_json = scores.get(id(quality))
+        if quality_json is None:
+            quality_json = scores[id(quality)] = dumps(quality)
+        title = _title(raw)
         # the JSON of the list of findings, then the mapping issues
         kept = findings + [dumps({**u, "severity": "mapping-" + u["severity"]}) for u in unmapped]
-        outcomes.append((source_id, m.identifier, valid, stored["title"] or name,
-                         "[" + ",".join(kept) + "]", dumps(stored), violations,
-                         sum(u["severity"] == "error" for u in unmapped)))
+        outcomes.append((source_id, m.identifier, valid, title or name,
+                         "[" + ",".join(kept) + "]", _package_json(title, quality_json, target, dumps),
+                         violations, sum(u["severity"] == "error" for u in unmapped)))
     del mapped, views, reports, encoded
     timings["store"] += clock() - started
     return outcomes
@@ -408,18 +413,21 @@ def _issue_dict(issue: MappingIssue) -> dict[str, Any]:
             "message": issue.message, "severity": issue.severity}
 
 
-def _target_dict(target: TargetDataset | None, raw: dict[str, Any], quality: dict[str, Any]) -> dict[str, Any]:
-    data: dict[str, Any] = {"title": _title(raw), "quality": quality}
+def _package_json(title: str, quality_json: str, target: TargetDataset | None,
+                  dumps: Callable[[Any], str]) -> str:
+    """The stored JSON of {"title", "quality", "target"}: `quality_json` is the score's JSON,
+    written once for the datasets that share it."""
+    text = '{"title":' + dumps(title) + ',"quality":' + quality_json
     if target is not None:
         # asdict(target), without its deep copy (the result is only serialised)
-        data["target"] = {
+        text += ',"target":' + dumps({
             "identifier": target.identifier, "source_name": target.source_name,
             "fields": target.fields,
             "resources": [{"distribution_uri": r.distribution_uri, "fields": r.fields}
                           for r in target.resources],
             "issues": target.issues,
-        }
-    return data
+        })
+    return text + "}"
 
 
 def _title(raw: dict[str, Any]) -> str:

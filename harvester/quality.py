@@ -237,12 +237,15 @@ def score_dataset(
     conforms: bool,
     mappings: Any,
     url_status: Mapping[str, int | None] | None = None,
+    shared: bool = False,
 ) -> dict[str, Any]:
     """The MQA score of one dataset of a DCAT-AP-NL graph (see the module docstring's rules).
 
     `conforms` is the SHACL validation's verdict on the dataset; `mappings` the loaded mapping
     tables; `url_status` the status per URL from `check_urls` (None: URLs not checked).
     `graph` may be an rdflib Graph or a harvester.mapper.TripleView (read through its index).
+    With `shared`, the score is the one object every dataset with the same outcomes gets: to be
+    read (or serialised) only, never changed.
     """
     ds = URIRef(dataset_uri)
     spo = getattr(graph, "spo", None)
@@ -330,8 +333,8 @@ def score_dataset(
     }
 
     # the score follows from these outcomes alone, and few combinations of them occur
-    return _copy_score(_score(checked, len(dists), tuple(passed.values()),
-                              tuple(dataset_tests.items())))
+    score = _score(checked, len(dists), tuple(passed.values()), tuple(dataset_tests.items()))
+    return score if shared else _copy_score(score)
 
 
 @lru_cache(maxsize=1024)

@@ -185,6 +185,19 @@ def test_duo_dataset_score_urls_not_checked(duo_mapped, mappings):
         assert _metric(score, name)["checked"] is False
 
 
+def test_a_shared_score_is_one_object_and_a_default_score_a_copy_of_its_own(duo_mapped, mappings):
+    def score(**extra):
+        return score_dataset(duo_mapped.graph, duo_mapped.uri, conforms=True, mappings=mappings, **extra)
+
+    shared = score(shared=True)
+    assert score(shared=True) is shared
+    own = score()
+    assert own == shared and own is not shared
+    own["dimensions"]["findability"]["metrics"]["keywords"]["points"] = -1.0
+    own["dimensions"]["reusability"]["points"] = -1.0
+    assert score(shared=True) == score() != own
+
+
 def test_duo_dataset_score_urls_checked(duo_mapped, mappings):
     urls = dataset_urls(duo_mapped.graph, duo_mapped.uri)
     assert len(urls) == 3  # access URL == download URL for each of the three resources
