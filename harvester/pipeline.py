@@ -36,7 +36,7 @@ from .mapper import MappingIssue, MappingOptions, map_dataset
 from .mappings import Mappings
 from .plan import Prepared
 from .quality import check_urls, dataset_urls, score_dataset
-from .state import Record, Result, StateStore, canonical_json, stored_json
+from .state import Record, Result, StateStore, canonical_json, pack_json, stored_json
 from .target import TargetDataset, TargetResource, ValueLists, to_target, value_lists_for
 from .validate import Validator
 
@@ -57,7 +57,7 @@ Item = tuple[str, str, str, "dict[str, Any] | str"]
 #: title, the JSON the state store keeps (the findings with the unmapped values, and the target
 #: package + title + quality: the Prepared dataset reads them from it when needed), and the
 #: number of SHACL violations and of mapping errors
-Outcome = tuple[str, str | None, bool, str, str, str, int, int]
+Outcome = tuple[str, str | None, bool, str, bytes, bytes, int, int]
 
 
 @dataclass
@@ -307,7 +307,7 @@ def compute(stages: Stages, items: list[Item], timings: dict[str, float]) -> lis
     """Map, validate and convert `items` (one batch); one `Outcome` per item, in order.
 
     Runs in this process or in a worker process (harvester/workers.py); adds the seconds it
-    spends to `timings` (map, validate, target, store: the JSON encoding of the results).
+    spends to `timings` (map, validate, target, store: the results' JSON, written and packed).
     """
     clock = time.perf_counter
     started = clock()
@@ -366,7 +366,8 @@ def compute(stages: Stages, items: list[Item], timings: dict[str, float]) -> lis
         # the JSON of the list of findings, then the mapping issues
         kept = findings + [dumps({**u, "severity": "mapping-" + u["severity"]}) for u in unmapped]
         outcomes.append((source_id, m.identifier, valid, title or name,
-                         "[" + ",".join(kept) + "]", _package_json(title, quality_json, target, dumps),
+                         pack_json("[" + ",".join(kept) + "]"),
+                         pack_json(_package_json(title, quality_json, target, dumps)),
                          violations, sum(u["severity"] == "error" for u in unmapped)))
     del mapped, views, reports, encoded
     timings["store"] += clock() - started

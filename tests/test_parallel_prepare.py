@@ -208,7 +208,7 @@ def test_outcomes_cross_the_process_boundary_as_plain_data(mappings, validator, 
     timings = dict.fromkeys(("map", "validate", "target", "store"), 0.0)
     items = [(r.source_id, r.name, r.content_hash, r.raw) for r in records[:20]]
     outcomes = pipeline.compute(stages, items, timings)
-    plain = (str, int, float, bool, type(None))
+    plain = (str, bytes, int, float, bool, type(None))
 
     def check(value: Any, where: str) -> None:
         if isinstance(value, (TargetDataset, TargetResource)):

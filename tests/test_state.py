@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harvester.errors import StateError
-from harvester.state import MIGRATIONS, PAGE_SIZE, StateStore, content_hash, stored_json
+from harvester.state import MIGRATIONS, PAGE_SIZE, Result, StateStore, content_hash, stored_json
 
 
 def pkg(ident: str, title: str = "t", **extra: object) -> dict:
@@ -140,6 +140,35 @@ def test_stored_json_parses_back_to_what_json_dumps_writes(value: object) -> Non
     assert isinstance(text, str)
     text.encode("utf-8")  # storable as SQLite text
     assert json.loads(text) == json.loads(json.dumps(value, ensure_ascii=False)) == value
+
+
+def test_results_are_stored_packed_and_text_results_still_read(tmp_path: Path) -> None:
+    findings = [{"severity": "warning", "focus_node": f"https://x/d/{i}", "path": "http://purl.org/dc/terms/type",
+                 "value": None, "message": "Aanbevolen gegeven ontbreekt – “type” / Recommended", "shape": "urn:s"}
+                for i in range(12)]
+    package = {"title": "Één dataset", "quality": {"total": 268}, "target": {"fields": {"size": 2 ** 70}}}
+    with StateStore.open(tmp_path / "s.sqlite") as store:
+        harvest_once(store, [pkg("a"), pkg("b"), pkg("c")])
+        store.save_results([Result("src", "a", "h", "fp", "urn:a", True, findings, package, 1, 0, 0),
+                            Result("src", "b", "h", "fp", "urn:b", False, [], None, 1, 1, 0)])
+        kinds = store.db.execute("SELECT typeof(findings), length(findings), typeof(target_package) "
+                                 "FROM result_json WHERE source_id = 'a'").fetchone()
+        assert kinds[0] == "blob" and kinds[2] == "blob"
+        assert kinds[1] < len(json.dumps(findings)) / 3  # packed: a third of the text or less
+        for results in (store.results("src"), store.results_for("src", ["a", "b"])):
+            assert (results["a"].findings, results["a"].target_package) == (findings, package)
+            assert (results["b"].findings, results["b"].target_package) == ([], None)
+        # a result stored as text, as stores before packing kept them, reads as before
+        store.save_result_rows([("src", "c", "h", "fp", "urn:c", 1, json.dumps(findings), json.dumps(package),
+                                 1, 0, 0)])
+        assert store.db.execute("SELECT typeof(findings) FROM result_json WHERE source_id = 'c'").fetchone()[0] == "text"
+        again = store.results_for("src", ["c"])["c"]
+        assert (again.findings, again.target_package) == (findings, package)
+        # a packed result that is damaged: an error that names the record, not a crash
+        with store.transaction() as db:
+            db.execute("UPDATE result_json SET findings = X'00FFFFFF0102' WHERE source_id = 'a'")
+        with pytest.raises(StateError, match="findings of record a of source src cannot be read"):
+            _ = store.results_for("src", ["a"])["a"].findings
 
 
 def test_gone_only_after_complete_full_listing(tmp_path: Path) -> None:
