@@ -152,14 +152,16 @@ def _harvest(source: Any, store: Any) -> tuple[Any, float]:
 def _plan_and_apply(store: Any, stages: Any, target: Any, summary: Any,
                     writers: int | None) -> tuple[Any, dict[str, int], float, float]:
     """Prepare, plan and apply (with `writers`; None: plan only) batch by batch, as
-    sync.plan_source does. The plan (its actions slimmed as sync slims them), the applied
+    sync.plan_source does (the workers started before the planner reads what it needs). The
+    plan (its actions slimmed as sync slims them), the applied
     counts, the seconds of prepare + plan and the seconds of apply."""
     from harvester.apply import Applier
-    from harvester.pipeline import prepare
+    from harvester.pipeline import prepare_started
     from harvester.plan import Plan, Planner, plan_stream
     from harvester.sync import gone_records
 
     started = time.perf_counter()
+    prepared = prepare_started(store, SOURCE, stages, summary.run_id)
     planner = Planner(SOURCE, store.publications(target.url), target, _settings(store, summary),
                       refusals=store.refusals(target.url))
     plan = Plan(source=SOURCE, target=target.url, owner_org=OWNER_ORG)
@@ -179,7 +181,7 @@ def _plan_and_apply(store: Any, stages: Any, target: Any, summary: Any,
             action.package = None
         plan.actions.extend(actions)
 
-    plan_stream(planner, prepare(store, SOURCE, stages, summary.run_id), gone_records(store, SOURCE), carry_out)
+    plan_stream(planner, prepared, gone_records(store, SOURCE), carry_out)
     return plan, applied, time.perf_counter() - started - apply_seconds, apply_seconds
 
 

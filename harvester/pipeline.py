@@ -47,6 +47,10 @@ BATCH = 250
 #: worker waits while this process stores and yields a batch); memory holds at most
 #: `workers + AHEAD` batches
 AHEAD = 1
+#: with worker processes, the last records of a run whose size is known are handed out in
+#: batches this many times smaller: the workers then finish at about the same moment, and the
+#: batch left to store and plan once they are done is small (each was ~2 % of a run's time)
+TAIL_SPLIT = 4
 # (workers.py is left out: where the records are worked on does not change their results)
 _CODE_FILES = ("mapper.py", "text.py", "target.py", "validate.py", "quality.py", "pipeline.py")
 ProgressFn = Callable[[str, int, int | None], None]
@@ -142,6 +146,27 @@ def result_key(fingerprint: str, content_hash: str) -> str:
     return hashlib.sha256(f"{fingerprint}:{content_hash}".encode()).hexdigest()
 
 
+#: what `prepare(..., announce=True)` yields first, once the first batches are under way
+_STARTED: Any = object()
+
+
+def prepare_started(
+    store: StateStore,
+    source: str,
+    stages: Stages,
+    run_id: int,
+    *,
+    progress: ProgressFn | None = None,
+) -> Iterator[Prepared]:
+    """`prepare`, begun: with worker processes, they are started and have the first batches when
+    this returns, so that they map while the caller reads what its plan needs (publications, the
+    target's inventory). Stop it with `.close()` when it is not iterated to its end."""
+    begun = prepare(store, source, stages, run_id, progress=progress, announce=True)
+    if next(begun) is not _STARTED:  # pragma: no cover - prepare announces before anything else
+        raise RuntimeError("prepare did not announce its start")
+    return begun
+
+
 def prepare(
     store: StateStore,
     source: str,
@@ -150,12 +175,14 @@ def prepare(
     *,
     progress: ProgressFn | None = None,
     records: Iterable[Record] | None = None,
+    announce: bool = False,
 ) -> Iterator[Prepared]:
     """Every active record of `source` as a `Prepared` dataset, batch by batch (streaming).
 
     Memory stays bounded by the batch: records are read, results looked up, mapped, validated
     and converted `BATCH` at a time, and nothing is kept once a batch has been yielded. With
-    worker processes, at most `workers + AHEAD` batches are under way at once.
+    worker processes, at most `workers + AHEAD` batches are under way at once. With `announce`,
+    the first item is a marker, yielded once the first batches are under way (prepare_started).
     """
     fingerprint = stages.fingerprint()
     total = None if records is not None else store.record_count(source)
@@ -167,10 +194,12 @@ def prepare(
         if fork_available():
             with WorkerPool(stages, workers) as pool:
                 yield from _prepare_in_pool(pool, store, source, stages, run_id, fingerprint, pending,
-                                            progress, total)
+                                            progress, total, announce)
             return
         log.info("worker processes need the fork start method, which this system lacks; "
                  "mapping and validating in this process")
+    if announce:
+        yield _STARTED
     done = 0
     clock = time.perf_counter
     while True:
@@ -215,10 +244,12 @@ def _prepare_in_pool(
     pending: Iterator[Record],
     progress: ProgressFn | None,
     total: int | None,
+    announce: bool = False,
 ) -> Iterator[Prepared]:
     """`prepare` with the records mapped, validated and converted by the worker pool: batches
     are read and handed out ahead (at most `workers + AHEAD` under way), their results stored
-    and yielded in record order as they come back."""
+    and yielded in record order as they come back. Of a run of known size (`total`), the last
+    records go out in smaller batches (TAIL_SPLIT)."""
     clock, timings = time.perf_counter, stages.timings
     window = pool.workers + AHEAD
     under_way: deque[tuple[list[Record], dict[str, Prepared], list[Record], Any]] = deque()
@@ -228,8 +259,11 @@ def _prepare_in_pool(
     while True:
         while not exhausted and len(under_way) < window:
             started = clock()
+            size = BATCH
+            if total is not None and total - offset <= 2 * pool.workers * BATCH:
+                size = max(1, BATCH // TAIL_SPLIT)
             with collector_paused():
-                batch = list(islice(pending, BATCH))
+                batch = list(islice(pending, size))
                 if batch:
                     out, to_map = _reuse(store, source, stages, fingerprint, batch)
             if not batch:
@@ -242,6 +276,9 @@ def _prepare_in_pool(
             timings["read"] += clock() - started
             offset += len(batch)
             under_way.append((batch, out, to_map, job))
+        if announce:
+            announce = False
+            yield _STARTED
         if not under_way:
             break
         batch, out, to_map, job = under_way.popleft()

@@ -19,7 +19,7 @@ from .errors import ConfigError, HarvesterError
 from .harvest import HarvestSummary, harvest
 from .mapper import MappingOptions
 from .mappings import load_mappings
-from .pipeline import Stages, context_of, prepare
+from .pipeline import Stages, context_of, prepare_started
 from .plan import Action, Gone, Plan, Planner, PlanSettings, plan_stream, shelve_package
 from .state import StateStore
 from .target_api import EmptyTarget, TargetApi
@@ -152,37 +152,42 @@ def plan_source(
         adopt=options.adopt, overwrite_drift=options.overwrite_drift,
         force_withdraw=options.force_withdraw, may_withdraw=may, withdraw_blocked_reason=why,
     )
-    planner = Planner(source.name, store.publications(target.url), target, settings,
-                      refusals=store.refusals(target.url))
-    plan = Plan(source=source.name, target=target.url, owner_org=settings.owner_org)
-    applier = None
-    if apply and isinstance(target, TargetApi):
-        applier = Applier(plan, store, target, run_id, source.name, publications=planner.publications)
-        applier.expected = 0
-    writers = target_config.writers if target_config else 1
-    applied = {"done": 0, "failed": 0}
+    # the workers map the first batches while the planner reads the publications and inventory
+    prepared = prepare_started(store, source.name, stages, run_id, progress=progress)
+    try:
+        planner = Planner(source.name, store.publications(target.url), target, settings,
+                          refusals=store.refusals(target.url))
+        plan = Plan(source=source.name, target=target.url, owner_org=settings.owner_org)
+        applier = None
+        if apply and isinstance(target, TargetApi):
+            applier = Applier(plan, store, target, run_id, source.name, publications=planner.publications)
+            applier.expected = 0
+        writers = target_config.writers if target_config else 1
+        applied = {"done": 0, "failed": 0}
 
-    planned = 0
-    total = store.record_count(source.name)
+        planned = 0
+        total = store.record_count(source.name)
 
-    def carry_out(actions: list[Action]) -> None:
-        nonlocal planned
-        planned += len(actions)
-        if progress:
-            progress("plan", planned, max(total, planned))
-        if applier is not None:
-            applier.expected += sum(1 for a in actions if a.action in ("create", "update", "withdraw") and not a.held)
-            for key, value in applier.run(writers, progress, actions).items():
-                applied[key] += value
-            for action in actions:
-                action.package = None
-        else:  # a dry run: the plan file may show the packages, kept compact until then
-            for action in actions:
-                shelve_package(action)
-        plan.actions.extend(actions)
+        def carry_out(actions: list[Action]) -> None:
+            nonlocal planned
+            planned += len(actions)
+            if progress:
+                progress("plan", planned, max(total, planned))
+            if applier is not None:
+                applier.expected += sum(1 for a in actions
+                                        if a.action in ("create", "update", "withdraw") and not a.held)
+                for key, value in applier.run(writers, progress, actions).items():
+                    applied[key] += value
+                for action in actions:
+                    action.package = None
+            else:  # a dry run: the plan file may show the packages, kept compact until then
+                for action in actions:
+                    shelve_package(action)
+            plan.actions.extend(actions)
 
-    plan_stream(planner, prepare(store, source.name, stages, run_id, progress=progress),
-                gone_records(store, source.name), carry_out)
+        plan_stream(planner, prepared, gone_records(store, source.name), carry_out)
+    finally:
+        prepared.close()  # a planner that failed (target unreachable): the workers stop
     plan.notes = planner.notes
     if isinstance(target, EmptyTarget):
         plan.notes.insert(0, "no target configured: planned against an empty target (what a first publication would create)")

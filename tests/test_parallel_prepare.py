@@ -304,6 +304,39 @@ def test_a_consumer_that_stops_early_leaves_no_workers_behind(tmp_path: Path, ma
     store.close()
 
 
+def test_a_started_prepare_has_the_workers_busy_and_ends_in_small_batches(tmp_path: Path, mappings, validator,
+                                                                        sources, monkeypatch) -> None:
+    monkeypatch.setattr(pipeline, "BATCH", 20)
+    source, context, records = sources[1]  # 150 records
+    store = StateStore.open(tmp_path / "state.sqlite")
+    run = store.begin_run("harvest", source, "gen.json", "full")
+    store.stage_records(run, [r.raw for r in records])
+    store.finish_harvest(run, complete=True, full=True)
+    expected = [_summary(p) for p in prepare(store, source, _stages(mappings, validator, context), run)]
+    store.drop_results(source)
+    sizes: list[int] = []
+    submit = workers.WorkerPool.submit
+    monkeypatch.setattr(workers.WorkerPool, "submit",
+                        lambda self, items, name: sizes.append(len(items)) or submit(self, items, name))
+    stages = _stages(mappings, validator, context, 2)
+    started = pipeline.prepare_started(store, source, stages, run)
+    # before anything is read from it, the workers have the first batches (a window's worth)
+    assert _pool_children() and sizes == [20] * (2 + pipeline.AHEAD)
+    assert [_summary(p) for p in started] == expected
+    # the last 2 * workers * BATCH records go out in batches TAIL_SPLIT times smaller
+    assert sizes == [20] * 4 + [20 // pipeline.TAIL_SPLIT] * 14 and sum(sizes) == 150
+    assert stages.counters == {"mapped": 150, "validated": 150, "reused": 0}
+    assert _no_pool_children_within(60)
+    # one that is closed without being read (its planner failed) leaves no workers behind
+    store.drop_results(source)
+    unread = pipeline.prepare_started(store, source, _stages(mappings, validator, context, 2), run)
+    assert _pool_children()
+    unread.close()
+    assert _no_pool_children_within(60)
+    assert store.results_for(source, [r.source_id for r in records]) == {}
+    store.close()
+
+
 def test_without_fork_the_records_are_worked_on_in_this_process(tmp_path: Path, mappings, validator,
                                                                 sources, monkeypatch) -> None:
     source, context, records = sources[0]
