@@ -451,9 +451,16 @@ _NAME = re.compile(r"[a-z0-9_\-]*$")
 _TAG = re.compile(r"[\w \-.]*$", re.UNICODE)
 
 
+#: the start of an http(s) URL whose scheme and host urlsplit surely finds (the common case:
+#: answered without splitting the whole URL, which is not cached for URLs seen once)
+_PLAIN_HTTP = re.compile(r"https?://[A-Za-z0-9.-]+[/?#]")
+
+
 def _is_uri(value: Any) -> bool:
     if not isinstance(value, str):
         return False
+    if _PLAIN_HTTP.match(value) is not None:
+        return True
     parsed = urlsplit(value)  # as urlparse's: urlparse only splits ;parameters off the path
     return bool(parsed.scheme and parsed.netloc)
 
@@ -1408,6 +1415,15 @@ def normalise_package(package: Mapping[str, Any] | None) -> dict[str, Any]:
     target fills in (dataset_status beschikbaar, false booleans), empty values and key order;
     bare dates as the target stores them, lists of values as sorted sets, tags as sorted names."""
     package = package or {}
+    out = _normal_fields(package)
+    resources = [_normal_dict(r) for r in package.get("resources") or [] if isinstance(r, dict)]
+    if resources:
+        out["resources"] = resources
+    return out
+
+
+def _normal_fields(package: Mapping[str, Any]) -> dict[str, Any]:
+    """normalise_package without the resources."""
     out = _normal_dict(package)
     if out.get("dataset_status") == AVAILABLE:
         del out["dataset_status"]
@@ -1415,9 +1431,6 @@ def normalise_package(package: Mapping[str, Any] | None) -> dict[str, Any]:
                    for t in package.get("tags") or [] if t} - {""})
     if tags:
         out["tags"] = tags
-    resources = [_normal_dict(r) for r in package.get("resources") or [] if isinstance(r, dict)]
-    if resources:
-        out["resources"] = resources
     return out
 
 
@@ -1460,25 +1473,26 @@ def diff_packages(ours: Mapping[str, Any] | None,
     Resources are paired by id, then by url; the paths are `resources[<our index>].<field>`,
     `resources[<our index>]` (added) and `resources[removed:<id or url>]`. Sorted by path."""
     ours, theirs = ours or {}, theirs or {}
-    a, b = normalise_package(ours), normalise_package(theirs)
+    a, b = _normal_fields(ours), _normal_fields(theirs)
     changes: list[FieldChange] = []
-    for key in sorted((set(a) | set(b)) - {"resources"}):
+    for key in sorted(set(a) | set(b)):
         if a.get(key) != b.get(key):
             changes.append(FieldChange(key, b.get(key), a.get(key)))
     our_res = [r for r in ours.get("resources") or [] if isinstance(r, dict)]
     their_res = [r for r in theirs.get("resources") or [] if isinstance(r, dict)]
+    our_normal = [_normal_dict(r) for r in our_res]
+    their_normal = [_normal_dict(r) for r in their_res]
     pairs, removed = _match_resources(our_res, their_res)
     for i, j in pairs:
-        new = _normal_dict(our_res[i])
+        new = our_normal[i]
         if j is None:
             changes.append(FieldChange(f"resources[{i}]", None, new))
             continue
-        old = _normal_dict(their_res[j])
+        old = their_normal[j]
         for key in sorted(set(new) | set(old)):
             if new.get(key) != old.get(key):
                 changes.append(FieldChange(f"resources[{i}].{key}", old.get(key), new.get(key)))
     for j in removed:
         label = their_res[j].get("id") or their_res[j].get("url") or str(j)
-        changes.append(FieldChange(f"resources[removed:{label}]", _normal_dict(their_res[j]),
-                                   None))
+        changes.append(FieldChange(f"resources[removed:{label}]", their_normal[j], None))
     return changes

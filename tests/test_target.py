@@ -8,6 +8,7 @@ hand-written graph tests/fixtures/target/rich-dataset.ttl.
 from __future__ import annotations
 
 import copy
+import random
 import json
 import re
 from dataclasses import asdict
@@ -464,6 +465,36 @@ def test_check_package_does_not_change_its_input() -> None:
     problems = check_package(package)
     assert package == before
     assert [p.field for p in problems] == ["resources[0].hash", "resources[0].hash_algorithm"]
+
+
+def test_the_uri_check_answers_as_urlsplit_does() -> None:
+    """_is_uri answers plain http(s) URLs without urlsplit: the same answers (and the same
+    ValueError for a broken IPv6 host) as splitting every value, on random near-URLs."""
+    from urllib.parse import urlsplit
+
+    from harvester.target import _is_uri
+
+    def by_split(value: object) -> object:
+        if not isinstance(value, str):
+            return False
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            return "ValueError"
+        return bool(parts.scheme and parts.netloc)
+
+    rng = random.Random(7)
+    values: list[object] = [None, 5, "http://a", "http://a/", "https://x.nl:80/p", "http://[::1", "http:///x",
+                            " http://a/", "HTTP://A/", "http://a b/", "http://a:[/", "mailto:a@b.nl"]
+    for _ in range(20000):
+        values.append(rng.choice(["http://", "https://", "http:/", "", "ftp://", "https://x.nl"])
+                      + "".join(rng.choice("htps:/?#[]@.-_ \t\nAa0é%") for _ in range(rng.randint(0, 12))))
+    for value in values:
+        try:
+            answer: object = _is_uri(value)
+        except ValueError:
+            answer = "ValueError"
+        assert answer == by_split(value), value
 
 
 def test_problems_from_error_dicts() -> None:
