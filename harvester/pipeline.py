@@ -28,6 +28,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from . import __version__
 from .collector import collector_paused
 from .context import SourceContext
@@ -36,9 +38,9 @@ from .mapper import MappingIssue, MappingOptions, map_dataset
 from .mappings import Mappings
 from .plan import Prepared
 from .quality import check_urls, dataset_urls, score_dataset
-from .state import Record, Result, StateStore, canonical_json, pack_json, stored_json
+from .state import Record, Result, StateStore, canonical_json, pack_json, stored_json_bytes
 from .target import TargetDataset, TargetResource, ValueLists, to_target, value_lists_for
-from .validate import Validator
+from .validate import Finding, Validator
 
 log = logging.getLogger(__name__)
 
@@ -365,19 +367,10 @@ def compute(stages: Stages, items: list[Item], timings: dict[str, float]) -> lis
                                         for u in dataset_urls(view, m.uri)}))
     lists = stages.value_lists
     made = []
-    # a finding about a node several datasets describe (a licence, a publisher) is one object
-    # in each of their reports: encoded once per batch
-    encoded: dict[int, str] = {}
-    dumps = stored_json
     for item, m, view in zip(items, mapped, views):
         report = reports.get(m.source_id)
         conforms = report is None or report.conforms
-        findings = []
-        for finding in report.findings if report is not None else ():
-            text = encoded.get(id(finding))
-            if text is None:
-                text = encoded[id(finding)] = dumps(finding.to_dict())
-            findings.append(text)
+        findings: list[Any] = report.findings if report is not None else []
         unmapped = [_issue_dict(issue) for issue in m.issues]
         valid = conforms and not m.invalid
         # spatial_scheme + spatial_value together make data.overheid.nl answer HTTP 500
@@ -393,20 +386,19 @@ def compute(stages: Stages, items: list[Item], timings: dict[str, float]) -> lis
     timings["target"] += clock() - started
     started = clock()
     outcomes: list[Outcome] = []
-    scores: dict[int, str] = {}
+    scores: dict[int, bytes] = {}
     for (source_id, name, _, raw), m, valid, findings, unmapped, target, quality, violations in made:
         # a score is shared by the datasets with the same outcomes: encoded once per batch
         quality_json = scores.get(id(quality))
         if quality_json is None:
-            quality_json = scores[id(quality)] = dumps(quality)
+            quality_json = scores[id(quality)] = stored_json_bytes(quality)
         title = _title(raw)
-        # the JSON of the list of findings, then the mapping issues
-        kept = findings + [dumps({**u, "severity": "mapping-" + u["severity"]}) for u in unmapped]
+        # the list of findings, then the mapping issues
+        kept = findings + [{**u, "severity": "mapping-" + u["severity"]} for u in unmapped]
         outcomes.append((source_id, m.identifier, valid, title or name,
-                         pack_json("[" + ",".join(kept) + "]"),
-                         pack_json(_package_json(title, quality_json, target, dumps)),
+                         pack_json(_findings_json(kept)), pack_json(_package_json(title, quality_json, target)),
                          violations, sum(u["severity"] == "error" for u in unmapped)))
-    del mapped, views, reports, encoded
+    del mapped, views, reports
     timings["store"] += clock() - started
     return outcomes
 
@@ -451,21 +443,30 @@ def _issue_dict(issue: MappingIssue) -> dict[str, Any]:
             "message": issue.message, "severity": issue.severity}
 
 
-def _package_json(title: str, quality_json: str, target: TargetDataset | None,
-                  dumps: Callable[[Any], str]) -> str:
+def _findings_json(kept: list[Any]) -> bytes:
+    """The stored JSON of a dataset's findings (`Finding`s, then mapping issues as dicts):
+    orjson writes a Finding as its to_dict(), in one call for the whole list."""
+    try:
+        return orjson.dumps(kept)
+    except TypeError:  # what orjson refuses (a lone surrogate): stored_json's way
+        return stored_json_bytes([k.to_dict() if isinstance(k, Finding) else k for k in kept])
+
+
+def _package_json(title: str, quality_json: bytes, target: TargetDataset | None) -> bytes:
     """The stored JSON of {"title", "quality", "target"}: `quality_json` is the score's JSON,
     written once for the datasets that share it."""
-    text = '{"title":' + dumps(title) + ',"quality":' + quality_json
+    dumps = stored_json_bytes
+    text = b'{"title":' + dumps(title) + b',"quality":' + quality_json
     if target is not None:
         # asdict(target), without its deep copy (the result is only serialised)
-        text += ',"target":' + dumps({
+        text += b',"target":' + dumps({
             "identifier": target.identifier, "source_name": target.source_name,
             "fields": target.fields,
             "resources": [{"distribution_uri": r.distribution_uri, "fields": r.fields}
                           for r in target.resources],
             "issues": target.issues,
         })
-    return text + "}"
+    return text + b"}"
 
 
 def _title(raw: dict[str, Any]) -> str:

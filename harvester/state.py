@@ -291,18 +291,23 @@ def stored_json(data: Any) -> str:
     what json.dumps writes (orjson writes it about four times faster). What orjson refuses
     (integers beyond 64 bits, a lone surrogate) json.dumps writes, in ASCII, so that a lone
     surrogate is kept as its escape and the text can still be stored as UTF-8."""
+    return stored_json_bytes(data).decode("utf-8")
+
+
+def stored_json_bytes(data: Any) -> bytes:
+    """`stored_json`, as the UTF-8 bytes it is made of."""
     try:
-        return orjson.dumps(data).decode("utf-8")
+        return orjson.dumps(data)
     except TypeError:
-        return json.dumps(data, separators=(",", ":"))
+        return json.dumps(data, separators=(",", ":")).encode("ascii")
 
 
-def pack_json(text: str) -> bytes:
+def pack_json(text: str | bytes) -> bytes:
     """A stage result's JSON text as the state store keeps it: LZ4-compressed UTF-8. A result
     is ~17 KB of repetitive JSON (findings, package, score) and packs to about a quarter of
     that: a tenth of a millisecond less per dataset to send from a worker and to store than
     the text costs, and a state store a quarter of the size."""
-    return lz4.block.compress(text.encode("utf-8"))
+    return lz4.block.compress(text.encode("utf-8") if isinstance(text, str) else text)
 
 
 def parse_stored(value: str | bytes) -> Any:

@@ -24,10 +24,10 @@ from benchmarks import catalogue
 from harvester import pipeline, workers
 from harvester.context import SourceContext
 from harvester.errors import HarvesterError
-from harvester.mapper import MappingOptions
+from harvester.mapper import MappingOptions, map_dataset
 from harvester.mappings import load_mappings
 from harvester.pipeline import Stages, prepare, resolve_workers
-from harvester.state import Record, StateStore
+from harvester.state import Record, StateStore, parse_stored
 from harvester.target import TargetDataset, TargetResource
 from harvester.validate import Validator
 from harvester.workers import WorkerError
@@ -226,6 +226,28 @@ def test_outcomes_cross_the_process_boundary_as_plain_data(mappings, validator, 
     check(outcomes, "outcomes")
     assert pickle.loads(pickle.dumps(outcomes)) == outcomes
     assert all(timings[stage] > 0 for stage in ("map", "validate", "target", "store"))
+
+
+def test_stored_results_hold_what_json_cannot_write_as_utf8(mappings, validator, sources) -> None:
+    """A lone surrogate (which UTF-8 cannot hold) in a title and in a value the mapper reports:
+    the results' JSON keeps it escaped, and it reads back as it was."""
+    _, context, records = sources[0]
+    stages = _stages(mappings, validator, context)
+    raw = json.loads(json.dumps(records[0].raw))
+    raw["title"] = "Titel \ud800 half"
+    raw["license_id"], raw["license_url"] = "eigen-\ud800", ""
+    timings = dict.fromkeys(("map", "validate", "target", "store"), 0.0)
+    plain = [(r.source_id, r.name, r.content_hash, r.raw) for r in records[1:3]]
+    outcomes = pipeline.compute(stages, plain + [("x", "x", "h", raw)], timings)
+    findings = parse_stored(outcomes[-1][4])
+    assert any("\ud800" in (f.get("value") or "") for f in findings), findings
+    assert parse_stored(outcomes[-1][5])["title"] == "Titel \ud800 half"
+    report = validator.validate_datasets([(m.source_id, m.triple_view()) for m in
+                                          [map_dataset(r.raw, context, mappings, stages.options)
+                                           for r in records[1:3]]])
+    for outcome, record in zip(outcomes, records[1:3]):  # the others: each finding as its to_dict()
+        shacl = [f for f in parse_stored(outcome[4]) if not f["severity"].startswith("mapping-")]
+        assert shacl == [f.to_dict() for f in report[record.source_id].findings]
 
 
 def _pool_children() -> list[multiprocessing.Process]:
