@@ -855,6 +855,7 @@ def problems_from_errors(error_dict: Mapping[str, Any], prefix: str = "") -> lis
 
 
 _NO_PREDICATES: dict = {}  # what _Reader reads of a subject the graph does not describe
+_MANY = object()  # _Reader._one: more than one value
 
 
 class _Reader:
@@ -880,20 +881,56 @@ class _Reader:
             return []
         return list(found) if len(found) == 1 else sorted(found, key=_sort_key)
 
+    def _one(self, subject: Any, base: str, name: str) -> Any:
+        """The only object of a property; None when there is none, _MANY when there are more
+        (the common case, one value, read without making and sorting lists)."""
+        if self.spo is None:
+            return _MANY
+        if subject is not self._subject:
+            self._subject, self._predicates = subject, self.spo.get(subject) or _NO_PREDICATES
+        found = self._predicates.get(_u(base, name))
+        if not found:
+            return None
+        if len(found) == 1:
+            for value in found:
+                return value
+        return _MANY
+
     def uris(self, subject: Any, base: str, name: str) -> list[str]:
+        value = self._one(subject, base, name)
+        if value is None:
+            return []
+        if value is not _MANY:
+            return [str(value)] if isinstance(value, URIRef) else []
         return [str(o) for o in self.objects(subject, base, name) if isinstance(o, URIRef)]
 
     def uri(self, subject: Any, base: str, name: str) -> str | None:
+        value = self._one(subject, base, name)
+        if value is None:
+            return None
+        if value is not _MANY:
+            return str(value) if isinstance(value, URIRef) else None
         found = self.uris(subject, base, name)
         return found[0] if found else None
 
     def texts(self, subject: Any, base: str, name: str) -> list[Literal]:
         """Literals of a property, those in the metadata language (or without one) first."""
+        value = self._one(subject, base, name)
+        if value is None:
+            return []
+        if value is not _MANY:
+            return [value] if isinstance(value, Literal) else []
         found = [o for o in self.objects(subject, base, name) if isinstance(o, Literal)]
         preferred = [o for o in found if o.language in (None, self.lang)]
         return preferred or found
 
     def text(self, subject: Any, base: str, name: str) -> str | None:
+        value = self._one(subject, base, name)
+        if value is None:
+            return None
+        if value is not _MANY:
+            text = str(value).strip() if isinstance(value, Literal) else ""
+            return text or None
         found = self.texts(subject, base, name)
         text = str(found[0]).strip() if found else ""
         return text or None

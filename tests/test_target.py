@@ -497,6 +497,47 @@ def test_the_uri_check_answers_as_urlsplit_does() -> None:
         assert answer == by_split(value), value
 
 
+def test_the_graph_reader_answers_alike_from_a_view_and_from_a_graph() -> None:
+    """_Reader reads a single value without sorting lists: the same answers as reading an rdflib
+    Graph (sorted), for no, one and several values of every kind, in the metadata language and
+    others, interleaved across subjects."""
+    from rdflib import BNode, Graph, Literal, URIRef
+
+    from harvester.mapper import TripleView
+    from harvester.target import _Reader
+
+    ex = "http://example.org/"
+    a, b = URIRef(ex + "a"), URIRef(ex + "b")
+    triples = [
+        (a, URIRef(ex + "one-uri"), URIRef(ex + "x")),
+        (a, URIRef(ex + "one-text"), Literal(" Tekst ", lang="nl")),
+        (a, URIRef(ex + "one-other-language"), Literal("Text", lang="en")),
+        (a, URIRef(ex + "one-plain"), Literal("plain")),
+        (a, URIRef(ex + "one-blank"), BNode("n1")),
+        (a, URIRef(ex + "literal-not-uri"), Literal("http://example.org/z")),
+        (a, URIRef(ex + "uri-not-literal"), URIRef(ex + "y")),
+        (b, URIRef(ex + "many"), URIRef(ex + "q")),
+        (b, URIRef(ex + "many"), URIRef(ex + "p")),
+        (b, URIRef(ex + "many"), Literal("z", lang="en")),
+        (b, URIRef(ex + "many"), Literal("y", lang="nl")),
+        (b, URIRef(ex + "many"), Literal("  ")),
+        (b, URIRef(ex + "many"), BNode("n2")),
+        (b, URIRef(ex + "texts"), Literal("b", lang="en")),
+        (b, URIRef(ex + "texts"), Literal("a", lang="de")),
+    ]
+    graph = Graph()
+    for triple in triples:
+        graph.add(triple)
+    names = ["one-uri", "one-text", "one-other-language", "one-plain", "one-blank", "literal-not-uri",
+             "uri-not-literal", "many", "texts", "absent"]
+    view_reader, graph_reader = _Reader(TripleView(triples), "nl"), _Reader(graph, "nl")
+    for subject in (a, b, URIRef(ex + "unknown"), a):
+        for name in names:
+            for method in ("objects", "uris", "uri", "texts", "text"):
+                got = getattr(view_reader, method)(subject, ex, name)
+                assert got == getattr(graph_reader, method)(subject, ex, name), (subject, name, method)
+
+
 def test_problems_from_error_dicts() -> None:
     assert problems_from_errors({
         "__type": "Validation Error", "theme": ["value is part of the list X"],
