@@ -966,9 +966,12 @@ def donl_date(term: Any, end: bool = False) -> str | None:
     """An RDF date literal in data.overheid.nl's format (`end`: the last second it covers)."""
     if not isinstance(term, Literal):
         return None
+    value = term.toPython()
+    if type(value) is datetime and value.tzinfo is None and value.year >= 1000:
+        # a valid xsd:dateTime (not a year or a year and month), as the mapper writes them
+        return value.isoformat(timespec="seconds")
     datatype = str(term.datatype or "")
     text = str(term).strip()
-    value = term.toPython()
     if datatype == _XSD + "gYear" or _YEAR_TEXT.fullmatch(text):
         year = int(text[:4])
         return f"{year:04d}-12-31T23:59:59" if end else f"{year:04d}-01-01T00:00:00"

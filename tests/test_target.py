@@ -340,6 +340,9 @@ def test_organisation_not_in_the_donl_list_is_sent_and_reported(mappings) -> Non
     (Literal("2019", datatype=XSD + "gYear"), True, "2019-12-31T23:59:59"),
     (Literal("2024-02", datatype=XSD + "gYearMonth"), True, "2024-02-29T23:59:59"),
     (Literal("2018-04-11T09:00:00"), False, "2018-04-11T09:00:00"),
+    (Literal("2018-04-11T09:00:00", datatype=XSD + "dateTime"), True, "2018-04-11T09:00:00"),
+    (Literal("2018-04-11T09:00:00-02:30", datatype=XSD + "dateTime"), False, "2018-04-11T11:30:00"),
+    (Literal("gisteren", datatype=XSD + "dateTime"), False, None),
     (Literal("11-04-2018"), False, None),
     (URIRef("https://example.org/date"), False, None),
 ])
