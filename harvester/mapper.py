@@ -767,6 +767,11 @@ def _url_rewrites(value: Any, where: str) -> tuple[UrlRewrite, ...]:
 # --- small value helpers ------------------------------------------------------------------------
 
 
+#: what counts as no value (a module constant: a tuple written out with [] and {} in it is
+#: built anew, list and dict included, each time it is evaluated)
+_EMPTY = (None, "", [], {})
+
+
 def _s(value: Any) -> str:
     """A trimmed string, "" for None/empty/non-scalar values."""
     if type(value) is str:
@@ -792,17 +797,17 @@ def _get(package: Mapping[str, Any], extras: Mapping[str, Any], *keys: str) -> A
     """The first non-empty value among package[key] and extras[key] for `keys`."""
     for key in keys:
         value = package.get(key)
-        if value not in (None, "", [], {}):
+        if value not in _EMPTY:
             return value
         value = extras.get(key)
-        if value not in (None, "", [], {}):
+        if value not in _EMPTY:
             return value
     return None
 
 
 def _as_list(value: Any, *, split_commas: bool = False) -> list[Any]:
     """A list from a list, a JSON list in a string, or a single value (optionally split at ,)."""
-    if value in (None, "", [], {}):
+    if value in _EMPTY:
         return []
     if isinstance(value, (list, tuple)):
         return [v for v in value if v not in (None, "")]
@@ -2031,7 +2036,7 @@ class _Mapper:
 
     def _schema(self, res, dist, dist_uri, rname, portal, rid, add, issues, where) -> None:
         schema = res.get("schema")
-        if schema in (None, "", {}, []):
+        if schema in _EMPTY:
             return
         if isinstance(schema, str):
             text = schema.strip()

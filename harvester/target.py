@@ -750,7 +750,7 @@ def _subschema_list(data: dict[str, Any], key: str, errors: dict[str, list[str]]
     """The dicts of a CKAN sub-schema field (tags, resources). Anything but a list of dicts
     CKAN refuses before validating ("Integrity Error"); empty dicts it ignores."""
     value = data.get(key)
-    if value in (None, []):
+    if value is None or value == []:
         return []
     if not isinstance(value, list) or not isinstance(value[0], dict):
         errors.setdefault(key, []).append(
@@ -854,6 +854,10 @@ def problems_from_errors(error_dict: Mapping[str, Any], prefix: str = "") -> lis
 # --- graph -> package ---------------------------------------------------------------------------
 
 
+#: what counts as no value, as module constants (a tuple written out with [] or {} in it is
+#: built anew, list and dict included, each time it is evaluated)
+_BLANK = (None, "", [])
+_EMPTY = (None, "", [], {})
 _NO_PREDICATES: dict = {}  # what _Reader reads of a subject the graph does not describe
 _MANY = object()  # _Reader._one: more than one value
 
@@ -1098,7 +1102,7 @@ class _Converter:
         f["version_notes"] = self.unique(str(t) for t in r.texts(ds, _ADMS, "versionNotes"))
         if r.objects(ds, _DCATAP, "hvdCategory"):
             f["high_value"] = True
-        return {k: v for k, v in f.items() if v not in (None, "", [])}
+        return {k: v for k, v in f.items() if v not in _BLANK}
 
     def unique(self, values: Iterable[str]) -> list[str]:
         out: list[str] = []
@@ -1346,7 +1350,7 @@ class _Converter:
             if text:
                 f["rights"] = text
                 break
-        return {k: v for k, v in f.items() if v not in (None, "", [])}
+        return {k: v for k, v in f.items() if v not in _BLANK}
 
     def file_type(self, uri: str | None) -> str | None:
         if not uri or uri.startswith(EU_FILE_TYPE):
@@ -1444,7 +1448,7 @@ def _normal_dict(data: Mapping[str, Any]) -> dict[str, Any]:
                 out[key] = value
             continue
         value = _normal_value(key, value)
-        if value in (None, "", [], {}):
+        if value in _EMPTY:
             continue
         out[key] = value
     return out
