@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterable, Protocol
 from .collector import collector_paused, survivors_frozen
 from .lazy import Deferred, deferred_fields, handover
 from .state import Publication, parse_iso, same_moment, stored_json
-from .target import TargetDataset, canonical_hash, check_package, diff_packages
+from .target import TargetDataset, canonical_hash, check_package, diff_packages, normal_hash, normalise_package
 
 ACTIONS = ("create", "update", "unchanged", "withdraw", "conflict", "invalid")
 
@@ -187,8 +187,9 @@ def unique_name(name: str, taken: set[str]) -> str:
         number += 1
 
 
-def _changes(ours: dict[str, Any], theirs: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"field": c.field, "old": c.old, "new": c.new} for c in diff_packages(ours, theirs)]
+def _changes(ours: dict[str, Any], theirs: dict[str, Any],
+             ours_normal: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    return [{"field": c.field, "old": c.old, "new": c.new} for c in diff_packages(ours, theirs, ours_normal)]
 
 
 @dataclass
@@ -338,7 +339,10 @@ class Planner:
         package = item.target.package(name, settings.owner_org, resource_ids)
         base.name, base.package = name, package
         base.distribution_uris = [r.distribution_uri for r in item.target.resources]
-        new_hash = canonical_hash(package)
+        # the hash's normal form, and later the update's diff's (the id an update adds is the
+        # target's own field: normalise_package leaves it out)
+        normal = normalise_package(package)
+        new_hash = normal_hash(normal)
         if (pub is not None and pub.status == "active" and new_hash == pub.sent_hash and current is not None
                 and current.state == "active" and current.hash == pub.target_hash):
             # nothing would be sent (as after a change of the mapping tables that does not touch
@@ -419,7 +423,7 @@ class Planner:
             return base
         base.action = "update"
         base.reason = "overwriting changes made on the target (--overwrite-drift)" if drift else "changed at the source"
-        base.changes = _changes(package, self.target.show(current.id) or {})
+        base.changes = _changes(package, self.target.show(current.id) or {}, normal)
         return base
 
     # -- withdrawals ------------------------------------------------------------------------

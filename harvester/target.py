@@ -488,8 +488,7 @@ def _check_field(rule: Field, data: dict[str, Any], errors: dict[str, list[str]]
             if not isinstance(value, list):
                 add(MESSAGES["list"])
                 raise _Stop
-            if not rule.duplicates and len(value) != len({json.dumps(v, sort_keys=True)
-                                                         for v in value}):
+            if not rule.duplicates and _has_duplicates(value):
                 add(MESSAGES["duplicates"])
                 raise _Stop
         elif isinstance(value, list):
@@ -500,12 +499,19 @@ def _check_field(rule: Field, data: dict[str, Any], errors: dict[str, list[str]]
         if rule.kind:
             _KIND_CHECKS[rule.kind](key, data, add)
         if rule.vocabulary:
-            message = MESSAGES["vocabulary"].format(list=rule.vocabulary)
             for item in (value if isinstance(value, list) else [value]):
                 if not lists.contains(rule.vocabulary, item):
-                    add(message)
+                    add(MESSAGES["vocabulary"].format(list=rule.vocabulary))
     except _Stop:
         pass
+
+
+def _has_duplicates(values: list[Any]) -> bool:
+    """Whether a list holds a value twice, compared as JSON (strings directly: their JSON is
+    the same exactly when they are)."""
+    if all(type(v) is str for v in values):
+        return len(set(values)) != len(values)
+    return len(values) != len({json.dumps(v, sort_keys=True) for v in values})
 
 
 def _items(value: Any) -> list[Any]:
@@ -1481,8 +1487,12 @@ def _normal_fields(package: Mapping[str, Any]) -> dict[str, Any]:
 def canonical_hash(package: Mapping[str, Any] | None) -> str:
     """A stable SHA-256 of what a package says (see normalise_package): the same for what we
     sent and for what the target gives back for it, whatever the key order."""
-    text = json.dumps(normalise_package(package), sort_keys=True, ensure_ascii=False,
-                      separators=(",", ":"), default=str)
+    return normal_hash(normalise_package(package))
+
+
+def normal_hash(normal: Mapping[str, Any]) -> str:
+    """canonical_hash of a package from its normalise_package() (when the caller has it)."""
+    text = json.dumps(normal, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -1511,20 +1521,27 @@ def _match_resources(ours: list[dict[str, Any]], theirs: list[dict[str, Any]]
 
 
 def diff_packages(ours: Mapping[str, Any] | None,
-                  theirs: Mapping[str, Any] | None) -> list[FieldChange]:
+                  theirs: Mapping[str, Any] | None,
+                  ours_normal: Mapping[str, Any] | None = None) -> list[FieldChange]:
     """Field-level differences between what we would send and what the target holds (`old` is
     theirs, `new` ours), ignoring TARGET_MANAGED_FIELDS and what normalise_package ignores.
     Resources are paired by id, then by url; the paths are `resources[<our index>].<field>`,
-    `resources[<our index>]` (added) and `resources[removed:<id or url>]`. Sorted by path."""
+    `resources[<our index>]` (added) and `resources[removed:<id or url>]`. Sorted by path.
+    `ours_normal`: normalise_package(ours), when the caller has it already."""
     ours, theirs = ours or {}, theirs or {}
-    a, b = _normal_fields(ours), _normal_fields(theirs)
+    if ours_normal is not None:
+        a = {k: v for k, v in ours_normal.items() if k != "resources"}
+    else:
+        a = _normal_fields(ours)
+    b = _normal_fields(theirs)
     changes: list[FieldChange] = []
     for key in sorted(set(a) | set(b)):
         if a.get(key) != b.get(key):
             changes.append(FieldChange(key, b.get(key), a.get(key)))
     our_res = [r for r in ours.get("resources") or [] if isinstance(r, dict)]
     their_res = [r for r in theirs.get("resources") or [] if isinstance(r, dict)]
-    our_normal = [_normal_dict(r) for r in our_res]
+    our_normal = (list(ours_normal.get("resources") or ()) if ours_normal is not None
+                  else [_normal_dict(r) for r in our_res])
     their_normal = [_normal_dict(r) for r in their_res]
     pairs, removed = _match_resources(our_res, their_res)
     for i, j in pairs:

@@ -397,6 +397,8 @@ def resource_body(**changes: Any) -> dict[str, Any]:
     ({"language": NLD}, [("language", "value must be a list")]),
     ({"language": "{" + NLD + "}"}, []),
     ({"language": [NLD, NLD]}, [("language", "duplicates are not allowed")]),
+    ({"language": [NLD, {"b": 1, "a": 2}, {"a": 2, "b": 1}]}, [("language", "duplicates are not allowed")]),
+    ({"language": [NLD, NLD + " "]}, [("language", "value is part of the list DONL:Language")]),
     ({"metadata_language": [NLD]},
      [("metadata_language", "expected a single value, got a list of values")]),
     ({"theme": [EU_THEME + "EDUC", "x"]},
@@ -539,6 +541,20 @@ def test_the_graph_reader_answers_alike_from_a_view_and_from_a_graph() -> None:
             for method in ("objects", "uris", "uri", "texts", "text"):
                 got = getattr(view_reader, method)(subject, ex, name)
                 assert got == getattr(graph_reader, method)(subject, ex, name), (subject, name, method)
+
+
+def test_a_diff_from_a_normal_form_given_is_the_diff() -> None:
+    from harvester.target import canonical_hash, diff_packages, normal_hash, normalise_package
+
+    ours = dict(base_package(), tags=[{"name": "b"}, {"name": "a"}], modified="2018-04-11",
+                resources=[resource_body(), resource_body(name="s", url="http://my.organization.com/s"), "x"])
+    theirs = dict(base_package(), id="p1", title="Oud", resources=[resource_body(description="oud"),
+                                                                   resource_body(url="http://weg")])
+    for a, b in ((ours, theirs), (theirs, ours), (ours, {}), ({}, ours)):
+        normal = normalise_package(a)
+        assert diff_packages(a, b, normal) == diff_packages(a, b)
+        assert normal_hash(normal) == canonical_hash(a)
+    assert diff_packages(ours, theirs)  # not trivially equal
 
 
 def test_problems_from_error_dicts() -> None:
