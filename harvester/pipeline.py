@@ -193,16 +193,33 @@ def prepare(
     total = None if records is not None else store.record_count(source)
     pending = iter(records if records is not None else store.records(source))
     workers = stages.worker_count()
-    if workers > 1:
-        from .workers import WorkerPool, fork_available
+    with store.checkpoints_in_background():
+        if workers > 1:
+            from .workers import WorkerPool, fork_available
 
-        if fork_available():
-            with WorkerPool(stages, workers) as pool:
-                yield from _prepare_in_pool(pool, store, source, stages, run_id, fingerprint, pending,
-                                            progress, total, announce)
-            return
-        log.info("worker processes need the fork start method, which this system lacks; "
-                 "mapping and validating in this process")
+            if fork_available():
+                with WorkerPool(stages, workers) as pool:
+                    yield from _prepare_in_pool(pool, store, source, stages, run_id, fingerprint, pending,
+                                                progress, total, announce)
+                return
+            log.info("worker processes need the fork start method, which this system lacks; "
+                     "mapping and validating in this process")
+        yield from _prepare_here(store, source, stages, run_id, fingerprint, pending, progress, total,
+                                 announce)
+
+
+def _prepare_here(
+    store: StateStore,
+    source: str,
+    stages: Stages,
+    run_id: int,
+    fingerprint: str,
+    pending: Iterator[Record],
+    progress: ProgressFn | None,
+    total: int | None,
+    announce: bool,
+) -> Iterator[Prepared]:
+    """`prepare` in this process, batch by batch."""
     if announce:
         yield _STARTED
     done = 0

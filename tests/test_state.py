@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -169,6 +170,36 @@ def test_results_are_stored_packed_and_text_results_still_read(tmp_path: Path) -
             db.execute("UPDATE result_json SET findings = X'00FFFFFF0102' WHERE source_id = 'a'")
         with pytest.raises(StateError, match="findings of record a of source src cannot be read"):
             _ = store.results_for("src", ["a"])["a"].findings
+
+
+def test_results_are_checkpointed_in_the_background_while_a_run_stores_them(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    def checkpointers() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name == "state-checkpoints" and t.is_alive()]
+
+    path = tmp_path / "s.sqlite"
+    with StateStore.open(path) as store:
+        harvest_once(store, [pkg(f"p{i}") for i in range(40)])
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        size = path.stat().st_size
+        with store.checkpoints_in_background(every=0.01):
+            assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+            assert checkpointers()
+            for i in range(40):  # a run storing results, ~0.5 MB of them
+                store.save_result_rows([("src", f"p{i}", "h", "fp", f"urn:{i}", 1, os.urandom(12000), None, 1, 0, 0)])
+            deadline = time.monotonic() + 10
+            while path.stat().st_size <= size + 400_000 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            # copied into the database file although this connection's checkpoints were off
+            assert path.stat().st_size > size + 400_000
+        assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+        deadline = time.monotonic() + 10
+        while checkpointers() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not checkpointers()
+        assert len(store.results_for("src", [f"p{i}" for i in range(40)])) == 40
 
 
 def test_gone_only_after_complete_full_listing(tmp_path: Path) -> None:
