@@ -204,37 +204,21 @@ def prepare(
                 return
             log.info("worker processes need the fork start method, which this system lacks; "
                      "mapping and validating in this process")
-        yield from _prepare_here(store, source, stages, run_id, fingerprint, pending, progress, total,
-                                 announce)
-
-
-def _prepare_here(
-    store: StateStore,
-    source: str,
-    stages: Stages,
-    run_id: int,
-    fingerprint: str,
-    pending: Iterator[Record],
-    progress: ProgressFn | None,
-    total: int | None,
-    announce: bool,
-) -> Iterator[Prepared]:
-    """`prepare` in this process, batch by batch."""
-    if announce:
-        yield _STARTED
-    done = 0
-    clock = time.perf_counter
-    while True:
-        started = clock()
-        with collector_paused():
-            batch = list(islice(pending, BATCH))
-        stages.timings["read"] += clock() - started
-        if not batch:
-            break
-        yield from _batch(store, source, stages, run_id, fingerprint, batch)
-        done += len(batch)
-        if progress:
-            progress("map+validate", done, total)
+        if announce:
+            yield _STARTED
+        done = 0
+        clock = time.perf_counter
+        while True:
+            started = clock()
+            with collector_paused():
+                batch = list(islice(pending, BATCH))
+            stages.timings["read"] += clock() - started
+            if not batch:
+                break
+            yield from _batch(store, source, stages, run_id, fingerprint, batch)
+            done += len(batch)
+            if progress:
+                progress("map+validate", done, total)
 
 
 def _batch(
