@@ -292,22 +292,40 @@ def score_dataset(
         return any(_lookup(licence_of, str(v)) is not None
                    for v in props.get(DCT_LICENSE, ()) if isinstance(v, URIRef))
 
+    # what the formats and licences tables say of a distribution's formats, media types and
+    # licences: the same few combinations recur in every dataset, so worked out once each
+    table_facts = _table_facts(mappings)
+
+    def facts_of(props: Any) -> tuple[bool, bool, bool, bool]:
+        key = (tuple(props.get(DCT_FORMAT, ())), tuple(props.get(DCAT_MEDIA_TYPE, ())),
+               tuple(props.get(DCT_LICENSE, ())))
+        facts = table_facts.get(key)
+        if facts is None:
+            fmt = format_of(props)
+            facts = (vocab_format(props),
+                     bool(getattr(fmt, "non_proprietary", False)) if fmt is not None else False,
+                     bool(getattr(fmt, "machine_readable", False)) if fmt is not None else False,
+                     known_licence(props))
+            if len(table_facts) < 4096:
+                table_facts[key] = facts
+        return facts
+
     # what every distribution-level metric needs, worked out once per distribution
     passed = dict.fromkeys(_DISTRIBUTION_METRICS, 0)
     for dist in dists:
         props = values(dist)
-        fmt = format_of(props)
+        vocabulary_format, non_proprietary, machine_readable, known = facts_of(props)
         for metric, ok in (
             ("access_url_answers", checked and url_ok(props, DCAT_ACCESS_URL)),
             ("download_url", bool(props.get(DCAT_DOWNLOAD_URL))),
             ("download_url_answers", checked and url_ok(props, DCAT_DOWNLOAD_URL)),
             ("format", bool(props.get(DCT_FORMAT))),
             ("media_type", bool(props.get(DCAT_MEDIA_TYPE))),
-            ("format_vocabulary", vocab_format(props)),
-            ("non_proprietary", bool(getattr(fmt, "non_proprietary", False)) if fmt is not None else False),
-            ("machine_readable", bool(getattr(fmt, "machine_readable", False)) if fmt is not None else False),
+            ("format_vocabulary", vocabulary_format),
+            ("non_proprietary", non_proprietary),
+            ("machine_readable", machine_readable),
             ("licence", bool(props.get(DCT_LICENSE))),
-            ("known_licence", known_licence(props)),
+            ("known_licence", known),
             ("rights", bool(props.get(DCT_RIGHTS))),
             ("byte_size", bool(props.get(DCAT_BYTE_SIZE))),
             ("issued", bool(props.get(DCT_ISSUED))),
@@ -335,6 +353,17 @@ def score_dataset(
     # the score follows from these outcomes alone, and few combinations of them occur
     score = _score(checked, len(dists), tuple(passed.values()), tuple(dataset_tests.items()))
     return score if shared else _copy_score(score)
+
+
+#: (the mapping tables, facts_of's memo of what they say) for the tables seen last
+_TABLE_FACTS: list[Any] = [None, {}]
+
+
+def _table_facts(mappings: Any) -> dict[tuple, tuple[bool, bool, bool, bool]]:
+    """score_dataset's memo for these mapping tables (a new one for other tables)."""
+    if _TABLE_FACTS[0] is not mappings:
+        _TABLE_FACTS[:] = [mappings, {}]
+    return _TABLE_FACTS[1]
 
 
 @lru_cache(maxsize=1024)

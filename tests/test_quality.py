@@ -198,6 +198,43 @@ def test_a_shared_score_is_one_object_and_a_default_score_a_copy_of_its_own(duo_
     assert score(shared=True) == score() != own
 
 
+def test_what_the_tables_say_of_a_format_is_remembered_per_set_of_tables():
+    """score_dataset remembers what the formats and licences tables say of a distribution's
+    format, media type and licence; other tables (even asking in between) get their own answers."""
+    from dataclasses import dataclass
+
+    from rdflib import Literal, URIRef
+
+    from harvester.mappings import FileFormat
+    from harvester.mapper import DCAT, DCT, RDF
+
+    @dataclass
+    class Tables:
+        open_format: bool
+
+        def file_format(self, value: str):
+            return FileFormat(value, None, "CSV", True, True) if self.open_format else None
+
+        def licence(self, value: str):
+            return object() if self.open_format else None
+
+        def access_rights(self, value: str):
+            return None
+
+    csv = URIRef("http://publications.europa.eu/resource/authority/file-type/CSV")
+    g = Graph()
+    ds, dist = URIRef("https://example.org/ds"), URIRef("https://example.org/ds/d1")
+    for triple in ((ds, RDF.type, DCAT.Dataset), (ds, DCAT.distribution, dist), (dist, DCT.format, csv),
+                   (dist, DCT.license, URIRef("https://example.org/licence")),
+                   (dist, DCT.title, Literal("d"))):
+        g.add(triple)
+    known, unknown = Tables(True), Tables(False)
+    for tables, expected in ((known, 1.0), (unknown, 0.0), (known, 1.0), (Tables(False), 0.0)):
+        score = score_dataset(g, str(ds), conforms=True, mappings=tables)
+        for name in ("format_vocabulary", "non_proprietary", "machine_readable", "known_licence"):
+            assert _metric(score, name)["value"] == expected, (tables, name)
+
+
 def test_duo_dataset_score_urls_checked(duo_mapped, mappings):
     urls = dataset_urls(duo_mapped.graph, duo_mapped.uri)
     assert len(urls) == 3  # access URL == download URL for each of the three resources
