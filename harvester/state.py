@@ -470,6 +470,8 @@ class StateStore:
 
     def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
         self.path = path
+        #: threads of checkpoints_in_background (close waits for them)
+        self._checkpointers: list[threading.Thread] = []
         self.db = connection
 
     # -- opening and migrations -------------------------------------------------------------
@@ -531,6 +533,10 @@ class StateStore:
             self.db.execute("COMMIT")
 
     def close(self) -> None:
+        # a background checkpoint still under way ends first, so that this connection is the last
+        # one to close and SQLite folds the log into the database file and removes it, as always
+        for thread in self._checkpointers:
+            thread.join(timeout=60)
         self.db.close()
 
     @contextmanager
@@ -540,7 +546,8 @@ class StateStore:
         checkpoint: it never waits for, nor holds up, this connection's writes), instead of by
         the one commit of this connection that takes the log past SQLite's limit, which then
         waited for the copy and its fsync (~0.08 s, holding up the pipeline). SQLite's own
-        checkpoints are back on afterwards; a copy under way then finishes in its thread."""
+        checkpoints are back on afterwards; a copy under way then finishes in its thread (which
+        `close` waits for)."""
         self.db.execute("PRAGMA wal_autocheckpoint=0")
         stop = threading.Event()
         path = self.path
@@ -559,7 +566,9 @@ class StateStore:
             finally:
                 con.close()
 
-        threading.Thread(target=copy, name="state-checkpoints", daemon=True).start()
+        thread = threading.Thread(target=copy, name="state-checkpoints", daemon=True)
+        thread.start()
+        self._checkpointers = [t for t in self._checkpointers if t.is_alive()] + [thread]
         try:
             yield
         finally:

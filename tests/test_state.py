@@ -201,6 +201,11 @@ def test_results_are_checkpointed_in_the_background_while_a_run_stores_them(tmp_
         assert not checkpointers()
         assert len(store.results_for("src", [f"p{i}" for i in range(40)])) == 40
 
+    # closed right after a run: SQLite folds the log into the file and removes it, as always
+    with StateStore.open(path) as store, store.checkpoints_in_background(every=0.001):
+        store.save_result_rows([("src", "p0", "h", "fp", "urn:0", 1, os.urandom(12000), None, 1, 0, 0)])
+    assert not path.with_name(path.name + "-wal").exists()
+
 
 def test_gone_only_after_complete_full_listing(tmp_path: Path) -> None:
     with StateStore.open(tmp_path / "s.sqlite") as store:
