@@ -38,7 +38,7 @@ from .mapper import MappingIssue, MappingOptions, map_dataset
 from .mappings import Mappings
 from .plan import Prepared
 from .quality import check_urls, dataset_urls, score_dataset
-from .state import Record, Result, StateStore, canonical_json, pack_json, stored_json_bytes
+from .state import Record, Result, StateStore, canonical_json, pack_json, stored_json
 from .target import TargetDataset, TargetResource, ValueLists, to_target, value_lists_for
 from .validate import Finding, Validator
 
@@ -395,7 +395,7 @@ def compute(stages: Stages, items: list[Item], timings: dict[str, float]) -> lis
         # a score is shared by the datasets with the same outcomes: encoded once per batch
         quality_json = scores.get(id(quality))
         if quality_json is None:
-            quality_json = scores[id(quality)] = stored_json_bytes(quality)
+            quality_json = scores[id(quality)] = stored_json(quality)
         title = _title(raw)
         # the list of findings, then the mapping issues
         kept = findings + [{**u, "severity": "mapping-" + u["severity"]} for u in unmapped]
@@ -453,13 +453,13 @@ def _findings_json(kept: list[Any]) -> bytes:
     try:
         return orjson.dumps(kept)
     except TypeError:  # what orjson refuses (a lone surrogate): stored_json's way
-        return stored_json_bytes([k.to_dict() if isinstance(k, Finding) else k for k in kept])
+        return stored_json([k.to_dict() if isinstance(k, Finding) else k for k in kept])
 
 
 def _package_json(title: str, quality_json: bytes, target: TargetDataset | None) -> bytes:
     """The stored JSON of {"title", "quality", "target"}: `quality_json` is the score's JSON,
     written once for the datasets that share it."""
-    dumps = stored_json_bytes
+    dumps = stored_json
     text = b'{"title":' + dumps(title) + b',"quality":' + quality_json
     if target is not None:
         # asdict(target), without its deep copy (the result is only serialised)

@@ -23,7 +23,6 @@ import hashlib
 import json
 import re
 import unicodedata
-import zlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from itertools import chain, islice
@@ -31,7 +30,7 @@ from typing import Any, Callable, Iterable, Protocol
 
 from .collector import collector_paused, survivors_frozen
 from .lazy import Deferred, deferred_fields, handover
-from .state import Publication, parse_iso, same_moment, stored_json
+from .state import Publication, pack_json, parse_iso, parse_stored, same_moment, stored_json
 from .target import TargetDataset, canonical_hash, check_package, diff_packages, normal_hash, normalise_package
 
 ACTIONS = ("create", "update", "unchanged", "withdraw", "conflict", "invalid")
@@ -528,16 +527,12 @@ def _refusal_key(result_key: str, name: str, owner_org: str, resource_ids: dict[
 
 
 def shelve_package(action: Action) -> None:
-    """Keep the package of an action that is not applied now (a dry run) compactly, as
-    compressed JSON, made again when read (the plan file shows it): a plan keeps its actions
-    until the run report, and a package is kilobytes of Python objects."""
+    """Keep the package of an action that is not applied now (a dry run) compactly, packed as
+    the state store packs results, made again when read (the plan file shows it): a plan keeps
+    its actions until the run report, and a package is kilobytes of Python objects."""
     package = handover(action, "package")
     if isinstance(package, dict):
-        action.package = Deferred(_unshelve, zlib.compress(stored_json(package).encode(), 1))
-
-
-def _unshelve(blob: bytes) -> dict[str, Any]:
-    return json.loads(zlib.decompress(blob))
+        action.package = Deferred(parse_stored, pack_json(stored_json(package)))
 
 
 def _new_fields(target: Any, name: str, owner_org: str, resource_ids: dict[str, str]) -> list[dict[str, Any]]:

@@ -247,8 +247,9 @@ MIGRATIONS: list[str] = [
 ]
 
 
-#: the page size of a new store: a result's JSON is ~17 KB, and with 16 KB pages storing it takes
-#: about 40 % less CPU than with SQLite's default of 4 KB (fewer overflow pages to chain and log).
+#: the page size of a new store: a result's JSON, packed (`pack_json`), is ~4.3 KB: more than a
+#: 4 KB page (SQLite's default) holds, so each would chain an overflow page; with 16 KB pages it
+#: fits one (measured when results were ~17 KB of text: ~40 % less CPU to store them).
 #: A commit of one small row (apply records each target write at once) writes a whole page to
 #: the log: ~0.6 ms instead of ~0.4, next to a target's API call of a tenth of a second or more
 PAGE_SIZE = 16384
@@ -290,28 +291,23 @@ def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def stored_json(data: Any) -> str:
-    """Compact JSON text of a stage result as the state store keeps it: once parsed, equal to
-    what json.dumps writes (orjson writes it about four times faster). What orjson refuses
-    (integers beyond 64 bits, a lone surrogate) json.dumps writes, in ASCII, so that a lone
-    surrogate is kept as its escape and the text can still be stored as UTF-8."""
-    return stored_json_bytes(data).decode("utf-8")
-
-
-def stored_json_bytes(data: Any) -> bytes:
-    """`stored_json`, as the UTF-8 bytes it is made of."""
+def stored_json(data: Any) -> bytes:
+    """Compact JSON of a stage result as the state store keeps it, as UTF-8 bytes: once parsed,
+    equal to what json.dumps writes (orjson writes it about four times faster). What orjson
+    refuses (integers beyond 64 bits, a lone surrogate) json.dumps writes, in ASCII, so that a
+    lone surrogate is kept as its escape and the text is still valid UTF-8."""
     try:
         return orjson.dumps(data)
     except TypeError:
         return json.dumps(data, separators=(",", ":")).encode("ascii")
 
 
-def pack_json(text: str | bytes) -> bytes:
-    """A stage result's JSON text as the state store keeps it: LZ4-compressed UTF-8. A result
-    is ~17 KB of repetitive JSON (findings, package, score) and packs to about a quarter of
+def pack_json(text: bytes) -> bytes:
+    """A stage result's JSON (`stored_json`) as the state store keeps it: LZ4-compressed. A
+    result is ~17 KB of repetitive JSON (findings, package, score) and packs to about a quarter of
     that: a tenth of a millisecond less per dataset to send from a worker and to store than
     the text costs, and a state store a quarter of the size."""
-    return lz4.block.compress(text.encode("utf-8") if isinstance(text, str) else text)
+    return lz4.block.compress(text)
 
 
 def parse_stored(value: str | bytes) -> Any:

@@ -915,11 +915,6 @@ class _Reader:
         return [str(o) for o in self.objects(subject, base, name) if isinstance(o, URIRef)]
 
     def uri(self, subject: Any, base: str, name: str) -> str | None:
-        value = self._one(subject, base, name)
-        if value is None:
-            return None
-        if value is not _MANY:
-            return str(value) if isinstance(value, URIRef) else None
         found = self.uris(subject, base, name)
         return found[0] if found else None
 
@@ -935,12 +930,6 @@ class _Reader:
         return preferred or found
 
     def text(self, subject: Any, base: str, name: str) -> str | None:
-        value = self._one(subject, base, name)
-        if value is None:
-            return None
-        if value is not _MANY:
-            text = str(value).strip() if isinstance(value, Literal) else ""
-            return text or None
         found = self.texts(subject, base, name)
         text = str(found[0]).strip() if found else ""
         return text or None

@@ -1249,11 +1249,7 @@ def _pattern(pattern: Any, flags: Any) -> Any:
 
 def _in(members: frozenset) -> Any:
     def check(ctx: _Context, focus: Any, values: Any) -> Any:
-        bad: Any = ()
-        for v in values:
-            if v not in members:
-                bad = _with(bad, v)
-        return bad
+        return _rejected(values, members.__contains__)
     return _on_values(check)
 
 

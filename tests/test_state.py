@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from harvester.errors import StateError
-from harvester.state import MIGRATIONS, PAGE_SIZE, Result, StateStore, content_hash, stored_json
+from harvester.state import (MIGRATIONS, PAGE_SIZE, Result, StateStore, content_hash, pack_json, parse_stored,
+                             stored_json)
 
 
 def pkg(ident: str, title: str = "t", **extra: object) -> dict:
@@ -137,10 +138,11 @@ def test_raw_package_is_kept_exactly(tmp_path: Path) -> None:
     ["\ud800"],  # a lone surrogate, which UTF-8 cannot hold: json.dumps writes it
 ])
 def test_stored_json_parses_back_to_what_json_dumps_writes(value: object) -> None:
-    text = stored_json(value)
-    assert isinstance(text, str)
-    text.encode("utf-8")  # storable as SQLite text
+    data = stored_json(value)
+    assert isinstance(data, bytes)
+    text = data.decode("utf-8")  # valid UTF-8: storable as SQLite text
     assert json.loads(text) == json.loads(json.dumps(value, ensure_ascii=False)) == value
+    assert parse_stored(pack_json(data)) == value  # and packed, as the state store keeps it
 
 
 def test_results_are_stored_packed_and_text_results_still_read(tmp_path: Path) -> None:
