@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from harvester.errors import StateError
-from harvester.state import (MIGRATIONS, PAGE_SIZE, Result, StateStore, content_hash, pack_json, parse_stored,
-                             stored_json)
+from harvester.state import (MIGRATIONS, PAGE_SIZE, Publication, Result, StateStore, content_hash, pack_json,
+                             parse_stored, stored_json)
 
 
 def pkg(ident: str, title: str = "t", **extra: object) -> dict:
@@ -45,7 +45,8 @@ def test_new_store_is_migrated_in_wal_mode(tmp_path: Path) -> None:
 
 def test_a_store_of_schema_4_keeps_its_raw_dicts_when_migrated(tmp_path: Path) -> None:
     """Migration 5 moves the raw package dicts out of `records` into `record_raws`; migration 6
-    adds an empty table of refusals; migration 7 moves the results' JSON into `result_json`."""
+    adds an empty table of refusals; migration 7 moves the results' JSON into `result_json`;
+    migration 8 the publications' snapshots into `published_snapshots`."""
     import json
 
     path = tmp_path / "old.sqlite"
@@ -71,7 +72,7 @@ def test_a_store_of_schema_4_keeps_its_raw_dicts_when_migrated(tmp_path: Path) -
     db.commit()
     db.close()
     with StateStore.open(path) as store:
-        assert store.schema_version == len(MIGRATIONS) == 7
+        assert store.schema_version == len(MIGRATIONS) == 8
         assert store.refusals("https://t") == {}
         columns = [row[1] for row in store.db.execute("PRAGMA table_info(records)")]
         assert "raw" not in columns
@@ -88,9 +89,45 @@ def test_a_store_of_schema_4_keeps_its_raw_dicts_when_migrated(tmp_path: Path) -
         assert "findings" not in columns and "target_package" not in columns
         pub = store.publications("https://t")["urn:a"]
         assert (pub.resource_ids, pub.result_key, pub.target_snapshot) == ({"d": "r1"}, "rk", {"id": "p1"})
+        columns = [row[1] for row in store.db.execute("PRAGMA table_info(published)")]
+        assert "target_snapshot" not in columns and "target_modified" in columns
         counts = harvest_once(store, [pkg("a", title="Nieuwe titel")])
         assert counts["changed"] == 1
         assert next(store.records("src")).raw["title"] == "Nieuwe titel"
+
+
+def test_a_publications_snapshot_is_kept_apart_and_written_only_when_set(tmp_path: Path) -> None:
+    """The snapshot lives in `published_snapshots`: saving a publication read from the store
+    keeps it without reading it; setting or clearing it writes it; forgetting removes it."""
+    def snapshots(store: StateStore) -> list[tuple[str, str]]:
+        return [tuple(row) for row in store.db.execute("SELECT identifier, target_snapshot FROM published_snapshots")]
+
+    with StateStore.open(tmp_path / "s.sqlite") as store:
+        pub = Publication(target_url="https://t", identifier="urn:a", source="src", source_id="a",
+                          owner_org="org", target_name="name-a", target_id="p1", status="active")
+        pub.target_snapshot = {"id": "p1", "title": "Eerste"}
+        store.save_publication(pub)
+        assert snapshots(store) == [("urn:a", '{"id": "p1", "title": "Eerste"}')]
+
+        read = store.publications("https://t")["urn:a"]
+        assert read.snapshot_json is None  # not read with the publication
+        read.status = "pending"
+        store.db.execute("UPDATE published_snapshots SET target_snapshot = '{\"id\": \"p1\", \"x\": 1}'")
+        store.save_publication(read)  # the stored snapshot stands (not rewritten from memory)
+        again = store.publications("https://t")["urn:a"]
+        assert again.status == "pending" and again.target_snapshot == {"id": "p1", "x": 1}
+
+        again.target_snapshot = {"id": "p1", "title": "Tweede"}
+        store.save_publication(again)
+        assert store.publications("https://t")["urn:a"].target_snapshot == {"id": "p1", "title": "Tweede"}
+        again.target_snapshot = None
+        store.save_publication(again)
+        assert snapshots(store) == [] and store.publications("https://t")["urn:a"].target_snapshot is None
+
+        again.target_snapshot = {"id": "p1"}
+        store.save_publication(again)
+        store.forget_publication("https://t", "urn:a")
+        assert snapshots(store) == [] and store.publications("https://t") == {}
 
 
 def test_a_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
