@@ -480,11 +480,11 @@ def plan_stream(planner: Planner, prepared: Iterable[Prepared], gone: Iterable[G
     """Plan `prepared` `size` datasets at a time, then the withdrawals, handing each batch of
     actions to `handle` (which may apply them) before the next batch is prepared."""
     items = iter(prepared)
-    with survivors_frozen() as settle:
+    # the collector is off for the whole loop and collects once per batch (settle): switched
+    # back on between batches, it ran each time it was, over all that the batch had made
+    with survivors_frozen() as settle, collector_paused():
         while batch := list(islice(items, size)):
-            with collector_paused():
-                actions = planner.plan_batch(batch)
-            handle(actions)
+            handle(planner.plan_batch(batch))
             settle()
         handle(planner.withdrawals(gone))
 
