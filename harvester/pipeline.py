@@ -39,7 +39,8 @@ from .mappings import Mappings
 from .plan import Prepared
 from .quality import check_urls, dataset_urls, score_dataset
 from .state import Record, Result, StateStore, canonical_json, pack_json, stored_json
-from .target import TargetDataset, TargetResource, ValueLists, to_target, value_lists_for
+from .target import (TargetDataset, TargetResource, ValueLists, to_target, value_lists_fingerprint,
+                     value_lists_for)
 from .validate import Finding, Validator
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,7 @@ class Stages:
                 digest.update(path.read_bytes())
         digest.update(self.mappings.fingerprint.encode())
         digest.update(self.validator.fingerprint.encode())
-        digest.update(value_lists_for(self.mappings).fingerprint.encode())
+        digest.update(value_lists_fingerprint(self.mappings).encode())
         digest.update(b"urls-checked" if self.check_urls else b"urls-not-checked")
         digest.update(json.dumps(_options_dict(self.options), sort_keys=True, default=str).encode())
         context = self.context.to_dict()

@@ -104,6 +104,7 @@ __all__ = [
     "normalise_package",
     "problems_from_errors",
     "to_target",
+    "value_lists_fingerprint",
     "value_lists_for",
 ]
 
@@ -273,29 +274,62 @@ def _default_lists_folder() -> str:
 def value_lists_for(mappings: Any) -> ValueLists:
     """The value lists beside a Mappings' tables (its folder when that has
     donl-vocabularies.csv, else the project's mappings/)."""
+    return _load_value_lists(_lists_folder(mappings))
+
+
+def value_lists_fingerprint(mappings: Any) -> str:
+    """`value_lists_for(mappings).fingerprint`, from the files alone (the lists unread: a sync
+    that reuses every stored result needs no value list)."""
+    return _lists_fingerprint(_lists_folder(mappings))
+
+
+def _lists_folder(mappings: Any) -> str:
     folder = getattr(mappings, "path", None)
     if folder is not None and (Path(folder) / "donl-vocabularies.csv").exists():
-        return load_value_lists(folder)
-    return load_value_lists()
+        return str(Path(folder).resolve())
+    return _default_lists_folder()
+
+
+def _spec(folder: str) -> tuple[Path, list[tuple[int, str, str, str]]]:
+    """donl-vocabularies.csv of a folder: its path and (row number, vocabulary, table, column)
+    per row."""
+    spec_path = Path(folder) / "donl-vocabularies.csv"
+    rows = []
+    for number, row in enumerate(_csv_rows(spec_path), 1):
+        name, table, column = row.get("vocabulary"), row.get("table"), row.get("column")
+        if not (name and table and column):
+            raise MappingError(f"{spec_path}: row {number} needs vocabulary, table and column")
+        rows.append((number, name, table, column))
+    return spec_path, rows
+
+
+@lru_cache(maxsize=8)
+def _lists_fingerprint(folder: str) -> str:
+    """A digest of donl-vocabularies.csv and, in the order it names them, the tables it names."""
+    spec_path, rows = _spec(folder)
+    digest = hashlib.sha256(spec_path.read_bytes())
+    hashed: set[str] = set()
+    for _, _, table, _ in rows:
+        if table not in hashed:
+            hashed.add(table)
+            table_path = Path(folder) / f"{table}.csv"
+            try:
+                digest.update(table.encode() + b"\0" + table_path.read_bytes())
+            except OSError as exc:
+                raise MappingError(f"{table_path}: cannot read value-list table: {exc}") from exc
+    return digest.hexdigest()
 
 
 @lru_cache(maxsize=8)
 def _load_value_lists(folder: str) -> ValueLists:
     base = Path(folder)
-    spec_path = base / "donl-vocabularies.csv"
-    spec = _csv_rows(spec_path)
-    digest = hashlib.sha256(spec_path.read_bytes())
+    spec_path, spec = _spec(folder)
     tables: dict[str, list[dict[str, str]]] = {}
     lists: dict[str, set[str]] = {}
     labels: dict[str, str] = {}
-    for number, row in enumerate(spec, 1):
-        name, table, column = row.get("vocabulary"), row.get("table"), row.get("column")
-        if not (name and table and column):
-            raise MappingError(f"{spec_path}: row {number} needs vocabulary, table and column")
+    for number, name, table, column in spec:
         if table not in tables:
-            table_path = base / f"{table}.csv"
-            tables[table] = _csv_rows(table_path)
-            digest.update(table.encode() + b"\0" + table_path.read_bytes())
+            tables[table] = _csv_rows(base / f"{table}.csv")
         values = lists.setdefault(name, set())
         for item in tables[table]:
             if table == "donl-valuelists":
@@ -312,7 +346,7 @@ def _load_value_lists(folder: str) -> ValueLists:
                 values.add(value)
                 if name == "DONL:Organization" and label:
                     labels.setdefault(label.lower(), value)
-    return ValueLists({k: frozenset(v) for k, v in lists.items()}, labels, digest.hexdigest())
+    return ValueLists({k: frozenset(v) for k, v in lists.items()}, labels, _lists_fingerprint(folder))
 
 
 # --- the rules ----------------------------------------------------------------------------------

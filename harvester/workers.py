@@ -104,6 +104,7 @@ class WorkerPool:
         load = getattr(getattr(self._stages, "validator", None), "load", None)
         if load is not None:
             load()
+        getattr(self._stages, "value_lists", None)  # (a property: the lists are read on first use)
         context = multiprocessing.get_context("fork")
         # shared memory the workers inherit: (pid, batch number) per worker while it works on a
         # batch, so that the batch a dead worker had is known (the pool does not say)

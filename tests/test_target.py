@@ -36,6 +36,8 @@ from harvester.target import (
     load_value_lists,
     problems_from_errors,
     to_target,
+    value_lists_fingerprint,
+    value_lists_for,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -588,6 +590,31 @@ def test_value_lists_come_from_the_mapping_tables(mappings) -> None:
     # every list a rule names exists, so a missing list cannot silently accept everything
     named = {f.vocabulary for f in DATASET_FIELDS + RESOURCE_FIELDS if f.vocabulary}
     assert named <= set(lists.lists)
+
+
+def test_value_lists_fingerprint_is_the_lists_own_without_reading_them(tmp_path: Path) -> None:
+    """The fingerprint made from the files equals the loaded lists' own, changes with any table
+    the lists name, and a missing table is a MappingError naming it, as when loading."""
+    import shutil
+    from types import SimpleNamespace
+
+    from harvester.errors import MappingError
+
+    def copy(name: str) -> SimpleNamespace:
+        shutil.copytree(REPO / "mappings", tmp_path / name)
+        return SimpleNamespace(path=tmp_path / name)
+
+    same, changed, broken = copy("same"), copy("changed"), copy("broken")
+    with (changed.path / "donl-valuelists.csv").open("a", encoding="utf-8") as table:
+        table.write("Overheid:Frequency,http://example.org/freq/nieuw,Nieuw\n")
+    (broken.path / "languages.csv").unlink()
+    ours = value_lists_fingerprint(load_mappings())
+    assert ours == value_lists_for(load_mappings()).fingerprint == value_lists_fingerprint(same)
+    assert value_lists_fingerprint(changed) not in (ours, "")
+    assert value_lists_fingerprint(changed) == value_lists_for(changed).fingerprint
+    for read in (value_lists_fingerprint, value_lists_for):
+        with pytest.raises(MappingError, match="languages.csv"):
+            read(broken)
 
 
 def test_standin_schema_has_the_same_fields_and_mandatory_ones() -> None:
