@@ -62,6 +62,9 @@ def _start(stages: Any, board: Any, counter: Any) -> None:
         counter.value += 1
     # Ctrl-C goes to the whole process group: the parent handles it and shuts the pool down
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # the collector as a process starts with it, whatever the parent had paused when it forked
+    # (_run pauses it per batch; between batches it collects what a batch left in cycles)
+    gc.enable()
 
 
 def _run(number: int, items: list[Any]) -> tuple[list[Any], dict[str, float]]:
