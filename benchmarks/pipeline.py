@@ -13,10 +13,13 @@ none inherits another's memory; they share the SQLite state store on disk):
 2. *measured run*: `--changed` of the datasets (default 10%) changed at the source. Harvest;
    the cached results are dropped (as after a change of the mapping tables or shapes), so
    every record is mapped, validated and converted again. First *end to end*, as
-   sync.plan_source does it (and paying, as a fresh run does, for reading and compiling the
-   shapes): prepare (map, validate, to-target) and plan streaming (Planner.plan_batch per
-   plan.PLAN_BATCH prepared datasets, the plan of a batch made while the workers map the next
-   ones): ours = N / its seconds, with its peak RSS. Then, the results dropped once more, the
+   sync.plan_source does it, `--repeat` times (default 3), each in a fresh process (paying, as
+   a fresh run does, for reading and compiling the shapes): prepare (map, validate, to-target)
+   and plan streaming (Planner.plan_batch per plan.PLAN_BATCH prepared datasets, the plan of a
+   batch made while the workers map the next ones): ours = N / the median run's seconds (every
+   run's is reported: a run takes seconds, and the speed of a shared machine drifts over
+   seconds more than over the naive chain's minutes), with the highest peak RSS. Then, the
+   results dropped once more, the
    pipeline alone (nothing kept) with per-stage times: read, map, validate, target (package +
    quality), store. Then the plan alone: prepared from the stored results and planned
    streaming against the state store and target of the previous run, the updates applied
@@ -24,9 +27,10 @@ none inherits another's memory; they share the SQLite state store on disk):
    validated and converted in N worker processes; the per-stage figures are then per worker
    process (their seconds are summed), the pipeline and end-to-end figures are wall-clock time
    as always.
-3. *no-change sync*: nothing changed at the source. Harvest + prepare + plan: the counters
-   (pipeline.Stages.counters: mapped, validated, reused), the source requests, the target
-   writes, and the datasets/s of the whole sync.
+3. *no-change sync*: nothing changed at the source. Harvest + prepare + plan, `--repeat` times,
+   each in a fresh process (the modules a sync runs loaded before the clock starts, as in the
+   CLI): the counters (pipeline.Stages.counters: mapped, validated, reused), the source
+   requests, the target writes, and the datasets/s of the whole sync (the median run's).
 4. *naive chain*: map every package, one rdflib Graph for the whole catalogue, pySHACL over it
    (our shapes, the background vocabulary), in a fresh process; on at most `--naive-max`
    datasets (its datasets/s is used for the ratio when N is larger; the output says so).
@@ -203,25 +207,48 @@ def previous_run(workdir: Path, url: str, writers: int, workers: int | str = 1) 
     }
 
 
-def measured_run(workdir: Path, url: str, writers: int, workers: int | str = 1) -> dict[str, Any]:
-    """Phase 2: some datasets changed; every record mapped again; per-stage times; plan; apply."""
+def end_to_end(workdir: Path, url: str, summary: Any, workers: int | str = 1) -> dict[str, Any]:
+    """End to end, as sync does it, in a fresh process (so that it pays for reading and compiling
+    the shapes as a fresh run does): the cached results dropped, as after a change of the
+    mapping tables or shapes, so every record is mapped again; prepared and planned batch by
+    batch (the plan of a batch made while the workers map the next ones); nothing applied."""
+    source, store, _ = _setup(workdir, url)
+    target = MemoryTarget.load(workdir / "target.jsonl")
+    store.drop_results(SOURCE)
+    started = time.perf_counter()
+    streamed = streaming_plan(store, _stages(source, store, workers), target, summary)
+    seconds = time.perf_counter() - started
+    store.close()
+    workers_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"seconds": seconds, "plan": streamed, "worker_peak_rss_mib": round(workers_rss, 1)}
+
+
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Of repeated runs of a phase, the one whose `seconds` is the median (of an even number,
+    the slower of the middle two): what the phase's rate is reported from."""
+    return sorted(runs, key=lambda run: run["seconds"])[len(runs) // 2]
+
+
+def measured_run(workdir: Path, url: str, writers: int, workers: int | str = 1,
+                 repeat: int = 1) -> dict[str, Any]:
+    """Phase 2: some datasets changed; every record mapped again: end to end (`repeat` times),
+    then per-stage times; plan; apply."""
     from harvester.pipeline import prepare
 
     source, store, _ = _setup(workdir, url)
     summary, harvest_seconds = _harvest(source, store)
-    target = MemoryTarget.load(workdir / "target.jsonl")
-    # end to end, as sync does it (first, so it pays for reading and compiling the shapes as a
-    # fresh run does): the cached results dropped, as after a change of the mapping tables or
-    # shapes, so every record is mapped again; prepared and planned batch by batch (the plan of
-    # a batch made while the workers map the next ones); nothing is applied here
-    store.drop_results(SOURCE)
-    started = time.perf_counter()
-    streamed = streaming_plan(store, _stages(source, store, workers), target, summary)
-    streaming_seconds = time.perf_counter() - started
-    streaming_rss = peak_rss_mib()
+    store.close()
+    # end to end, each time in a fresh process, before anything is applied (each plans the same)
+    runs = [in_child(end_to_end, workdir, url, summary, workers) for _ in range(repeat)]
+    if any(run["plan"] != runs[0]["plan"] for run in runs):
+        raise RuntimeError(f"the end-to-end runs planned differently: {[run['plan'] for run in runs]}")
+    streamed, streaming_seconds = runs[0]["plan"], median_run(runs)["seconds"]
+    streaming_rss = max(run["peak_rss_mib"] for run in runs)
 
     # the pipeline alone with per-stage times: the results dropped once more, every record
     # mapped again, nothing kept
+    source, store, _ = _setup(workdir, url)
+    target = MemoryTarget.load(workdir / "target.jsonl")
     store.drop_results(SOURCE)
     stages = _stages(source, store, workers)
     started = time.perf_counter()
@@ -231,7 +258,8 @@ def measured_run(workdir: Path, url: str, writers: int, workers: int | str = 1) 
         seen += 1
         valid += item.valid
     pipeline_seconds = time.perf_counter() - started
-    workers_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    # (this process's children include the end-to-end runs: their workers' peak is theirs)
+    workers_rss = max(run["worker_peak_rss_mib"] for run in runs)
     counters_fresh = dict(stages.counters)
     timings = {k: round(v, 3) for k, v in stages.timings.items()}
 
@@ -248,7 +276,8 @@ def measured_run(workdir: Path, url: str, writers: int, workers: int | str = 1) 
         "pipeline_seconds": pipeline_seconds, "stage_seconds": timings,
         "counters": counters_fresh, "end_to_end_peak_rss_mib": round(streaming_rss, 1),
         "workers": stages.worker_count(), "worker_peak_rss_mib": round(workers_rss, 1),
-        "streaming_seconds": streaming_seconds, "streaming_plan": streamed,
+        "streaming_seconds": streaming_seconds, "streaming_runs": [run["seconds"] for run in runs],
+        "streaming_plan": streamed,
         "plan_seconds": plan_seconds, "plan": plan.counts(), "plan_peak_rss_mib": round(plan_rss, 1),
         "apply_seconds": apply_seconds, "applied": applied, "target_writes": target.writes,
     }
@@ -352,8 +381,9 @@ def compile_bytecode() -> None:
 
 def run(n: int, *, seed: int = catalogue.SEED, invalid_share: float = 0.05,
         changed_share: float = 0.10, writers: int = 1, workers: int | str = 1, naive_max: int = 10_000,
-        naive: bool = True, workdir: Path | None = None) -> dict[str, Any]:
-    """The whole benchmark; returns the result (see the module docstring)."""
+        naive: bool = True, workdir: Path | None = None, repeat: int = 3) -> dict[str, Any]:
+    """The whole benchmark; returns the result (see the module docstring). The end-to-end and
+    no-change phases run `repeat` times each; their rates are the median run's."""
     own_dir = None
     if workdir is None:
         own_dir = tempfile.TemporaryDirectory(prefix="harvester-bench-")
@@ -368,8 +398,10 @@ def run(n: int, *, seed: int = catalogue.SEED, invalid_share: float = 0.05,
         with CatalogueServer(n, seed, invalid_share) as server:
             result["previous_run"] = in_child(previous_run, workdir, server.url, writers, workers)
         with CatalogueServer(n, seed, invalid_share, changed) as server:
-            result["measured_run"] = in_child(measured_run, workdir, server.url, writers, workers)
-            result["no_change_sync"] = in_child(no_change_sync, workdir, server.url, workers)
+            result["measured_run"] = in_child(measured_run, workdir, server.url, writers, workers, repeat)
+            quiet = [in_child(no_change_sync, workdir, server.url, workers) for _ in range(repeat)]
+            result["no_change_sync"] = dict(median_run(quiet), runs=[run["seconds"] for run in quiet],
+                                            peak_rss_mib=max(run["peak_rss_mib"] for run in quiet))
         if naive:
             m = min(n, naive_max)
             result["naive"] = in_child(naive_chain, m, seed, invalid_share)
@@ -458,10 +490,11 @@ def report_lines(result: dict[str, Any]) -> list[str]:
         f"{m['plan']}; peak RSS {m['plan_peak_rss_mib']:.0f} MiB)",
         f"  end to end        {r['end_to_end']:>10,.0f} datasets/s  (map + validate + to-target + "
         f"plan, streaming as sync does it; {m['streaming_plan']}; peak RSS "
-        f"{m['end_to_end_peak_rss_mib']:.0f} MiB)",
+        f"{m['end_to_end_peak_rss_mib']:.0f} MiB; {_runs(n, m['streaming_runs'])})",
         "no-change sync",
         f"  whole sync        {r['no_change_sync']:>10,.0f} datasets/s  (harvest "
-        f"{c['harvest_seconds']:.2f} s, prepare + plan streaming {c['plan_seconds']:.2f} s)",
+        f"{c['harvest_seconds']:.2f} s, prepare + plan streaming {c['plan_seconds']:.2f} s; "
+        f"{_runs(n, c['runs'])})",
         f"  counters          {c['counters']}",
         f"  source requests   {c['source_requests']} (limit {result['source_request_limit']})",
         f"  target writes     {c['target_writes']} (planned {c['planned_writes']})",
@@ -481,6 +514,13 @@ def report_lines(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _runs(n: int, seconds: list[float]) -> str:
+    """The rates of a phase's runs, for the report: 'runs 2,310 / 2,250 / 2,401 per s, median'."""
+    if len(seconds) == 1:
+        return "one run"
+    return "runs " + " / ".join(f"{rate(n, s):,.0f}" for s in seconds) + " per s, median"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", type=int, required=True, help="catalogue size N")
@@ -497,9 +537,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="measure the naive chain on at most this many datasets")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive chain")
     parser.add_argument("--workdir", type=Path, help="keep the state store here")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of the end-to-end and the no-change phases, each in a fresh "
+                             "process; their rates are the median run's (default 3)")
     args = parser.parse_args(argv)
     if args.datasets < 1:
         parser.error("--datasets must be at least 1")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     from harvester.pipeline import resolve_workers
 
     try:
@@ -509,7 +554,7 @@ def main(argv: list[str] | None = None) -> int:
     result = run(args.datasets, seed=args.seed, invalid_share=args.invalid_share,
                  changed_share=args.changed, writers=args.writers, workers=workers,
                  naive_max=args.naive_max,
-                 naive=not args.no_naive, workdir=args.workdir)
+                 naive=not args.no_naive, workdir=args.workdir, repeat=args.repeat)
     lines = report_lines(result)
     if args.json:
         print(json.dumps(result, sort_keys=True, default=str))
