@@ -890,14 +890,16 @@ def _temporal_literal(text: str) -> Literal | None:
 
 
 def _literal_builder() -> Any:
-    """A function (lexical, language, datatype, value) -> Literal that builds what Literal()
-    builds for a language-tagged string and an xsd:dateTime (None if this rdflib differs)."""
-    def build(lexical: str, language: str | None, datatype: URIRef | None, value: Any) -> Literal:
+    """A function (lexical, language, datatype, value, ill_typed) -> Literal that builds what
+    Literal() builds for a (language-tagged) string, an xsd:dateTime, an xsd:nonNegativeInteger
+    and an xsd:hexBinary (None if this rdflib differs)."""
+    def build(lexical: str, language: str | None, datatype: URIRef | None, value: Any,
+              ill_typed: bool | None = None) -> Literal:
         lit = str.__new__(Literal, lexical)
         lit._language = language
         lit._datatype = datatype
         lit._value = value
-        lit._ill_typed = None
+        lit._ill_typed = ill_typed
         return lit
 
     stamp = datetime.fromisoformat("2024-02-29T13:14:15.5+01:00")
@@ -905,7 +907,12 @@ def _literal_builder() -> Any:
                (("tekst", None, None, "tekst"), Literal("tekst")),
                ((stamp.isoformat(), None, XSD.dateTime, stamp), Literal(stamp)),
                ((stamp.replace(tzinfo=None).isoformat(), None, XSD.dateTime,
-                 stamp.replace(tzinfo=None)), Literal(stamp.replace(tzinfo=None)))]
+                 stamp.replace(tzinfo=None)), Literal(stamp.replace(tzinfo=None))),
+               (("42", None, XSD.nonNegativeInteger, 42, False),
+                Literal("42", datatype=XSD.nonNegativeInteger)),
+               (("0", None, XSD.nonNegativeInteger, 0, False), Literal("0", datatype=XSD.nonNegativeInteger)),
+               (("0a1b", None, XSD.hexBinary, bytes.fromhex("0a1b"), False),
+                Literal("0a1b", datatype=XSD.hexBinary))]
     slots = [name for cls in Literal.__mro__ for name in getattr(cls, "__slots__", ())]
     try:
         for args, made in samples:
@@ -942,6 +949,20 @@ def _datetime_literal(value: datetime) -> Literal:
     if _new_literal is None or type(value) is not datetime:
         return Literal(value)
     return _new_literal(value.isoformat(), None, XSD.dateTime, value)
+
+
+def _count_literal(value: int) -> Literal:
+    """Literal(str(value), datatype=XSD.nonNegativeInteger)."""
+    if _new_literal is None or type(value) is not int or value < 0:
+        return Literal(str(value), datatype=XSD.nonNegativeInteger)
+    return _new_literal(str(value), None, XSD.nonNegativeInteger, value, False)
+
+
+def _hex_literal(text: str) -> Literal:
+    """Literal(text, datatype=XSD.hexBinary) for a string of hexadecimal digits."""
+    if _new_literal is None or type(text) is not str or len(text) % 2 or not _HEX.fullmatch(text):
+        return Literal(text, datatype=XSD.hexBinary)
+    return _new_literal(text, None, XSD.hexBinary, bytes.fromhex(text), False)
 
 
 def _non_negative_int(value: Any) -> int | None:
@@ -1393,7 +1414,7 @@ class _Mapper:
                 other_ids.append(identifier_text)
         ds = URIRef(uri)
         add((ds, _TYPE, DCAT.Dataset))
-        add((ds, DCT.identifier, Literal(uri)))
+        add((ds, DCT.identifier, _text_literal(uri, None)))
         for value in _as_list(_get(pkg, extras, "alternate_identifier", "guid")):
             if _s(value) and _s(value) not in other_ids and _s(value) != uri:
                 other_ids.append(_s(value))
@@ -1401,7 +1422,7 @@ class _Mapper:
             node = URIRef(f"{local}#identifier-{i}")
             add((ds, ADMS.identifier, node))
             add((node, _TYPE, ADMS.Identifier))
-            add((node, SKOS.notation, Literal(value)))
+            add((node, SKOS.notation, _text_literal(value, None)))
 
         # -- title, description, keywords ----------------------------------------------------
         titles = _translated(pkg.get("title_translated"))
@@ -1411,7 +1432,7 @@ class _Mapper:
         for tag, value in titles:
             value = single_line(value)
             if value and not (tag == lang and value == title):
-                add((ds, DCT.title, Literal(value, lang=tag)))
+                add((ds, DCT.title, _text_literal(value, tag)))
         if not title and not titles:
             issues.error("title", None, "the package has no title (dct:title is mandatory)")
         notes_raw = pkg.get("notes")
@@ -1428,7 +1449,7 @@ class _Mapper:
         for tag, value in notes_tr:
             value = plain_text(value)
             if value and not (tag == lang and value == notes):
-                add((ds, DCT.description, Literal(value, lang=tag)))
+                add((ds, DCT.description, _text_literal(value, tag)))
         if not notes and not notes_tr:
             issues.error("notes", None, "the package has no description (dct:description is "
                                         "mandatory)")
@@ -1443,7 +1464,7 @@ class _Mapper:
             for word in words:
                 word = single_line(word)
                 if word and not (tag == lang and word in seen_kw):
-                    add((ds, DCAT.keyword, Literal(word, lang=tag)))
+                    add((ds, DCAT.keyword, _text_literal(word, tag)))
 
         # -- publisher and creator -----------------------------------------------------------
         publisher = self._publisher(pkg, extras, context, issues)
@@ -1944,7 +1965,7 @@ class _Mapper:
         size = _non_negative_int(res.get("size") if res.get("size") not in (None, "")
                                  else res.get("byte_size"))
         if size is not None:
-            add((dist, DCAT.byteSize, Literal(str(size), datatype=XSD.nonNegativeInteger)))
+            add((dist, DCAT.byteSize, _count_literal(size)))
         self._checksum(res, dist, dist_uri, add, issues, where)
         issued = self._date(res.get("issued") or res.get("created"), f"{where}.created", issues)
         modified = self._date(res.get("modified") or res.get("last_modified")
@@ -2032,7 +2053,7 @@ class _Mapper:
         add((node, _TYPE, SPDX.Checksum))
         add((node, SPDX.algorithm, algorithm))
         add((algorithm, _TYPE, SPDX.ChecksumAlgorithm))
-        add((node, SPDX.checksumValue, Literal(value.lower(), datatype=XSD.hexBinary)))
+        add((node, SPDX.checksumValue, _hex_literal(value.lower())))
 
     def _schema(self, res, dist, dist_uri, rname, portal, rid, add, issues, where) -> None:
         schema = res.get("schema")

@@ -41,6 +41,7 @@ from harvester.mapper import (
 from harvester.mappings import load_mappings
 from harvester.text import markdown_to_text, plain_text, single_line, strip_html
 
+XSD_NS = "http://www.w3.org/2001/XMLSchema#"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "mapper"
 DUO_GOLDEN = ["01voins-v1", "p03hoinschr", "adressen_so", "rio_nfo_po_vo_vavo_mbo_ho-changelog"]
 GOLDEN = [*DUO_GOLDEN, "rich-package"]  # rich-package.json: a package of our own, every field
@@ -828,3 +829,26 @@ def test_mapping_speed(context, mappings, options, repo_dir):
         map_dataset(p, context, mappings, options)
     per_dataset = (time.perf_counter() - start) / len(packages)
     assert per_dataset < 0.02, f"{per_dataset * 1000:.2f} ms per dataset"
+
+
+@pytest.mark.parametrize("build, args, expected", [
+    ("_text_literal", ("tekst", "nl"), Literal("tekst", lang="nl")),
+    ("_text_literal", ("tekst", "NL"), Literal("tekst", lang="NL")),
+    ("_text_literal", ("https://example.org/id/1", None), Literal("https://example.org/id/1")),
+    ("_count_literal", (0,), Literal("0", datatype=XSD_NS + "nonNegativeInteger")),
+    ("_count_literal", (123456789012345678901234567890,),
+     Literal("123456789012345678901234567890", datatype=XSD_NS + "nonNegativeInteger")),
+    ("_count_literal", (-3,), Literal("-3", datatype=XSD_NS + "nonNegativeInteger")),
+    ("_hex_literal", ("0a1bff",), Literal("0a1bff", datatype=XSD_NS + "hexBinary")),
+    ("_hex_literal", ("abc",), Literal("abc", datatype=XSD_NS + "hexBinary")),  # odd: ill-typed
+])
+def test_literals_built_directly_are_what_literal_builds(build: str, args: tuple, expected: Literal) -> None:
+    """The mapper's literal shortcuts give objects indistinguishable from rdflib's Literal()."""
+    import harvester.mapper as mapper
+
+    made = getattr(mapper, build)(*args)
+    assert type(made) is Literal and made == expected and hash(made) == hash(expected)
+    assert made.n3() == expected.n3() and repr(made) == repr(expected)
+    for slot in ("_language", "_datatype", "_value", "_ill_typed"):
+        assert getattr(made, slot) == getattr(expected, slot), slot
+    assert made.eq(expected) and type(made.value) is type(expected.value)
