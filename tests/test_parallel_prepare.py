@@ -228,6 +228,21 @@ def test_outcomes_cross_the_process_boundary_as_plain_data(mappings, validator, 
     assert all(timings[stage] > 0 for stage in ("map", "validate", "target", "store"))
 
 
+def test_workers_forked_while_the_collector_is_paused_have_it_on(mappings, validator, sources) -> None:
+    """The plan pauses the collector for its whole loop and the pool forks inside it; a worker
+    still collects its own cyclic garbage between batches."""
+    import gc
+
+    from harvester.collector import collector_paused
+
+    _, context, _ = sources[0]
+    with collector_paused(), workers.WorkerPool(_stages(mappings, validator, context), 2) as pool:
+        pool.start()
+        assert not gc.isenabled()
+        answers = {pool._executor.submit(gc.isenabled).result(timeout=60) for _ in range(8)}
+    assert answers == {True} and gc.isenabled()
+
+
 def test_stored_results_hold_what_json_cannot_write_as_utf8(mappings, validator, sources) -> None:
     """A lone surrogate (which UTF-8 cannot hold) in a title and in a value the mapper reports:
     the results' JSON keeps it escaped, and it reads back as it was."""
