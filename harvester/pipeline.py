@@ -99,6 +99,12 @@ class Stages:
             self._lists = value_lists_for(self.mappings)
         return self._lists
 
+    def load(self) -> None:
+        """Read now what mapping, validating and converting read on first use (the shapes, the
+        value lists): the worker pool does so before it forks, so that its workers share them."""
+        self.validator.load()
+        self.value_lists  # noqa: B018 - a property: read to load the lists
+
     def worker_count(self) -> int:
         """The number of worker processes `workers` asks for (1: none, all in this process)."""
         return resolve_workers(self.workers)

@@ -290,7 +290,8 @@ def _lists_folder(mappings: Any) -> str:
     return _default_lists_folder()
 
 
-def _spec(folder: str) -> tuple[Path, list[tuple[int, str, str, str]]]:
+@lru_cache(maxsize=8)  # read for the fingerprint and for the lists: parsed once
+def _spec(folder: str) -> tuple[Path, tuple[tuple[int, str, str, str], ...]]:
     """donl-vocabularies.csv of a folder: its path and (row number, vocabulary, table, column)
     per row."""
     spec_path = Path(folder) / "donl-vocabularies.csv"
@@ -300,7 +301,7 @@ def _spec(folder: str) -> tuple[Path, list[tuple[int, str, str, str]]]:
         if not (name and table and column):
             raise MappingError(f"{spec_path}: row {number} needs vocabulary, table and column")
         rows.append((number, name, table, column))
-    return spec_path, rows
+    return spec_path, tuple(rows)
 
 
 @lru_cache(maxsize=8)

@@ -104,10 +104,7 @@ class WorkerPool:
         if self._executor is not None:
             return
         # what every worker needs, loaded once here (the workers share it with this process)
-        load = getattr(getattr(self._stages, "validator", None), "load", None)
-        if load is not None:
-            load()
-        getattr(self._stages, "value_lists", None)  # (a property: the lists are read on first use)
+        self._stages.load()
         context = multiprocessing.get_context("fork")
         # shared memory the workers inherit: (pid, batch number) per worker while it works on a
         # batch, so that the batch a dead worker had is known (the pool does not say)
