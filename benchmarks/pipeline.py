@@ -11,29 +11,36 @@ none inherits another's memory; they share the SQLite state store on disk):
    and apply.Applier with `--writers` writers: the first publication. The create calls are
    counted (the valid datasets, each exactly once).
 2. *measured run*: `--changed` of the datasets (default 10%) changed at the source. Harvest;
-   the cached results are dropped (as after a change of the mapping tables or shapes), so
-   every record is mapped, validated and converted again. First *end to end*, as
-   sync.plan_source does it, `--repeat` times (default 3), each in a fresh process (paying, as
-   a fresh run does, for reading and compiling the shapes): prepare (map, validate, to-target)
-   and plan streaming (Planner.plan_batch per plan.PLAN_BATCH prepared datasets, the plan of a
-   batch made while the workers map the next ones): ours = N / the median run's seconds (every
-   run's is reported: a run takes seconds, and the speed of a shared machine drifts over
-   seconds more than over the naive chain's minutes), with the highest peak RSS. Then, the
-   results dropped once more, the
-   pipeline alone (nothing kept) with per-stage times: read, map, validate, target (package +
-   quality), store. Then the plan alone: prepared from the stored results and planned
-   streaming against the state store and target of the previous run, the updates applied
-   (apply timed apart). With `--workers N` (pipeline.Stages.workers) the records are mapped,
-   validated and converted in N worker processes; the per-stage figures are then per worker
-   process (their seconds are summed), the pipeline and end-to-end figures are wall-clock time
-   as always.
-3. *no-change sync*: nothing changed at the source. Harvest + prepare + plan, `--repeat` times,
-   each in a fresh process (the modules a sync runs loaded before the clock starts, as in the
-   CLI): the counters (pipeline.Stages.counters: mapped, validated, reused), the source
-   requests, the target writes, and the datasets/s of the whole sync (the median run's).
+   a copy of the state store and the target as they are now is kept (`before-apply/`: the
+   end-to-end runs below plan there). The cached results are dropped (as after a change of
+   the mapping tables or shapes), so every record is mapped, validated and converted again:
+   the pipeline alone (nothing kept) with per-stage times: read, map, validate, target
+   (package + quality), store. Then the plan alone: prepared from the stored results and
+   planned streaming against the state store and target of the previous run, the updates
+   applied (apply timed apart). With `--workers N` (pipeline.Stages.workers) the records are
+   mapped, validated and converted in N worker processes; the per-stage figures are then per
+   worker process (their seconds are summed), the pipeline and end-to-end figures are
+   wall-clock time as always.
+3. `--repeat` rounds (default 3) of two phases, each in a fresh process, with the naive chain
+   (4) between the first half of the rounds and the second, so that ours and the naive
+   chain's figures come from the same stretch of time (a shared machine's speed drifts over
+   minutes; each phase's run is reported, the rate is the median run's):
+   - *end to end*, in the copy made before the apply, as sync.plan_source does it (paying, as
+     a fresh run does, for reading and compiling the shapes): the cached results dropped,
+     prepare (map, validate, to-target) and plan streaming (Planner.plan_batch per
+     plan.PLAN_BATCH prepared datasets, the plan of a batch made while the workers map the
+     next ones), nothing applied: ours = N / the median run's seconds, with the highest peak
+     RSS. Every run must plan the same.
+   - *no-change sync*: nothing changed at the source since the measured run's apply. Harvest
+     + prepare + plan (the modules a sync runs loaded before the clock starts, as in the
+     CLI): the counters (pipeline.Stages.counters: mapped, validated, reused), the source
+     requests, the target writes, and the datasets/s of the whole sync.
 4. *naive chain*: map every package, one rdflib Graph for the whole catalogue, pySHACL over it
    (our shapes, the background vocabulary), in a fresh process; on at most `--naive-max`
    datasets (its datasets/s is used for the ratio when N is larger; the output says so).
+
+The result's `schedule` lists the phases in the order they ran, with their start (seconds
+since the benchmark began).
 
 Before the phases, the harvester's modules are compiled to bytecode (compile_bytecode).
 
@@ -52,6 +59,7 @@ import multiprocessing
 import os
 import platform
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -69,6 +77,9 @@ from benchmarks.memory_target import MemoryTarget
 
 SOURCE = "bench"
 OWNER_ORG = "dienst-uitvoering-onderwijs"
+#: where the measured run leaves a copy of the state store and target as they were before its
+#: apply: the end-to-end runs plan there
+BEFORE_APPLY = "before-apply"
 
 
 def peak_rss_mib() -> float:
@@ -229,24 +240,19 @@ def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return sorted(runs, key=lambda run: run["seconds"])[len(runs) // 2]
 
 
-def measured_run(workdir: Path, url: str, writers: int, workers: int | str = 1,
-                 repeat: int = 1) -> dict[str, Any]:
-    """Phase 2: some datasets changed; every record mapped again: end to end (`repeat` times),
+def measured_run(workdir: Path, url: str, writers: int, workers: int | str = 1) -> dict[str, Any]:
+    """Phase 2: some datasets changed; every record mapped again. Harvest, then a copy of the
+    state store and target as they are now (`BEFORE_APPLY`, where the end-to-end runs plan),
     then per-stage times; plan; apply."""
     from harvester.pipeline import prepare
 
     source, store, _ = _setup(workdir, url)
     summary, harvest_seconds = _harvest(source, store)
     store.close()
-    # end to end, each time in a fresh process, before anything is applied (each plans the same)
-    runs = [in_child(end_to_end, workdir, url, summary, workers) for _ in range(repeat)]
-    if any(run["plan"] != runs[0]["plan"] for run in runs):
-        raise RuntimeError(f"the end-to-end runs planned differently: {[run['plan'] for run in runs]}")
-    streamed, streaming_seconds = runs[0]["plan"], median_run(runs)["seconds"]
-    streaming_rss = max(run["peak_rss_mib"] for run in runs)
+    snapshot(workdir, workdir / BEFORE_APPLY)
 
-    # the pipeline alone with per-stage times: the results dropped once more, every record
-    # mapped again, nothing kept
+    # the pipeline alone with per-stage times: the results dropped, every record mapped again,
+    # nothing kept
     source, store, _ = _setup(workdir, url)
     target = MemoryTarget.load(workdir / "target.jsonl")
     store.drop_results(SOURCE)
@@ -258,8 +264,6 @@ def measured_run(workdir: Path, url: str, writers: int, workers: int | str = 1,
         seen += 1
         valid += item.valid
     pipeline_seconds = time.perf_counter() - started
-    # (this process's children include the end-to-end runs: their workers' peak is theirs)
-    workers_rss = max(run["worker_peak_rss_mib"] for run in runs)
     counters_fresh = dict(stages.counters)
     timings = {k: round(v, 3) for k, v in stages.timings.items()}
 
@@ -274,13 +278,21 @@ def measured_run(workdir: Path, url: str, writers: int, workers: int | str = 1,
         "harvest_seconds": harvest_seconds, "source_requests": summary.requests,
         "changed_at_source": summary.changed, "datasets": seen, "valid": valid,
         "pipeline_seconds": pipeline_seconds, "stage_seconds": timings,
-        "counters": counters_fresh, "end_to_end_peak_rss_mib": round(streaming_rss, 1),
-        "workers": stages.worker_count(), "worker_peak_rss_mib": round(workers_rss, 1),
-        "streaming_seconds": streaming_seconds, "streaming_runs": [run["seconds"] for run in runs],
-        "streaming_plan": streamed,
+        "counters": counters_fresh, "workers": stages.worker_count(),
         "plan_seconds": plan_seconds, "plan": plan.counts(), "plan_peak_rss_mib": round(plan_rss, 1),
         "apply_seconds": apply_seconds, "applied": applied, "target_writes": target.writes,
+        "_summary": summary,
     }
+
+
+def snapshot(workdir: Path, into: Path) -> None:
+    """Copy the (closed) state store and the target of `workdir` into `into`."""
+    into.mkdir(parents=True, exist_ok=True)
+    for name in ("state.sqlite", "state.sqlite-wal", "target.jsonl"):
+        if (workdir / name).exists():
+            shutil.copyfile(workdir / name, into / name)
+        elif (into / name).exists():
+            (into / name).unlink()
 
 
 def streaming_plan(store: Any, stages: Any, target: Any, summary: Any) -> dict[str, int]:
@@ -394,17 +406,45 @@ def run(n: int, *, seed: int = catalogue.SEED, invalid_share: float = 0.05,
         "changed": len(changed), "machine": machine(),
     }
     compile_bytecode()
+    clock = time.perf_counter()
+    schedule: list[list[Any]] = []
+
+    def timed(phase: str, function: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+        schedule.append([phase, round(time.perf_counter() - clock, 1)])
+        return in_child(function, *args)
+
     try:
         with CatalogueServer(n, seed, invalid_share) as server:
-            result["previous_run"] = in_child(previous_run, workdir, server.url, writers, workers)
+            result["previous_run"] = timed("previous run", previous_run, workdir, server.url, writers, workers)
         with CatalogueServer(n, seed, invalid_share, changed) as server:
-            result["measured_run"] = in_child(measured_run, workdir, server.url, writers, workers, repeat)
-            quiet = [in_child(no_change_sync, workdir, server.url, workers) for _ in range(repeat)]
-            result["no_change_sync"] = dict(median_run(quiet), runs=[run["seconds"] for run in quiet],
-                                            peak_rss_mib=max(run["peak_rss_mib"] for run in quiet))
-        if naive:
-            m = min(n, naive_max)
-            result["naive"] = in_child(naive_chain, m, seed, invalid_share)
+            measured = timed("measured run", measured_run, workdir, server.url, writers, workers)
+            summary = measured.pop("_summary")
+            result["measured_run"] = measured
+            # the end-to-end and no-change runs in rounds, half of them before the naive chain
+            # and half after, so that ours and the naive chain's are measured over the same
+            # stretch of time (a shared machine's speed drifts over minutes)
+            runs: list[dict[str, Any]] = []
+            quiet: list[dict[str, Any]] = []
+            for round_ in range(repeat):
+                if round_ == repeat // 2 and naive:
+                    result["naive"] = timed("naive chain", naive_chain, min(n, naive_max), seed,
+                                            invalid_share)
+                runs.append(timed("end to end", end_to_end, workdir / BEFORE_APPLY, server.url,
+                                  summary, workers))
+                quiet.append(timed("no-change sync", no_change_sync, workdir, server.url, workers))
+            if naive and "naive" not in result:  # (repeat 1: the naive chain last)
+                result["naive"] = timed("naive chain", naive_chain, min(n, naive_max), seed, invalid_share)
+        if any(run["plan"] != runs[0]["plan"] for run in runs):
+            raise RuntimeError(f"the end-to-end runs planned differently: {[run['plan'] for run in runs]}")
+        measured.update({
+            "streaming_seconds": median_run(runs)["seconds"],
+            "streaming_runs": [run["seconds"] for run in runs], "streaming_plan": runs[0]["plan"],
+            "end_to_end_peak_rss_mib": max(run["peak_rss_mib"] for run in runs),
+            "worker_peak_rss_mib": max(run["worker_peak_rss_mib"] for run in runs),
+        })
+        result["no_change_sync"] = dict(median_run(quiet), runs=[run["seconds"] for run in quiet],
+                                        peak_rss_mib=max(run["peak_rss_mib"] for run in quiet))
+        result["schedule"] = schedule
     finally:
         if own_dir is not None:
             own_dir.cleanup()
@@ -468,6 +508,7 @@ def report_lines(result: dict[str, Any]) -> list[str]:
     lines = [
         f"{n} datasets x 3 resources ({result['changed']} changed at the source in the measured "
         f"run); {mach['cpu']}, {mach['cores']} cores, {mach['memory_gib']} GiB, Python {mach['python']}",
+        "phases, in order: " + ", ".join(f"{phase} (at {start:.0f} s)" for phase, start in result["schedule"]),
         "",
         "first publication (previous run)",
         f"  plan counts       {p['plan']}",

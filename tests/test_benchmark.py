@@ -61,6 +61,12 @@ def test_benchmark_runs_and_reports_every_stage() -> None:
     assert quiet["source_requests"] >= math.ceil(n / 1000)
 
     assert result["naive"]["datasets"] == 30
+    # the rounds of end to end + no-change, half before the naive chain and half after
+    assert [phase for phase, _ in result["schedule"]] == [
+        "previous run", "measured run", "end to end", "no-change sync", "naive chain",
+        "end to end", "no-change sync"]
+    starts = [start for _, start in result["schedule"]]
+    assert starts == sorted(starts)
     for name in ("map", "validate", "to_target", "plan", "end_to_end", "no_change_sync", "naive"):
         assert result["rates"][name] > 0
     assert result["machine"]["cores"] >= 1
