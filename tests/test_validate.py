@@ -453,6 +453,60 @@ def test_shapes_that_pass_the_probe_are_probed_once_per_version(tmp_path, monkey
     assert sorted(p.name for p in marker.parent.iterdir()) == [marker.name]
 
 
+def test_checked_shapes_are_read_back_parsed_from_the_cache(tmp_path, monkeypatch) -> None:
+    """Shapes that passed every check are kept parsed in the cache folder: the next process
+    reads them from there, not from the Turtle files, into the same graph (and the same
+    verdicts); a damaged cache file is parsed around and written anew; shapes that fail their
+    checks leave none."""
+    from rdflib.compare import isomorphic
+
+    import harvester.validate as validate_module
+
+    monkeypatch.setenv("HARVESTER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(validate_module, "_shapes_cache", {})  # as in a new process
+    parsed: list[int] = []
+    real_parse = validate_module._parse_shapes
+
+    def counting_parse(files, fingerprint, check):
+        parsed.append(len(files))
+        return real_parse(files, fingerprint, check)
+
+    monkeypatch.setattr(validate_module, "_parse_shapes", counting_parse)
+    folder = tmp_path / "shapes"
+    shutil.copytree(SHAPES_DIR, folder)
+    first = Validator(folder).load()
+    kept = validate_module.parsed_shapes_file(first.fingerprint)
+    assert parsed == [4] and kept is not None and kept.is_file()
+    assert kept.is_relative_to(tmp_path / "cache")
+
+    validate_module._shapes_cache.clear()  # the next run's process
+    second = Validator(folder).load()
+    assert parsed == [4]
+    assert second.shapes_graph is not first.shapes_graph
+    assert isomorphic(second.shapes_graph, first.shapes_graph)
+    assert sorted(second.shapes_graph.namespaces()) == sorted(first.shapes_graph.namespaces())
+    broken = replaced(load("duo-p01hoinges.ttl"), P01, DCT.accessRights, Literal("open"))
+    broken.remove((P01, DCT.description, None))
+    assert second.engine == first.engine == "compiled"
+    one, two = first.validate(broken), second.validate(broken)
+    assert not one.conforms and len(one.violations) >= 2
+    assert [f.to_dict() for f in one.findings] == [f.to_dict() for f in two.findings]
+
+    kept.write_text('{"terms": [["u", "urn:x"]], "triples": [[0, 0, 7]]}', encoding="utf-8")
+    validate_module._shapes_cache.clear()
+    third = Validator(folder).load()
+    assert parsed == [4, 4] and isomorphic(third.shapes_graph, first.shapes_graph)
+    assert validate_module.read_parsed_shapes(first.fingerprint) is not None  # written anew
+
+    (folder / "zz-broken.ttl").write_text(
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        "<urn:x> a sh:NodeShape ; sh:targetClass <urn:C> ;\n"
+        "  sh:property [ sh:path <urn:p> ; sh:minCount \"veel\" ] .\n", encoding="utf-8")
+    with pytest.raises(ShapesError, match="not well-formed SHACL"):
+        Validator(folder).load()
+    assert sorted(p.name for p in kept.parent.iterdir()) == [kept.name]
+
+
 def test_the_vocabulary_graph_can_be_made_when_the_shapes_are_loaded(validator: Validator) -> None:
     """A lazy validator given a function for its vocabulary graph calls it only when it loads
     (a sync whose results all still stand never does), and judges as one given the graph."""
