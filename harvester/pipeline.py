@@ -65,9 +65,10 @@ ProgressFn = Callable[[str, int, int | None], None]
 Item = tuple[str, str, str, "dict[str, Any] | str"]
 #: what comes back per record (plain data only, no rdflib terms): source id, identifier, valid,
 #: title, the JSON the state store keeps (the findings with the unmapped values, and the target
-#: package + title + quality: the Prepared dataset reads them from it when needed), and the
-#: number of SHACL violations and of mapping errors
-Outcome = tuple[str, str | None, bool, str, bytes, bytes, int, int]
+#: package + title + quality: the Prepared dataset reads them from it when needed), the
+#: number of SHACL violations and of mapping errors, and the target package's key (package_key;
+#: None without a package)
+Outcome = tuple[str, str | None, bool, str, bytes, bytes, int, int, str | None]
 
 
 @dataclass
@@ -153,9 +154,24 @@ def _options_dict(options: MappingOptions) -> Any:
 
 
 def result_key(fingerprint: str, content_hash: str) -> str:
-    """What identifies a record's result: its content and everything that decided the result
-    (the same key means the same target package)."""
+    """What identifies a record's result when its package's key (`package_key`) is not known
+    (a result stored before results kept their key, or one without a package): its content and
+    everything that decided the result (the same key means the same target package)."""
     return hashlib.sha256(f"{fingerprint}:{content_hash}".encode()).hexdigest()
+
+
+#: the code that makes a package of a stored target and judges it (harvester/target.py)
+_PACKAGE_CODE = hashlib.sha256(
+    __version__.encode() + b"\0" + Path(__file__).with_name("target.py").read_bytes()).digest()
+
+
+def package_key(target_json: bytes, lists: ValueLists) -> str:
+    """A result's key (see `result_key`) from its target's stored JSON: the same key means the
+    same target package, whatever else changed (the mapping tables, the shapes: a result they
+    left as it was keeps its key, so the plan sees it unchanged without building its package).
+    Part of the key are what makes a package of the JSON and checks it before it is sent: the
+    code (harvester/target.py) and what data.overheid.nl's value lists (`lists`) hold."""
+    return hashlib.sha256(_PACKAGE_CODE + lists.content_digest.encode() + b"\0" + target_json).hexdigest()
 
 
 #: what `prepare(..., announce=True)` yields first, once the first batches are under way
@@ -406,9 +422,11 @@ def compute(stages: Stages, items: list[Item], timings: dict[str, float]) -> lis
         title = _title(raw)
         # the list of findings, then the mapping issues
         kept = findings + [{**u, "severity": "mapping-" + u["severity"]} for u in unmapped]
+        target_json = _target_json(target) if target is not None else None
         outcomes.append((source_id, m.identifier, valid, title or name,
-                         pack_json(_findings_json(kept)), pack_json(_package_json(title, quality_json, target)),
-                         violations, sum(u["severity"] == "error" for u in unmapped)))
+                         pack_json(_findings_json(kept)), pack_json(_package_json(title, quality_json, target_json)),
+                         violations, sum(u["severity"] == "error" for u in unmapped),
+                         package_key(target_json, lists) if target_json is not None else None))
     del mapped, views, reports
     timings["store"] += clock() - started
     return outcomes
@@ -430,11 +448,11 @@ def _keep(
         raise RuntimeError(f"{len(records)} records gave {len(outcomes)} results")
     rows = []
     for record, outcome in zip(records, outcomes):
-        source_id, identifier, valid, title, findings_json, package_json, violations, errors = outcome
+        source_id, identifier, valid, title, findings_json, package_json, violations, errors, key = outcome
         if source_id != record.source_id:
             raise RuntimeError(f"the result of record {record.source_id} came back as {source_id}")
         rows.append((source, source_id, record.content_hash, fingerprint, identifier, int(valid),
-                     findings_json, package_json, run_id, violations, errors))
+                     findings_json, package_json, run_id, violations, errors, key))
         # read back from the store when used: a plan keeps its actions (and so these results)
         # until the run report is written, and the JSON is kilobytes per dataset
         result = Result(source=source, source_id=source_id, content_hash=record.content_hash,
@@ -443,7 +461,7 @@ def _keep(
                                           record.content_hash),
                         target_package=Deferred(store.result_json, source, source_id, "target_package",
                                                 record.content_hash),
-                        violations=violations, mapping_errors=errors)
+                        violations=violations, mapping_errors=errors, result_key=key)
         out[source_id] = from_result(record, result)
     store.save_result_rows(rows)
     stages.timings["store"] += time.perf_counter() - started
@@ -463,21 +481,25 @@ def _findings_json(kept: list[Any]) -> bytes:
         return stored_json([k.to_dict() if isinstance(k, Finding) else k for k in kept])
 
 
-def _package_json(title: str, quality_json: bytes, target: TargetDataset | None) -> bytes:
+def _package_json(title: str, quality_json: bytes, target_json: bytes | None) -> bytes:
     """The stored JSON of {"title", "quality", "target"}: `quality_json` is the score's JSON,
-    written once for the datasets that share it."""
-    dumps = stored_json
-    text = b'{"title":' + dumps(title) + b',"quality":' + quality_json
-    if target is not None:
-        # asdict(target), without its deep copy (the result is only serialised)
-        text += b',"target":' + dumps({
-            "identifier": target.identifier, "source_name": target.source_name,
-            "fields": target.fields,
-            "resources": [{"distribution_uri": r.distribution_uri, "fields": r.fields}
-                          for r in target.resources],
-            "issues": target.issues,
-        })
+    written once for the datasets that share it; `target_json` is `_target_json`'s."""
+    text = b'{"title":' + stored_json(title) + b',"quality":' + quality_json
+    if target_json is not None:
+        text += b',"target":' + target_json
     return text + b"}"
+
+
+def _target_json(target: TargetDataset) -> bytes:
+    """The stored JSON of a target dataset: asdict(target), without its deep copy (the result
+    is only serialised)."""
+    return stored_json({
+        "identifier": target.identifier, "source_name": target.source_name,
+        "fields": target.fields,
+        "resources": [{"distribution_uri": r.distribution_uri, "fields": r.fields}
+                      for r in target.resources],
+        "issues": target.issues,
+    })
 
 
 def _title(raw: dict[str, Any]) -> str:
@@ -493,7 +515,7 @@ def from_result(record: Record, result: Result) -> Prepared:
         findings=Deferred(_stored_findings, result, False),
         unmapped=Deferred(_stored_findings, result, True),
         target=Deferred(_stored_target, result), quality=Deferred(_stored_quality, result),
-        result_key=result_key(result.fingerprint, result.content_hash),
+        result_key=result.result_key or result_key(result.fingerprint, result.content_hash),
         violations=result.violations, mapping_errors=result.mapping_errors,
     )
 

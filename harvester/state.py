@@ -288,8 +288,13 @@ MIGRATIONS: list[str] = [
     ALTER TABLE published_new RENAME TO published;
     CREATE INDEX published_source ON published (target_url, source, source_id)
     """,
+    # 9: a result's key kept with it: what identifies its target package (a digest of the package's
+    # content and the code that builds packages), so that a dataset whose package a change of the
+    # mapping tables or shapes left as it was is still seen unchanged from its key alone
+    """
+    ALTER TABLE results ADD COLUMN result_key TEXT
+    """,
 ]
-
 
 #: the page size of a new store: a result's JSON, packed (`pack_json`), is ~4.3 KB: more than a
 #: 4 KB page (SQLite's default) holds, so each would chain an overflow page; with 16 KB pages it
@@ -435,6 +440,9 @@ class Result:
     #: not counted when stored; count them in `findings`)
     violations: int | None = None
     mapping_errors: int | None = None
+    #: what identifies the result's target package (pipeline.result_key; None: stored before
+    #: results kept their key, or no package)
+    result_key: str | None = None
 
 
 @deferred_fields("resource_ids")
@@ -487,7 +495,7 @@ _PUBLICATION_READ = (
 _RECORD_COLUMNS = ("source, source_id, name, metadata_modified, content_hash, first_seen_run, "
                    "last_seen_run, last_changed_run, gone_at, gone_run")
 _RESULT_COLUMNS = ("source, source_id, content_hash, fingerprint, identifier, valid, run_id, has_package, "
-                   "violations, mapping_errors")
+                   "violations, mapping_errors, result_key")
 
 
 def _publication(row: tuple[Any, ...], snapshot_loader: Any) -> Publication:
@@ -897,7 +905,7 @@ class StateStore:
         rows = self._plain().execute(
             f"SELECT {columns}, j.findings, j.target_package FROM results r JOIN result_json j "
             "USING (source, source_id) WHERE r.source = ?", (source,))
-        return {row[1]: self._result(row[:10], row[10], row[11]) for row in rows}
+        return {row[1]: self._result(row[:11], row[11], row[12]) for row in rows}
 
     def results_for(self, source: str, source_ids: list[str]) -> dict[str, Result]:
         """The cached results of these records of a source, by source id. Their findings and
@@ -910,7 +918,7 @@ class StateStore:
         """A Result from a row of `_RESULT_COLUMNS`; its JSON parsed from `findings` and `package`
         when given, else read from the store when first used."""
         (source, source_id, content_hash_, fingerprint, identifier, valid, run_id, has_package, violations,
-         mapping_errors) = row
+         mapping_errors, key) = row
 
         def stored(column: str, text: str | bytes | None) -> Deferred:
             if text is not None:
@@ -922,7 +930,7 @@ class StateStore:
             identifier=identifier, valid=bool(valid), run_id=run_id,
             findings=stored("findings", findings),
             target_package=stored("target_package", package) if has_package else None,
-            violations=violations, mapping_errors=mapping_errors,
+            violations=violations, mapping_errors=mapping_errors, result_key=key,
         )
 
     def result_json(self, source: str, source_id: str, column: str, content_hash: str) -> Any:
@@ -951,19 +959,21 @@ class StateStore:
             (r.source, r.source_id, r.content_hash, r.fingerprint, r.identifier, int(r.valid),
              pack_json(stored_json(r.findings)),
              pack_json(stored_json(r.target_package)) if r.target_package is not None else None,
-             r.run_id, r.violations, r.mapping_errors)
+             r.run_id, r.violations, r.mapping_errors, r.result_key)
             for r in results
         ])
 
     def save_result_rows(self, rows: list[tuple[Any, ...]]) -> None:
         """Store results already encoded: (source, source_id, content_hash, fingerprint,
         identifier, valid, findings JSON, target package JSON, run_id, violations,
-        mapping_errors) per row, the JSON packed (`pack_json`) or as text; one transaction."""
+        mapping_errors, result key) per row, the JSON packed (`pack_json`) or as text; one
+        transaction."""
         with self.transaction() as db:
             db.executemany(
                 "INSERT OR REPLACE INTO results (source, source_id, content_hash, fingerprint, identifier, "
-                "valid, run_id, has_package, violations, mapping_errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(r[0], r[1], r[2], r[3], r[4], r[5], r[8], r[7] is not None, r[9], r[10]) for r in rows],
+                "valid, run_id, has_package, violations, mapping_errors, result_key) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(r[0], r[1], r[2], r[3], r[4], r[5], r[8], r[7] is not None, r[9], r[10], r[11]) for r in rows],
             )
             db.executemany(
                 "INSERT OR REPLACE INTO result_json (source, source_id, findings, target_package) "

@@ -74,7 +74,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -258,6 +258,14 @@ class ValueLists:
 
     def values(self, name: str) -> frozenset[str]:
         return self.lists.get(name, frozenset())
+
+    @cached_property
+    def content_digest(self) -> str:
+        """A digest of what the lists hold (unlike `fingerprint`, the same for tables that
+        changed in what no list takes from them)."""
+        text = json.dumps([sorted((name, sorted(values)) for name, values in self.lists.items()),
+                           sorted(self.organisation_labels.items())], ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def load_value_lists(path: str | Path | None = None) -> ValueLists:

@@ -46,7 +46,8 @@ def test_new_store_is_migrated_in_wal_mode(tmp_path: Path) -> None:
 def test_a_store_of_schema_4_keeps_its_raw_dicts_when_migrated(tmp_path: Path) -> None:
     """Migration 5 moves the raw package dicts out of `records` into `record_raws`; migration 6
     adds an empty table of refusals; migration 7 moves the results' JSON into `result_json`;
-    migration 8 the publications' snapshots into `published_snapshots`."""
+    migration 8 the publications' snapshots into `published_snapshots`; migration 9 gives
+    results a key column (empty for the results stored before: their key is made as before)."""
     import json
 
     path = tmp_path / "old.sqlite"
@@ -72,7 +73,7 @@ def test_a_store_of_schema_4_keeps_its_raw_dicts_when_migrated(tmp_path: Path) -
     db.commit()
     db.close()
     with StateStore.open(path) as store:
-        assert store.schema_version == len(MIGRATIONS) == 8
+        assert store.schema_version == len(MIGRATIONS) == 9
         assert store.refusals("https://t") == {}
         columns = [row[1] for row in store.db.execute("PRAGMA table_info(records)")]
         assert "raw" not in columns
@@ -81,7 +82,7 @@ def test_a_store_of_schema_4_keeps_its_raw_dicts_when_migrated(tmp_path: Path) -
         assert store.raws("src", ["a", "b"]) == {"a": json.dumps(raw)}
         result = store.results_for("src", ["a"])["a"]
         assert (result.identifier, result.valid, result.target_package) == ("urn:a", True, {"title": "T"})
-        assert result.findings == [{"x": 1}]
+        assert result.findings == [{"x": 1}] and result.result_key is None
         assert store.results_for("src", ["b"])["b"].target_package is None
         assert {k: (r.findings, r.target_package) for k, r in store.results("src").items()} == {
             "a": ([{"x": 1}], {"title": "T"}), "b": ([{"x": 1}], None)}
@@ -200,10 +201,10 @@ def test_results_are_stored_packed_and_text_results_still_read(tmp_path: Path) -
             assert (results["b"].findings, results["b"].target_package) == ([], None)
         # a result stored as text, as stores before packing kept them, reads as before
         store.save_result_rows([("src", "c", "h", "fp", "urn:c", 1, json.dumps(findings), json.dumps(package),
-                                 1, 0, 0)])
+                                 1, 0, 0, "key-c")])
         assert store.db.execute("SELECT typeof(findings) FROM result_json WHERE source_id = 'c'").fetchone()[0] == "text"
         again = store.results_for("src", ["c"])["c"]
-        assert (again.findings, again.target_package) == (findings, package)
+        assert (again.findings, again.target_package, again.result_key) == (findings, package, "key-c")
         # a packed result that is damaged: an error that names the record, not a crash
         with store.transaction() as db:
             db.execute("UPDATE result_json SET findings = X'00FFFFFF0102' WHERE source_id = 'a'")
@@ -227,7 +228,7 @@ def test_results_are_checkpointed_in_the_background_while_a_run_stores_them(tmp_
             assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
             assert checkpointers()
             for i in range(40):  # a run storing results, ~0.5 MB of them
-                store.save_result_rows([("src", f"p{i}", "h", "fp", f"urn:{i}", 1, os.urandom(12000), None, 1, 0, 0)])
+                store.save_result_rows([("src", f"p{i}", "h", "fp", f"urn:{i}", 1, os.urandom(12000), None, 1, 0, 0, None)])
             deadline = time.monotonic() + 10
             while path.stat().st_size <= size + 400_000 and time.monotonic() < deadline:
                 time.sleep(0.01)
@@ -242,7 +243,7 @@ def test_results_are_checkpointed_in_the_background_while_a_run_stores_them(tmp_
 
     # closed right after a run: SQLite folds the log into the file and removes it, as always
     with StateStore.open(path) as store, store.checkpoints_in_background(every=0.001):
-        store.save_result_rows([("src", "p0", "h", "fp", "urn:0", 1, os.urandom(12000), None, 1, 0, 0)])
+        store.save_result_rows([("src", "p0", "h", "fp", "urn:0", 1, os.urandom(12000), None, 1, 0, 0, None)])
     assert not path.with_name(path.name + "-wal").exists()
 
 
