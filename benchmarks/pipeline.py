@@ -27,10 +27,9 @@ none inherits another's memory; they share the SQLite state store on disk):
    (4) between the first half of the rounds and the second, so that ours and the naive
    chain's figures come from the same stretch of time (a shared machine's speed drifts over
    minutes; each phase's run is reported, the rate is the median run's):
-   - *end to end*, in the copy made before the apply, as sync.plan_source does it (paying, as
-     a fresh run does, for reading and compiling the shapes): every record mapped again (the
-     results an earlier end-to-end run stored in the copy dropped), prepare (map, validate,
-     to-target) and plan streaming (Planner.plan_batch per
+   - *end to end*, in a fresh copy of the one made before the apply, as sync.plan_source does
+     it (paying, as a fresh run does, for reading and compiling the shapes): every record
+     mapped again, its result replaced, prepare (map, validate, to-target) and plan streaming (Planner.plan_batch per
      plan.PLAN_BATCH prepared datasets, the plan of a batch made while the workers map the
      next ones), nothing applied: ours = N / the median run's seconds, with the highest peak
      RSS. Every run must plan the same.
@@ -86,6 +85,8 @@ BEFORE_APPLY = "before-apply"
 #: the mapping tables from the measured run on: the project's, with a row added that no generated
 #: dataset uses (catalogue.updated_mappings)
 UPDATED_TABLES = "mapping-tables"
+#: where each end-to-end run gets its fresh copy of BEFORE_APPLY
+END_TO_END = "end-to-end"
 
 
 def peak_rss_mib() -> float:
@@ -229,13 +230,12 @@ def end_to_end(workdir: Path, url: str, summary: Any, workers: int | str = 1,
                tables: Path | None = None) -> dict[str, Any]:
     """End to end, as sync does it, in a fresh process (so that it pays for reading and compiling
     the shapes as a fresh run does), with the mapping tables in `tables`: the previous run's
-    results no longer stand (the tables changed), so every record is mapped again (the results
-    an earlier end-to-end run stored in this copy of the store are dropped first); prepared and
-    planned batch by batch (the plan of a batch made while the workers map the next ones);
-    nothing applied."""
+    results no longer stand (the tables changed), so every record is mapped again and its
+    result replaced; prepared and planned batch by batch (the plan of a batch made while the
+    workers map the next ones); nothing applied. `workdir` is a fresh copy of the store and
+    target as they were before the measured run's apply."""
     source, store, _ = _setup(workdir, url)
     target = MemoryTarget.load(workdir / "target.jsonl")
-    store.drop_results(SOURCE)
     started = time.perf_counter()
     streamed = streaming_plan(store, _stages(source, store, workers, tables), target, summary)
     seconds = time.perf_counter() - started
@@ -299,7 +299,7 @@ def measured_run(workdir: Path, url: str, writers: int, workers: int | str = 1,
 def snapshot(workdir: Path, into: Path) -> None:
     """Copy the (closed) state store and the target of `workdir` into `into`."""
     into.mkdir(parents=True, exist_ok=True)
-    for name in ("state.sqlite", "state.sqlite-wal", "target.jsonl"):
+    for name in ("state.sqlite", "state.sqlite-wal", "state.sqlite-shm", "target.jsonl"):
         if (workdir / name).exists():
             shutil.copyfile(workdir / name, into / name)
         elif (into / name).exists():
@@ -442,7 +442,8 @@ def run(n: int, *, seed: int = catalogue.SEED, invalid_share: float = 0.05,
                 if round_ == repeat // 2 and naive:
                     result["naive"] = timed("naive chain", naive_chain, min(n, naive_max), seed,
                                             invalid_share)
-                runs.append(timed("end to end", end_to_end, workdir / BEFORE_APPLY, server.url,
+                snapshot(workdir / BEFORE_APPLY, workdir / END_TO_END)  # each run in a fresh copy
+                runs.append(timed("end to end", end_to_end, workdir / END_TO_END, server.url,
                                   summary, workers, tables))
                 quiet.append(timed("no-change sync", no_change_sync, workdir, server.url, workers, tables))
             if naive and "naive" not in result:  # (repeat 1: the naive chain last)
