@@ -55,3 +55,33 @@ def test_survivors_frozen_does_nothing_with_the_collector_off() -> None:
     with collector_paused(), survivors_frozen() as settle:
         settle()
         assert gc.get_freeze_count() == 0
+
+
+def test_batches_after_clean_probes_are_frozen_unsearched_and_collected_at_the_end() -> None:
+    """When the first batches left no cyclic garbage, the later ones are frozen without a
+    search; their cycles are collected once the loop hands everything back. A loop whose first
+    batches do leave cycles has every batch searched."""
+    from harvester.collector import PROBED_BATCHES
+
+    with survivors_frozen() as settle:
+        for _ in range(PROBED_BATCHES):
+            with collector_paused():
+                Node()
+            settle()
+        with collector_paused():
+            late = _cycle()
+        settle()
+        assert late() is not None  # not searched: frozen as it was
+    gc.collect()
+    assert late() is None  # handed back, and collected
+
+    with survivors_frozen() as settle:
+        with collector_paused():
+            first = _cycle()
+        settle()
+        assert first() is None
+        for _ in range(PROBED_BATCHES + 2):
+            with collector_paused():
+                later = _cycle()
+            settle()
+            assert later() is None  # the first batch left cycles: every batch is searched
