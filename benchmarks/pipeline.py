@@ -23,7 +23,7 @@ none inherits another's memory; they share the SQLite state store on disk):
    validated and converted in N worker processes; the per-stage figures are then per worker
    process (their seconds are summed), the pipeline and end-to-end figures are wall-clock time
    as always. From here on every phase maps with the updated tables.
-3. `--repeat` rounds (default 3) of two phases, each in a fresh process, with the naive chain
+3. `--repeat` rounds (default 5) of two phases, each in a fresh process, with the naive chain
    (4) between the first half of the rounds and the second, so that ours and the naive
    chain's figures come from the same stretch of time (a shared machine's speed drifts over
    minutes; each phase's run is reported, the rate is the median run's):
@@ -405,7 +405,7 @@ def compile_bytecode() -> None:
 
 def run(n: int, *, seed: int = catalogue.SEED, invalid_share: float = 0.05,
         changed_share: float = 0.10, writers: int = 1, workers: int | str = 1, naive_max: int = 10_000,
-        naive: bool = True, workdir: Path | None = None, repeat: int = 3) -> dict[str, Any]:
+        naive: bool = True, workdir: Path | None = None, repeat: int = 5) -> dict[str, Any]:
     """The whole benchmark; returns the result (see the module docstring). The end-to-end and
     no-change phases run `repeat` times each; their rates are the median run's."""
     own_dir = None
@@ -592,9 +592,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="measure the naive chain on at most this many datasets")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive chain")
     parser.add_argument("--workdir", type=Path, help="keep the state store here")
-    parser.add_argument("--repeat", type=int, default=3,
+    parser.add_argument("--repeat", type=int, default=5,
                         help="runs of the end-to-end and the no-change phases, each in a fresh "
-                             "process; their rates are the median run's (default 3)")
+                             "process; their rates are the median run's (default 5)")
     args = parser.parse_args(argv)
     if args.datasets < 1:
         parser.error("--datasets must be at least 1")
