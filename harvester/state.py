@@ -296,6 +296,7 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
+
 #: the page size of a new store: a result's JSON, packed (`pack_json`), is ~4.3 KB: more than a
 #: 4 KB page (SQLite's default) holds, so each would chain an overflow page; with 16 KB pages it
 #: fits one (measured when results were ~17 KB of text: ~40 % less CPU to store them).
@@ -440,7 +441,7 @@ class Result:
     #: not counted when stored; count them in `findings`)
     violations: int | None = None
     mapping_errors: int | None = None
-    #: what identifies the result's target package (pipeline.result_key; None: stored before
+    #: what identifies the result's target package (pipeline.package_key; None: stored before
     #: results kept their key, or no package)
     result_key: str | None = None
 
