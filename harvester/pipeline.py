@@ -39,8 +39,8 @@ from .mappings import Mappings
 from .plan import Prepared
 from .quality import check_urls, dataset_urls, score_dataset
 from .state import Record, Result, StateStore, canonical_json, pack_json, stored_json
-from .target import (TargetDataset, TargetResource, ValueLists, to_target, value_lists_fingerprint,
-                     value_lists_for)
+from .target import (TargetDataset, TargetResource, ValueLists, package_key, to_target,
+                     value_lists_fingerprint, value_lists_for)
 from .validate import Finding, Validator
 
 log = logging.getLogger(__name__)
@@ -66,8 +66,8 @@ Item = tuple[str, str, str, "dict[str, Any] | str"]
 #: what comes back per record (plain data only, no rdflib terms): source id, identifier, valid,
 #: title, the JSON the state store keeps (the findings with the unmapped values, and the target
 #: package + title + quality: the Prepared dataset reads them from it when needed), the
-#: number of SHACL violations and of mapping errors, and the target package's key (package_key;
-#: None without a package)
+#: number of SHACL violations and of mapping errors, and the target package's key
+#: (target.package_key; None without a package)
 Outcome = tuple[str, str | None, bool, str, bytes, bytes, int, int, str | None]
 
 
@@ -154,24 +154,10 @@ def _options_dict(options: MappingOptions) -> Any:
 
 
 def result_key(fingerprint: str, content_hash: str) -> str:
-    """What identifies a record's result when its package's key (`package_key`) is not known
+    """What identifies a record's result when its package's key (target.package_key) is not known
     (a result stored before results kept their key, or one without a package): its content and
     everything that decided the result (the same key means the same target package)."""
     return hashlib.sha256(f"{fingerprint}:{content_hash}".encode()).hexdigest()
-
-
-#: the code that makes a package of a stored target and judges it (harvester/target.py)
-_PACKAGE_CODE = hashlib.sha256(
-    __version__.encode() + b"\0" + Path(__file__).with_name("target.py").read_bytes()).digest()
-
-
-def package_key(target_json: bytes, lists: ValueLists) -> str:
-    """A result's key (see `result_key`) from its target's stored JSON: the same key means the
-    same target package, whatever else changed (the mapping tables, the shapes: a result they
-    left as it was keeps its key, so the plan sees it unchanged without building its package).
-    Part of the key are what makes a package of the JSON and checks it before it is sent: the
-    code (harvester/target.py) and what data.overheid.nl's value lists (`lists`) hold."""
-    return hashlib.sha256(_PACKAGE_CODE + lists.content_digest.encode() + b"\0" + target_json).hexdigest()
 
 
 #: what `prepare(..., announce=True)` yields first, once the first batches are under way

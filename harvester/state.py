@@ -441,7 +441,7 @@ class Result:
     #: not counted when stored; count them in `findings`)
     violations: int | None = None
     mapping_errors: int | None = None
-    #: what identifies the result's target package (pipeline.package_key; None: stored before
+    #: what identifies the result's target package (target.package_key; None: stored before
     #: results kept their key, or no package)
     result_key: str | None = None
 
@@ -497,6 +497,7 @@ _RECORD_COLUMNS = ("source, source_id, name, metadata_modified, content_hash, fi
                    "last_seen_run, last_changed_run, gone_at, gone_run")
 _RESULT_COLUMNS = ("source, source_id, content_hash, fingerprint, identifier, valid, run_id, has_package, "
                    "violations, mapping_errors, result_key")
+_RESULT_WIDTH = len(_RESULT_COLUMNS.split(", "))
 
 
 def _publication(row: tuple[Any, ...], snapshot_loader: Any) -> Publication:
@@ -906,7 +907,8 @@ class StateStore:
         rows = self._plain().execute(
             f"SELECT {columns}, j.findings, j.target_package FROM results r JOIN result_json j "
             "USING (source, source_id) WHERE r.source = ?", (source,))
-        return {row[1]: self._result(row[:11], row[11], row[12]) for row in rows}
+        width = _RESULT_WIDTH
+        return {row[1]: self._result(row[:width], row[width], row[width + 1]) for row in rows}
 
     def results_for(self, source: str, source_ids: list[str]) -> dict[str, Result]:
         """The cached results of these records of a source, by source id. Their findings and

@@ -102,6 +102,7 @@ __all__ = [
     "donl_date",
     "load_value_lists",
     "normalise_package",
+    "package_key",
     "problems_from_errors",
     "to_target",
     "value_lists_fingerprint",
@@ -266,6 +267,19 @@ class ValueLists:
         text = json.dumps([sorted((name, sorted(values)) for name, values in self.lists.items()),
                            sorted(self.organisation_labels.items())], ensure_ascii=False)
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+#: this module's code: it makes a package of a stored target dataset and checks it
+_PACKAGE_CODE = hashlib.sha256(Path(__file__).read_bytes()).digest()
+
+
+def package_key(target_json: bytes, lists: ValueLists) -> str:
+    """A result's key from its target dataset's stored JSON: the same key means the same target
+    package, whatever else changed (the mapping tables, the shapes: a result they left as it
+    was keeps its key, so the plan sees it unchanged without building its package). Part of the
+    key are what makes a package of the JSON and checks it before it is sent: this module's
+    code and what data.overheid.nl's value lists (`lists`) hold."""
+    return hashlib.sha256(_PACKAGE_CODE + lists.content_digest.encode() + b"\0" + target_json).hexdigest()
 
 
 def load_value_lists(path: str | Path | None = None) -> ValueLists:

@@ -581,8 +581,7 @@ def test_a_mapping_change_that_leaves_the_packages_keeps_their_result_keys(tmp_p
     assert [c for c in action.changes if c["field"] == "title"]
     store.close()
     # what checks a package before it is sent is part of its key: the value lists too
-    from harvester.pipeline import package_key
-    from harvester.target import ValueLists
+    from harvester.target import ValueLists, package_key
 
     one = ValueLists({"Overheid:Taal": frozenset({"nl", "en"})}, {}, "lists-1")
     other = ValueLists({"Overheid:Taal": frozenset({"nl"})}, {}, "lists-1")
