@@ -21,6 +21,15 @@ def _cycle() -> weakref.ref:
     return weakref.ref(first)
 
 
+def _frozen(obj: object) -> bool:
+    """Whether obj is out of the collector's sight (in the permanent generation).
+
+    Asked of one object, not of gc.get_freeze_count(): frozen objects that something else
+    frees (another thread, a finaliser) lower that count at any moment.
+    """
+    return not any(tracked is obj for tracked in gc.get_objects())
+
+
 def test_survivors_are_frozen_per_batch_garbage_is_collected_and_all_is_handed_back() -> None:
     assert gc.get_freeze_count() == 0
     kept = []
@@ -30,25 +39,27 @@ def test_survivors_are_frozen_per_batch_garbage_is_collected_and_all_is_handed_b
             garbage = _cycle()
             kept.append(Node())
         assert garbage() is not None  # not collected while paused
-        before = gc.get_freeze_count()
+        assert not _frozen(kept[0])
         settle()
         assert garbage() is None  # the batch's cyclic garbage is gone
-        assert gc.get_freeze_count() > before  # its survivors are out of the collector's sight
-        assert not any(obj is kept[0] for obj in gc.get_objects())
+        assert _frozen(kept[0])  # its survivors are out of the collector's sight
     assert gc.get_freeze_count() == 0
-    assert any(obj is kept[0] for obj in gc.get_objects())  # handed back
+    assert not _frozen(kept[0])  # handed back
 
 
 def test_survivors_frozen_leaves_objects_frozen_by_someone_else_alone() -> None:
+    theirs = Node()
     gc.freeze()
     try:
-        count = gc.get_freeze_count()
+        assert _frozen(theirs)
         with survivors_frozen() as settle:
+            ours = Node()
             settle()
-            assert gc.get_freeze_count() == count
-        assert gc.get_freeze_count() == count
+            assert not _frozen(ours)  # a forked worker's loop freezes nothing of its own
+        assert _frozen(theirs)  # and hands back nothing it did not freeze
     finally:
         gc.unfreeze()
+    assert not _frozen(theirs)
 
 
 def test_survivors_frozen_does_nothing_with_the_collector_off() -> None:
