@@ -10,7 +10,6 @@ import re
 import subprocess
 import sys
 import textwrap
-import time
 import tomllib
 from pathlib import Path
 
@@ -219,9 +218,9 @@ def test_export_graph_matches_export(mapped, context, mappings, exported):
 # --- scale --------------------------------------------------------------------------------------
 
 
-def test_export_of_many_datasets_stays_fast(context, mappings):
-    """Thousands of dataset URIs must not make the Turtle serializer quadratic (no prefix is
-    bound per dataset). 600 datasets (~6 distributions each) export in a few seconds."""
+def test_export_of_many_datasets_binds_no_prefix_per_dataset(context, mappings):
+    """Thousands of dataset URIs must not make the Turtle serializer quadratic: that happens when
+    a prefix is bound per dataset, so none may be (the speed itself is the benchmark's)."""
     opts = options()
     base = packages()
     many = []
@@ -232,10 +231,7 @@ def test_export_of_many_datasets_stays_fast(context, mappings):
         for j, res in enumerate(pkg["resources"]):
             res["id"] = f"10000000-0000-4000-8000-{i:06d}{j:06d}"
         many.append(map_dataset(pkg, context, mappings, opts))
-    start = time.perf_counter()
     data = export_catalog(many, context, mappings, opts, "turtle")
-    elapsed = time.perf_counter() - start
-    assert elapsed < 60, f"export took {elapsed:.1f} s"
     assert data.count(b"@prefix") <= len(NAMESPACES)
     assert hashlib.sha256(data).hexdigest() == hashlib.sha256(
         export_catalog(list(reversed(many)), context, mappings, opts, "turtle")).hexdigest()

@@ -361,6 +361,10 @@ def test_catalogue_is_the_mean(mappings):
 # --- check_urls against a local server ----------------------------------------------------------
 
 
+#: how long /slow takes to answer (s): far longer than the timeout its test sets
+SLOW_ANSWER = 4.0
+
+
 class _Handler(BaseHTTPRequestHandler):
     seen: ClassVar[list[tuple[str, str]]] = []
     active: ClassVar[int] = 0
@@ -380,7 +384,7 @@ class _Handler(BaseHTTPRequestHandler):
             cls.peak = max(cls.peak, cls.active)
         try:
             if path == "/slow":
-                time.sleep(1.5)
+                time.sleep(SLOW_ANSWER)
                 status = 200
             elif path == "/busy":
                 time.sleep(0.15)
@@ -477,7 +481,9 @@ def test_check_urls_timeout(server):
     result = check_urls([f"{server}/slow"], timeout=0.3, attempts=1)
     elapsed = time.monotonic() - started
     assert result == {f"{server}/slow": None}
-    assert elapsed < 1.4  # HEAD and GET each gave up after 0.3 s, long before the 1.5 s answer
+    # HEAD and GET each gave up after 0.3 s: had either waited for the answer, it would have
+    # taken SLOW_ANSWER at least
+    assert elapsed < SLOW_ANSWER - 0.5
 
 
 def test_check_urls_bounded_concurrency(server):
