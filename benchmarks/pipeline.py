@@ -434,8 +434,8 @@ def run(n: int, *, seed: int = catalogue.SEED, invalid_share: float = 0.05,
             summary = measured.pop("_summary")
             result["measured_run"] = measured
             # the end-to-end and no-change runs in rounds, half of them before the naive chain
-            # and half after, so that ours and the naive chain's are measured over the same
-            # stretch of time (a shared machine's speed drifts over minutes)
+            # and half after (with one round: before it), so that ours and the naive chain's are
+            # measured over the same stretch of time (a shared machine's speed drifts over minutes)
             runs: list[dict[str, Any]] = []
             quiet: list[dict[str, Any]] = []
             for round_ in range(repeat):
@@ -446,8 +446,6 @@ def run(n: int, *, seed: int = catalogue.SEED, invalid_share: float = 0.05,
                 runs.append(timed("end to end", end_to_end, workdir / END_TO_END, server.url,
                                   summary, workers, tables))
                 quiet.append(timed("no-change sync", no_change_sync, workdir, server.url, workers, tables))
-            if naive and "naive" not in result:  # (repeat 1: the naive chain last)
-                result["naive"] = timed("naive chain", naive_chain, min(n, naive_max), seed, invalid_share)
         if any(run["plan"] != runs[0]["plan"] for run in runs):
             raise RuntimeError(f"the end-to-end runs planned differently: {[run['plan'] for run in runs]}")
         measured.update({
