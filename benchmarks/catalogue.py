@@ -210,7 +210,7 @@ def packages(n: int, seed: int = SEED, invalid_share: float = 0.05,
 
 def generate(n: int, seed: int = SEED, invalid_share: float = 0.05,
              resources: int = 3) -> dict[str, Any]:
-    """The whole catalogue as a CKAN dump object (harvester.source.DumpSource reads it)."""
+    """The whole catalogue as a CKAN dump object (harvester.source.ckan.DumpSource reads it)."""
     return {"source_url": SOURCE_URL, **context_lists(),
             "packages": list(packages(n, seed, invalid_share, resources))}
 
@@ -254,7 +254,7 @@ def updated_mappings(into: Path) -> Path:
     """A copy of the project's mapping tables in `into` with one row added that no generated
     package uses (as when a data owner maps a new CKAN group): everything is mapped again (the
     tables' fingerprint changed), and every package comes out as it was. Returns `into`."""
-    from harvester.mappings import DEFAULT_PATH
+    from harvester.dcat.tables import DEFAULT_PATH
 
     shutil.copytree(DEFAULT_PATH, into, dirs_exist_ok=True)
     with (into / "themes.csv").open("a", encoding="utf-8") as themes:

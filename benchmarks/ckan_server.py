@@ -3,7 +3,7 @@
     server = CatalogueServer(n=10_000, seed=SEED)   # runs in a child process
     server.start(); ...; server.url; server.requests(); server.stop()
 
-It answers what harvester.source.CkanSource asks: `package_search` (q=*:*, sorted by id, `rows`
+It answers what harvester.source.ckan.CkanSource asks: `package_search` (q=*:*, sorted by id, `rows`
 and `start`; `fl` gives the light form (id, name, metadata_modified); `fq=id:(...)` gives those
 packages; an `fq` on metadata_modified is ignored, so an incremental run sees everything),
 `organization_show`, `organization_list` and `group_list` (also with `all_fields=true`),

@@ -75,7 +75,7 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` and `harvest
 
 from benchmarks import catalogue
 from benchmarks.ckan_server import CatalogueServer
-from benchmarks.memory_target import MemoryTarget
+from harvester.donl.memory import MemoryTarget
 
 SOURCE = "bench"
 OWNER_ORG = "dienst-uitvoering-onderwijs"
@@ -131,7 +131,7 @@ def in_child(function: Callable[..., dict[str, Any]], *args: Any) -> dict[str, A
 
 def _setup(workdir: Path, url: str) -> tuple[Any, Any, Any]:
     from harvester.config import SourceConfig
-    from harvester.state import StateStore
+    from harvester.store.state import StateStore
 
     source = SourceConfig(name=SOURCE, type="ckan", url=url, page_size=1000, timeout=120,
                           retries=1, backoff=0.1, mapping=catalogue.mapping_table())
@@ -141,10 +141,10 @@ def _setup(workdir: Path, url: str) -> tuple[Any, Any, Any]:
 
 def _stages(source: Any, store: Any, workers: int | str = 1, tables: Path | None = None) -> Any:
     """The pipeline's stages with the mapping tables in `tables` (None: the project's)."""
-    from harvester.mapper import MappingOptions
-    from harvester.mappings import load_mappings
+    from harvester.dcat.mapper import MappingOptions
+    from harvester.dcat.tables import load_mappings
     from harvester.pipeline import Stages, context_of
-    from harvester.validate import Validator
+    from harvester.shacl.validator import Validator
 
     mappings = load_mappings(tables)
     options = MappingOptions.from_config(source.mapping, "benchmark mapping")
@@ -154,15 +154,15 @@ def _stages(source: Any, store: Any, workers: int | str = 1, tables: Path | None
 
 
 def _settings(store: Any, summary: Any) -> Any:
+    from harvester.jobs import withdraw_permission
     from harvester.plan import PlanSettings
-    from harvester.sync import withdraw_permission
 
     may, why = withdraw_permission(store, SOURCE, summary)
     return PlanSettings(owner_org=OWNER_ORG, may_withdraw=may, withdraw_blocked_reason=why)
 
 
 def _harvest(source: Any, store: Any) -> tuple[Any, float]:
-    from harvester.harvest import harvest
+    from harvester.source.harvest import harvest
 
     started = time.perf_counter()
     summary = harvest(source, store, "full", kind="sync")
@@ -179,9 +179,9 @@ def _plan_and_apply(store: Any, stages: Any, target: Any, summary: Any,
     plan (its actions slimmed as sync slims them), the applied
     counts, the seconds of prepare + plan and the seconds of apply."""
     from harvester.apply import Applier
+    from harvester.jobs import gone_records
     from harvester.pipeline import prepare_started
     from harvester.plan import Plan, Planner, plan_stream
-    from harvester.sync import gone_records
 
     started = time.perf_counter()
     prepared = prepare_started(store, SOURCE, stages, summary.run_id)
@@ -321,7 +321,7 @@ def no_change_sync(workdir: Path, url: str, workers: int | str = 1,
     # the modules a sync runs, loaded before the clock starts, as the CLI has loaded them when
     # its sync command begins (the other phases have them too before they time anything)
     begun = time.perf_counter()
-    import harvester.sync  # noqa: F401
+    import harvester.jobs  # noqa: F401
     imports_seconds = time.perf_counter() - begun
     source, store, _ = _setup(workdir, url)
     target = MemoryTarget.load(workdir / "target.jsonl")
@@ -354,10 +354,10 @@ def naive_chain(n: int, seed: int, invalid_share: float) -> dict[str, Any]:
     import pyshacl
     from rdflib import Graph
 
-    from harvester.context import SourceContext
-    from harvester.mapper import MappingOptions, map_dataset
-    from harvester.mappings import load_mappings
-    from harvester.validate import Validator
+    from harvester.dcat.mapper import MappingOptions, map_dataset
+    from harvester.dcat.tables import load_mappings
+    from harvester.shacl.validator import Validator
+    from harvester.source.context import SourceContext
 
     mappings = load_mappings()
     options = MappingOptions.from_config(catalogue.mapping_table(), "benchmark mapping")

@@ -15,11 +15,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
-from .errors import TargetError
-from .plan import Action, Plan, unique_name
-from .state import Publication, StateStore, iso, utcnow
-from .target import canonical_hash
-from .target_api import TargetApi, TargetValidationError
+from harvester.donl.api import TargetApi, TargetValidationError
+from harvester.donl.convert import canonical_hash
+from harvester.errors import TargetError
+from harvester.plan import Action, Plan, unique_name
+from harvester.store.state import Publication, StateStore, iso, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -19,13 +19,13 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .config import Config, adhoc_source, load_config
-from .console import Progress, echo_table, setup_logging
-from .errors import ConfigError, HarvesterError
-from .harvest import harvest as run_harvest
-from .lock import StateLock
-from .state import StateStore
+from harvester import __version__
+from harvester.config import Config, adhoc_source, load_config
+from harvester.console import Progress, echo_table, setup_logging
+from harvester.errors import ConfigError, HarvesterError
+from harvester.source.harvest import harvest as run_harvest
+from harvester.store.lock import StateLock
+from harvester.store.state import StateStore
 
 EXIT_OK = 0
 EXIT_DATASETS = 1
@@ -163,7 +163,7 @@ def validate(env: Env, source_name: str | None, fmt: str) -> None:
 
     Exit code 0 when every dataset conforms, 1 when any has a violation.
     """
-    from .catalog import validate_catalogue
+    from harvester.jobs import validate_catalogue
 
     try:
         source = _source_for(env, source_name)
@@ -195,7 +195,7 @@ def validate(env: Env, source_name: str | None, fmt: str) -> None:
 @click.pass_obj
 def export(env: Env, source_name: str | None, fmt: str, output: Path | None) -> None:
     """Write the harvested catalogue as DCAT-AP-NL 3.0 RDF (deterministic, self-contained)."""
-    from .catalog import export_source
+    from harvester.jobs import export_source
 
     try:
         source = _source_for(env, source_name)
@@ -228,7 +228,7 @@ def _target_options(func: Any) -> Any:
 
 
 def _choose_target(env: Env, name: str | None, url: str | None, owner_org: str | None, *, dry_run: bool) -> Any:
-    from .config import TargetConfig, _check_url
+    from harvester.config import TargetConfig, _check_url
 
     if url:
         if name:
@@ -277,7 +277,7 @@ def _write_plan(path: Path | None, plan: Any, extra: dict[str, Any]) -> None:
 def plan(env: Env, source_name: str | None, target_name: str | None, target_url: str | None,
          owner_org: str | None, adopt: bool, overwrite_drift: bool, force_withdraw: bool, plan_out: Path | None) -> None:
     """Plan create / update / unchanged / withdraw / conflict / invalid against the target; no writes."""
-    from .sync import SyncOptions, open_target, plan_source
+    from harvester.jobs import SyncOptions, open_target, plan_source
 
     try:
         source = _source_for(env, source_name)
@@ -314,8 +314,8 @@ def sync(env: Env, dry_run: bool, source_name: str | None, mode: str | None, che
          target_name: str | None, target_url: str | None, owner_org: str | None, adopt: bool,
          overwrite_drift: bool, force_withdraw: bool, plan_out: Path | None) -> None:
     """Harvest, map, validate, plan and apply: the scheduled job. Writes a JSON and HTML run report."""
-    from .sync import SyncOptions, write_run_report
-    from .sync import sync as run_sync
+    from harvester.jobs import SyncOptions, write_run_report
+    from harvester.jobs import sync as run_sync
 
     try:
         source = _source_for(env, source_name)
@@ -380,7 +380,7 @@ def runs(env: Env, source_name: str | None, limit: int) -> None:
 @click.pass_obj
 def report(env: Env, run_id: int, fmt: str, output: Path | None) -> None:
     """Print or write the report of run RUN_ID."""
-    from .report import load_report, render_html, render_text
+    from harvester.report.build import load_report, render_html, render_text
 
     try:
         data = load_report(env.config.reports, run_id)

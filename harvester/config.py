@@ -9,7 +9,7 @@ a source or target names the environment variable that holds its key (`api_key_e
     type = "ckan"
     url = "https://onderwijsdata.duo.nl"
 
-    [sources.duo.mapping]          # passed to the mapper (see harvester.mapper.MappingOptions)
+    [sources.duo.mapping]          # passed to the mapper (see harvester.dcat.mapper.MappingOptions)
     portal_url = "https://onderwijsdata.duo.nl"
 
     [targets.test]
@@ -23,17 +23,20 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from .errors import ConfigError
+from harvester.errors import ConfigError
 
 DEFAULT_CONFIG_NAME = "harvester.toml"
 CONFIG_ENV = "HARVESTER_CONFIG"
 DEFAULT_SOURCE_URL = "https://onderwijsdata.duo.nl"
 DEFAULT_TARGET_URL = "https://data.overheid.nl/data"
-REPO_DIR = Path(__file__).resolve().parent.parent
+#: the mapping tables and shapes shipped inside the package (a configuration may point elsewhere)
+MAPPINGS_DIR = Path(str(files("harvester") / "mappings"))
+SHAPES_DIR = Path(str(files("harvester") / "shapes"))
 
 
 @dataclass
@@ -251,8 +254,8 @@ def parse_config(data: dict[str, Any], path: Path | None) -> Config:
     base = path.parent if path else Path.cwd()
     _check_keys(data, _TOP_KEYS, where)
     state = _resolve(base, _get(data, "state", str, where, "harvester-state.sqlite"))
-    mappings = _resolve(base, _get(data, "mappings", str, where, str(REPO_DIR / "mappings")))
-    shapes = _resolve(base, _get(data, "shapes", str, where, str(REPO_DIR / "shapes")))
+    mappings = _resolve(base, _get(data, "mappings", str, where, str(MAPPINGS_DIR)))
+    shapes = _resolve(base, _get(data, "shapes", str, where, str(SHAPES_DIR)))
     reports = _resolve(base, _get(data, "reports", str, where, str(state.parent / "reports")))
     cfg = Config(path=path, state=state, mappings=mappings, shapes=shapes, reports=reports)
     sources = _get(data, "sources", dict, where, None)

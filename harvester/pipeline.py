@@ -30,18 +30,25 @@ from typing import Any
 
 import orjson
 
-from . import __version__
-from .collector import collector_paused
-from .context import SourceContext
-from .lazy import Deferred, is_deferred, peek
-from .mapper import MappingIssue, MappingOptions, map_dataset
-from .mappings import Mappings
-from .plan import Prepared
-from .quality import check_urls, dataset_urls, score_dataset
-from .state import Record, Result, StateStore, canonical_json, pack_json, stored_json
-from .target import (TargetDataset, TargetResource, ValueLists, package_key, to_target,
-                     value_lists_fingerprint, value_lists_for)
-from .validate import Finding, Validator
+from harvester import __version__
+from harvester.collector import collector_paused
+from harvester.dcat.mapper import MappingIssue, MappingOptions, map_dataset
+from harvester.dcat.tables import Mappings
+from harvester.donl.convert import (
+    TargetDataset,
+    TargetResource,
+    ValueLists,
+    package_key,
+    to_target,
+    value_lists_fingerprint,
+    value_lists_for,
+)
+from harvester.lazy import Deferred, is_deferred, peek
+from harvester.plan import Prepared
+from harvester.report.quality import check_urls, dataset_urls, score_dataset
+from harvester.shacl.validator import Finding, Validator
+from harvester.source.context import SourceContext
+from harvester.store.state import Record, Result, StateStore, canonical_json, pack_json, stored_json
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +211,7 @@ def prepare(
     workers = stages.worker_count()
     with store.checkpoints_in_background():
         if workers > 1:
-            from .workers import WorkerPool, fork_available
+            from harvester.workers import WorkerPool, fork_available
 
             if fork_available():
                 with WorkerPool(stages, workers) as pool:

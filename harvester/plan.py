@@ -28,10 +28,24 @@ from datetime import datetime, timedelta
 from itertools import chain, islice
 from typing import Any, Callable, Iterable, Protocol
 
-from .collector import collector_paused, survivors_frozen
-from .lazy import Deferred, deferred_fields, handover
-from .state import Publication, pack_json, parse_iso, parse_stored, same_moment, stored_json
-from .target import TargetDataset, canonical_hash, check_package, diff_packages, normal_hash, normalise_package
+from harvester.collector import collector_paused, survivors_frozen
+from harvester.donl.convert import (
+    TargetDataset,
+    canonical_hash,
+    check_package,
+    diff_packages,
+    normal_hash,
+    normalise_package,
+)
+from harvester.lazy import Deferred, deferred_fields, handover
+from harvester.store.state import (
+    Publication,
+    pack_json,
+    parse_iso,
+    parse_stored,
+    same_moment,
+    stored_json,
+)
 
 ACTIONS = ("create", "update", "unchanged", "withdraw", "conflict", "invalid")
 

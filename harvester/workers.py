@@ -28,8 +28,8 @@ from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 from typing import Any, Self
 
-from .collector import collector_paused
-from .errors import HarvesterError
+from harvester.collector import collector_paused
+from harvester.errors import HarvesterError
 
 _STAGES: Any = None
 #: in a worker: its slot in the pool's table of what each worker is doing
@@ -69,7 +69,7 @@ def _start(stages: Any, board: Any, counter: Any) -> None:
 
 def _run(number: int, items: list[Any]) -> tuple[list[Any], dict[str, float]]:
     """Runs in a worker: batch `number` through harvester.pipeline.compute."""
-    from . import pipeline
+    from harvester import pipeline
 
     if _STAGES is None:  # pragma: no cover - the initializer always runs first
         raise RuntimeError("the worker was not started with the pipeline's stages")

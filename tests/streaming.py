@@ -8,7 +8,7 @@ from typing import Any
 
 from benchmarks import catalogue
 from harvester.pipeline import Stages, prepare
-from harvester.state import Record, StateStore, content_hash
+from harvester.store.state import Record, StateStore, content_hash
 
 
 def make_record(source: str, package: dict[str, Any]) -> Record:

@@ -10,7 +10,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, RDF
 
 from harvester.cli import EXIT_DATASETS, EXIT_OK, main
-from harvester.state import StateStore
+from harvester.store.state import StateStore
 from tests.test_scheduled import SNAPSHOT, offline_config
 
 

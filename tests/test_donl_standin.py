@@ -3,7 +3,7 @@
 A real CKAN 2.12 of the test stack runs ckanext-scheming with donl_schema.yaml and the
 `donl_standin` plugin. Every case of ../shared/reference/donl/validator-behaviour.md that the
 stand-in models is sent to it and must get the very error dict data.overheid.nl gave (or be
-accepted when it was); and harvester.target.check_package must give the same field messages for
+accepted when it was); and harvester.donl.convert.check_package must give the same field messages for
 the same body (the pre-send check and the target agree). Further cases check behaviour the
 document does not cover (the spatial rules as intended, names, tags, checksums), and that what
 to_target makes of the DUO catalogue goes through and comes back unchanged.
@@ -37,7 +37,7 @@ from typing import Any
 import ckanapi
 import pytest
 
-from harvester.target import (
+from harvester.donl.convert import (
     FieldProblem,
     canonical_hash,
     check_package,
@@ -45,7 +45,6 @@ from harvester.target import (
     problems_from_errors,
     to_target,
 )
-
 
 REPO = Path(__file__).resolve().parent.parent
 DONL_DIR = REPO / "tests" / "ckan_stack" / "donl"
@@ -130,7 +129,7 @@ def donl(ckan_target_factory: Callable[..., Any]) -> Any:
     """An emptied stand-in (plugin folder on CKAN's PYTHONPATH) with the test organisation."""
     site = ckan_target_factory(
         SCHEMA, extra_plugins=("donl_standin",), python_path=(str(DONL_DIR),),
-        extra_config={"donl_standin.mappings_dir": str(REPO / "mappings")})
+        extra_config={"donl_standin.mappings_dir": str(REPO / "harvester" / "mappings")})
     site.action("organization_create", name=ORG, title="DONL test organisation")
     return site
 
@@ -394,9 +393,9 @@ def test_show_has_lists_defaults_and_changetype(donl: Any, reference: Reference)
 @pytest.fixture(scope="module")
 def duo_targets() -> list[Any]:
     """to_target of the DUO packages whose resources all have a description."""
-    from harvester.context import SourceContext
-    from harvester.mapper import MappingOptions, map_dataset
-    from harvester.mappings import load_mappings
+    from harvester.dcat.mapper import MappingOptions, map_dataset
+    from harvester.dcat.tables import load_mappings
+    from harvester.source.context import SourceContext
 
     dump = json.loads((REPO / "examples" / "duo" / "duo-catalogue.json").read_text("utf-8"))
     mappings = load_mappings()

@@ -9,9 +9,9 @@ import pytest
 
 from harvester.config import SourceConfig
 from harvester.errors import SourceError
-from harvester.harvest import harvest
-from harvester.source import DumpSource, Listing
-from harvester.state import StateStore
+from harvester.source.ckan import DumpSource, Listing
+from harvester.source.harvest import harvest
+from harvester.store.state import StateStore
 
 
 def packages(n: int) -> list[dict]:

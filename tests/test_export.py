@@ -1,4 +1,4 @@
-"""The catalogue export (harvester.export): deterministic bytes, self-contained, three formats."""
+"""The catalogue export (harvester.dcat.export): deterministic bytes, self-contained, three formats."""
 
 from __future__ import annotations
 
@@ -17,10 +17,8 @@ import pytest
 from rdflib import BNode, Graph, URIRef
 from rdflib.compare import isomorphic
 
-from harvester.context import SourceContext
-from harvester.errors import HarvesterError
-from harvester.export import export_catalog, export_graph
-from harvester.mapper import (
+from harvester.dcat.export import export_catalog, export_graph
+from harvester.dcat.mapper import (
     DCAT,
     DCT,
     FOAF,
@@ -30,7 +28,9 @@ from harvester.mapper import (
     MappingOptions,
     map_dataset,
 )
-from harvester.mappings import load_mappings
+from harvester.dcat.tables import load_mappings
+from harvester.errors import HarvesterError
+from harvester.source.context import SourceContext
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "mapper"
 PACKAGES = ["01voins-v1", "p03hoinschr", "adressen_so", "rio_nfo_po_vo_vavo_mbo_ho-changelog",
@@ -103,10 +103,10 @@ def test_export_is_deterministic_across_processes(repo_dir):
     script = textwrap.dedent(f"""
         import hashlib, json, tomllib, sys
         from pathlib import Path
-        from harvester.context import SourceContext
-        from harvester.export import export_catalog
-        from harvester.mapper import MappingOptions, map_dataset
-        from harvester.mappings import load_mappings
+        from harvester.source.context import SourceContext
+        from harvester.dcat.export import export_catalog
+        from harvester.dcat.mapper import MappingOptions, map_dataset
+        from harvester.dcat.tables import load_mappings
         F = Path({str(FIXTURES)!r})
         ctx = SourceContext.from_dict(json.loads((F / "duo-context.json").read_text("utf-8")))
         table = tomllib.loads((F / "duo-mapping.toml").read_text("utf-8"))
@@ -242,7 +242,7 @@ def test_export_of_many_datasets_binds_no_prefix_per_dataset(context, mappings):
 
 def test_export_conforms_to_the_project_shapes(mapped, context, mappings):
     """The whole export (catalogue, records, DataService, datasets) has no SHACL violation."""
-    validate = pytest.importorskip("harvester.validate")
+    validate = pytest.importorskip("harvester.shacl.validator")
     report = validate.Validator().validate(export_graph(mapped, context, mappings, options()))
     assert [f for f in report.findings if f.severity == "violation"] == []
     assert report.conforms

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from harvester.config import SourceConfig
-from harvester.harvest import harvest
-from harvester.state import StateStore
+from harvester.source.harvest import harvest
+from harvester.store.state import StateStore
 from tests.conftest import REPO
 from tests.faultproxy import Fault, FaultProxy
 

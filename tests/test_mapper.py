@@ -1,4 +1,4 @@
-"""The mapper: CKAN package -> DCAT-AP-NL 3.0 graph (harvester.mapper) and text hygiene.
+"""The mapper: CKAN package -> DCAT-AP-NL 3.0 graph (harvester.dcat.mapper) and text hygiene.
 
 Golden files: tests/fixtures/mapper/<package>.json (DUO packages from the bundled snapshot, and
 rich-package.json, a package of our own that uses every field the mapper knows) map, with the
@@ -22,9 +22,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
-from harvester.context import SourceContext
-from harvester.errors import ConfigError
-from harvester.mapper import (
+from harvester.dcat.mapper import (
     DCAT,
     DCT,
     FOAF,
@@ -38,8 +36,10 @@ from harvester.mapper import (
     catalog_graph,
     map_dataset,
 )
-from harvester.mappings import load_mappings
-from harvester.text import markdown_to_text, plain_text, single_line, strip_html
+from harvester.dcat.tables import load_mappings
+from harvester.dcat.text import markdown_to_text, plain_text, single_line, strip_html
+from harvester.errors import ConfigError
+from harvester.source.context import SourceContext
 
 XSD_NS = "http://www.w3.org/2001/XMLSchema#"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "mapper"
@@ -798,7 +798,7 @@ def test_catalog_graph_needs_catalogue_settings(context, mappings):
 def test_duo_snapshot_maps_to_valid_dcat_ap_nl(repo_dir, context, mappings, options):
     """Every DUO package of the bundled snapshot maps without errors and validates without
     violations (DataService, catalogue and records included)."""
-    validate = pytest.importorskip("harvester.validate")
+    validate = pytest.importorskip("harvester.shacl.validator")
     snapshot = repo_dir / "examples" / "duo" / "duo-catalogue.json"
     if not snapshot.exists():
         pytest.skip("examples/duo/duo-catalogue.json not present")
@@ -826,7 +826,7 @@ def test_duo_snapshot_maps_to_valid_dcat_ap_nl(repo_dir, context, mappings, opti
 ])
 def test_literals_built_directly_are_what_literal_builds(build: str, args: tuple, expected: Literal) -> None:
     """The mapper's literal shortcuts give objects indistinguishable from rdflib's Literal()."""
-    import harvester.mapper as mapper
+    import harvester.dcat.mapper as mapper
 
     made = getattr(mapper, build)(*args)
     assert type(made) is Literal and made == expected and hash(made) == hash(expected)

@@ -12,8 +12,7 @@ import pytest
 import rdflib
 from rdflib.namespace import DCTERMS, FOAF, RDF, SKOS
 
-from harvester.errors import MappingError
-from harvester.mappings import (
+from harvester.dcat.tables import (
     TABLE_FILES,
     Concept,
     FileFormat,
@@ -23,9 +22,10 @@ from harvester.mappings import (
     Theme,
     load_mappings,
 )
+from harvester.errors import MappingError
 
 REPO = Path(__file__).resolve().parent.parent
-MAPPINGS = REPO / "mappings"
+MAPPINGS = REPO / "harvester" / "mappings"
 SNAPSHOT = REPO / "examples" / "duo" / "duo-catalogue.json"
 EU = "http://publications.europa.eu/resource/authority/"
 OWMS = "http://standaarden.overheid.nl/owms/terms/"

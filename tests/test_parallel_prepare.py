@@ -22,14 +22,14 @@ import pytest
 
 from benchmarks import catalogue
 from harvester import pipeline, workers
-from harvester.context import SourceContext
+from harvester.dcat.mapper import MappingOptions, map_dataset
+from harvester.dcat.tables import load_mappings
+from harvester.donl.convert import TargetDataset, TargetResource
 from harvester.errors import HarvesterError
-from harvester.mapper import MappingOptions, map_dataset
-from harvester.mappings import load_mappings
 from harvester.pipeline import Stages, prepare, resolve_workers
-from harvester.state import Record, StateStore, parse_stored
-from harvester.target import TargetDataset, TargetResource
-from harvester.validate import Validator
+from harvester.shacl.validator import Validator
+from harvester.source.context import SourceContext
+from harvester.store.state import Record, StateStore, parse_stored
 from harvester.workers import WorkerError
 from tests.streaming import make_record, peak_while_preparing
 

@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from harvester.cli import main
-from harvester.state import StateStore
+from harvester.store.state import StateStore
 from tests.conftest import REPO
 from tests.faultproxy import Fault, FaultProxy
 
@@ -38,7 +38,7 @@ def donl(ckan_target_factory: Callable[..., Any]) -> Any:
     """An empty data.overheid.nl stand-in with the data owner's organisation."""
     site = ckan_target_factory(
         DONL_DIR / "donl_schema.yaml", extra_plugins=("donl_standin",), python_path=(str(DONL_DIR),),
-        extra_config={"donl_standin.mappings_dir": str(REPO / "mappings")})
+        extra_config={"donl_standin.mappings_dir": str(REPO / "harvester" / "mappings")})
     site.action("organization_create", name=ORG, title="Dienst Uitvoering Onderwijs")
     return site
 
@@ -124,8 +124,8 @@ def test_the_light_inventory_reads_a_few_indexed_fields_that_match_what_we_recor
     """package_search with `fl` on CKAN 2.12 gives only those fields, and its metadata_modified
     (from the search index) names the same moment as package_show's, which we record."""
     from harvester.config import TargetConfig
-    from harvester.state import same_moment
-    from harvester.target_api import INVENTORY_FIELDS, TargetApi
+    from harvester.donl.api import INVENTORY_FIELDS, TargetApi
+    from harvester.store.state import same_moment
 
     assert setup.sync()[0] == 0
     api = TargetApi(TargetConfig(name="test", url=donl.url, owner_org=ORG, retries=0), donl.api_key,

@@ -1,4 +1,4 @@
-"""The metadata quality score (harvester.quality) and the URL checker.
+"""The metadata quality score (harvester.report.quality) and the URL checker.
 
 The main test maps one bundled DUO dataset (examples/duo/duo-catalogue.json) with the DUO mapping
 options and compares score_dataset with the score worked out by hand from the package's content.
@@ -18,10 +18,9 @@ from typing import ClassVar
 import pytest
 from rdflib import Graph
 
-from harvester.context import SourceContext
-from harvester.mapper import MappingOptions, map_dataset
-from harvester.mappings import load_mappings
-from harvester.quality import (
+from harvester.dcat.mapper import MappingOptions, map_dataset
+from harvester.dcat.tables import load_mappings
+from harvester.report.quality import (
     FULL_MAX,
     METRICS,
     NOT_CHECKED,
@@ -31,6 +30,7 @@ from harvester.quality import (
     score_catalogue,
     score_dataset,
 )
+from harvester.source.context import SourceContext
 
 REPO = Path(__file__).resolve().parent.parent
 SNAPSHOT = REPO / "examples" / "duo" / "duo-catalogue.json"
@@ -205,8 +205,8 @@ def test_what_the_tables_say_of_a_format_is_remembered_per_set_of_tables():
 
     from rdflib import Literal, URIRef
 
-    from harvester.mappings import FileFormat
-    from harvester.mapper import DCAT, DCT, RDF
+    from harvester.dcat.mapper import DCAT, DCT, RDF
+    from harvester.dcat.tables import FileFormat
 
     @dataclass
     class Tables:

@@ -1,4 +1,4 @@
-"""The run report (harvester.report): JSON against its schema, text, and the HTML page as headless
+"""The run report (harvester.report.build): JSON against its schema, text, and the HTML page as headless
 Chromium renders it.
 
 The sync result is built by hand from Plan/Action objects: a conflict, an invalid dataset, an
@@ -19,11 +19,10 @@ import jsonschema
 import pytest
 from rdflib import Graph
 
-from harvester.harvest import HarvestSummary
-from harvester.mappings import load_mappings
+from harvester.dcat.tables import load_mappings
+from harvester.jobs import SyncResult
 from harvester.plan import Action, Plan
-from harvester.quality import dataset_urls, score_dataset
-from harvester.report import (
+from harvester.report.build import (
     REDACTED,
     SCHEMA_PATH,
     build_report,
@@ -33,7 +32,8 @@ from harvester.report import (
     scrub,
     write_reports,
 )
-from harvester.sync import SyncResult
+from harvester.report.quality import dataset_urls, score_dataset
+from harvester.source.harvest import HarvestSummary
 from tests.conftest import require
 
 REPO = Path(__file__).resolve().parent.parent
@@ -127,7 +127,7 @@ def _result(*, dry_run: bool = False, **overrides) -> SyncResult:
 
 @pytest.fixture(scope="module")
 def quality() -> dict[str, dict]:
-    """Real scores (harvester.quality) of the report fixtures, keyed by dataset identifier."""
+    """Real scores (harvester.report.quality) of the report fixtures, keyed by dataset identifier."""
     mappings = load_mappings()
     complete = Graph().parse(FIXTURES / "complete-dataset.ttl", format="turtle")
     mixed = Graph().parse(FIXTURES / "mixed-dataset.ttl", format="turtle")

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from harvester.cli import EXIT_CONFIG, EXIT_DATASETS, EXIT_LOCKED, EXIT_OK, EXIT_RUN_FAILED, main
 from harvester.errors import LockedError
-from harvester.lock import StateLock
+from harvester.store.lock import StateLock
 from tests.conftest import REPO
 
 SNAPSHOT = REPO / "examples" / "duo" / "duo-catalogue.json"
@@ -71,7 +71,7 @@ def test_two_concurrent_syncs_one_runs_the_other_is_locked_out(tmp_path: Path) -
 def test_a_stale_lock_from_a_killed_run_is_taken_over(tmp_path: Path) -> None:
     state = tmp_path / "state.sqlite"
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import time; from harvester.lock import StateLock; held = StateLock({str(state)!r}).acquire(); "
+        [sys.executable, "-c", f"import time; from harvester.store.lock import StateLock; held = StateLock({str(state)!r}).acquire(); "
                                "print('locked', flush=True); time.sleep(600)"],
         env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE, text=True)
     assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
@@ -166,7 +166,7 @@ def test_the_report_of_a_real_sync_validates_against_the_shipped_schema(tmp_path
     config = offline_config(tmp_path)
     result = CliRunner().invoke(main, ["--config", str(config), "--json", "sync", "--dry-run"])
     report = json.loads(Path(json.loads(result.stdout)["report_json"]).read_text(encoding="utf-8"))
-    schema = json.loads((REPO / "harvester" / "report.schema.json").read_text(encoding="utf-8"))
+    schema = json.loads((REPO / "harvester" / "report" / "report.schema.json").read_text(encoding="utf-8"))
     jsonschema.validate(report, schema)
     assert report["planned"]["create"] == 57 and len(report["datasets"]) == 57
     assert all(d["quality"]["band"] in ("Excellent", "Good", "Sufficient", "Bad") for d in report["datasets"])

@@ -16,7 +16,7 @@ Nothing is filtered silently: an unexplained difference fails the test, with a t
 
 Graphs:
   (a) every package of the bundled DUO snapshot (examples/duo/duo-catalogue.json) mapped by
-      harvester.mapper, plus its catalogue graph: zero violations on both sides;
+      harvester.dcat.mapper, plus its catalogue graph: zero violations on both sides;
       the hand-written DUO-like graphs in tests/fixtures/graphs/ likewise;
   (b) the SEMIC DCAT-AP 3.0.0 examples (../shared/reference/peers/semic-dcat-ap-3.0.0-examples;
       two of them do not parse, see UNPARSABLE_EXAMPLES);
@@ -41,7 +41,7 @@ import pytest
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 
-from harvester.validate import Finding, Validator
+from harvester.shacl.validator import Finding, Validator
 
 pytestmark = pytest.mark.shared
 
@@ -114,7 +114,7 @@ DISAGREEMENTS: tuple[Disagreement, ...] = (
         "dcat:endpointDescription, dct:relation and dct:isReferencedBy the constraint "
         "sh:class rdfs:Resource. SHACL does no RDFS entailment, so every URL that is not "
         "explicitly typed rdfs:Resource fails. DCAT-AP 3.0.1 dropped these constraints; ours "
-        "require an IRI (sh:nodeKind sh:IRI) instead. (harvester.mapper types its URLs "
+        "require an IRI (sh:nodeKind sh:IRI) instead. (harvester.dcat.mapper types its URLs "
         "rdfs:Resource, so mapped DUO graphs do not meet this.)",
         lambda f, shapes: _shape_has(shapes, f, SH["class"], RDFS.Resource),
     ),
@@ -174,7 +174,7 @@ def official_files(shared_dir: Path) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def vocabulary() -> Graph:
-    from harvester.mappings import load_mappings
+    from harvester.dcat.tables import load_mappings
 
     return load_mappings().vocabulary_graph()
 
@@ -334,7 +334,7 @@ def load(*names: str) -> Graph:
 
 
 def duo_mapped():
-    """(datasets {uri: graph}, catalogue graph) of the bundled DUO snapshot, via harvester.mapper.
+    """(datasets {uri: graph}, catalogue graph) of the bundled DUO snapshot, via harvester.dcat.mapper.
 
     The mapping options are the bundled configuration's [sources.duo.mapping] table
     (examples/duo-offline.toml); while that has none, the DUO table the mapper's own tests use
@@ -343,9 +343,9 @@ def duo_mapped():
     import tomllib
 
     from harvester.config import load_config
-    from harvester.mapper import MappingOptions, catalog_graph, map_dataset
-    from harvester.mappings import load_mappings
-    from harvester.source import DumpSource, Listing, organization_keys
+    from harvester.dcat.mapper import MappingOptions, catalog_graph, map_dataset
+    from harvester.dcat.tables import load_mappings
+    from harvester.source.ckan import DumpSource, Listing, organization_keys
 
     config = load_config(REPO / "examples" / "duo-offline.toml")
     source = config.source("duo")
@@ -520,9 +520,9 @@ def results(ours: Validator, official: Validator, shared_dir: Path) -> Results:
     duo_skipped = None
     t = time.perf_counter()
     try:
-        import harvester.mapper  # noqa: F401
+        import harvester.dcat.mapper  # noqa: F401
     except ImportError as exc:  # the mapper is part of the project; only absent mid-development
-        duo_skipped = f"harvester.mapper not importable: {exc}"
+        duo_skipped = f"harvester.dcat.mapper not importable: {exc}"
     else:
         datasets, catalogue = duo_mapped()
         duo = compare_many(ours, official, datasets, context=catalogue, isolate=False)
@@ -573,7 +573,7 @@ def results(ours: Validator, official: Validator, shared_dir: Path) -> Results:
 
 
 def test_official_files_are_the_documented_ones(official_files) -> None:
-    readme = (REPO / "shapes" / "README.md").read_text(encoding="utf-8")
+    readme = (REPO / "harvester" / "shapes" / "README.md").read_text(encoding="utf-8")
     for rel, _ in OFFICIAL_SHAPES:
         assert rel in readme, f"shapes/README.md does not record the official file {rel}"
 

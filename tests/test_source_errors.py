@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from harvester.errors import SourceError, TargetError
-from harvester.http import CkanActionClient, RetryPolicy, parse_retry_after
+from harvester.source.http import CkanActionClient, RetryPolicy, parse_retry_after
 from tests.faultproxy import Fault, FaultProxy, ckan_answer
 
 

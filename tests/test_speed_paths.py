@@ -19,19 +19,25 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, SH
 
 from benchmarks import catalogue
-from benchmarks.memory_target import MemoryTarget
 from harvester import pipeline
 from harvester.apply import Applier
 from harvester.config import SourceConfig
-from harvester.context import SourceContext
-from harvester.harvest import harvest
-from harvester.mapper import MappingOptions, TripleView, catalog_graph, map_dataset
-from harvester.mappings import load_mappings
+from harvester.dcat.mapper import MappingOptions, TripleView, catalog_graph, map_dataset
+from harvester.dcat.tables import load_mappings
+from harvester.donl.convert import to_target
+from harvester.donl.memory import MemoryTarget
 from harvester.pipeline import Stages, context_of, prepare
 from harvester.plan import PlanSettings, make_plan
-from harvester.state import StateStore, content_hash
-from harvester.target import to_target
-from harvester.validate import SHAPES_DIR, CompiledShapes, ShapesError, UnsupportedShapes, Validator
+from harvester.shacl.validator import (
+    SHAPES_DIR,
+    CompiledShapes,
+    ShapesError,
+    UnsupportedShapes,
+    Validator,
+)
+from harvester.source.context import SourceContext
+from harvester.source.harvest import harvest
+from harvester.store.state import StateStore, content_hash
 from tests.streaming import peak_while_preparing
 
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
@@ -581,7 +587,7 @@ def test_a_mapping_change_that_leaves_the_packages_keeps_their_result_keys(tmp_p
     assert [c for c in action.changes if c["field"] == "title"]
     store.close()
     # what checks a package before it is sent is part of its key: the value lists too
-    from harvester.target import ValueLists, package_key
+    from harvester.donl.convert import ValueLists, package_key
 
     one = ValueLists({"Overheid:Taal": frozenset({"nl", "en"})}, {}, "lists-1")
     other = ValueLists({"Overheid:Taal": frozenset({"nl"})}, {}, "lists-1")
@@ -594,7 +600,7 @@ def test_a_mapping_change_that_leaves_the_packages_keeps_their_result_keys(tmp_p
 def test_vocabulary_terms_are_one_instance_across_the_stages(mappings) -> None:
     """The mapper's predicates, classes and value-table IRIs are the instances validation looks
     them up with (so the lookups are identity hits, not rdflib's Python-level __eq__)."""
-    from harvester.terms import term
+    from harvester.dcat.terms import term
 
     package = catalogue.package(3, seed=11)
     mapped = map_dataset(package, _context(), mappings, _options())
@@ -621,7 +627,7 @@ def test_vocabulary_terms_are_one_instance_across_the_stages(mappings) -> None:
 ])
 def test_same_moment_compares_ckan_and_search_index_timestamps_to_the_millisecond(
         first, second, same) -> None:
-    from harvester.state import same_moment
+    from harvester.store.state import same_moment
 
     assert same_moment(first, second) is same
     assert same_moment(second, first) is same

@@ -10,8 +10,17 @@ from pathlib import Path
 import pytest
 
 from harvester.errors import StateError
-from harvester.state import (MIGRATIONS, PAGE_SIZE, Publication, Result, StateStore, content_hash, pack_json,
-                             parse_stored, stored_json)
+from harvester.store.state import (
+    MIGRATIONS,
+    PAGE_SIZE,
+    Publication,
+    Result,
+    StateStore,
+    content_hash,
+    pack_json,
+    parse_stored,
+    stored_json,
+)
 
 
 def pkg(ident: str, title: str = "t", **extra: object) -> dict:

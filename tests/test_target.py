@@ -8,8 +8,8 @@ hand-written graph tests/fixtures/target/rich-dataset.ttl.
 from __future__ import annotations
 
 import copy
-import random
 import json
+import random
 import re
 from dataclasses import asdict
 from pathlib import Path
@@ -18,10 +18,9 @@ from typing import Any
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from harvester.context import SourceContext
-from harvester.mapper import MappedDataset, MappingOptions, map_dataset
-from harvester.mappings import load_mappings
-from harvester.target import (
+from harvester.dcat.mapper import MappedDataset, MappingOptions, map_dataset
+from harvester.dcat.tables import load_mappings
+from harvester.donl.convert import (
     DATASET_FIELDS,
     RESOURCE_FIELDS,
     TARGET_MANAGED_FIELDS,
@@ -39,6 +38,7 @@ from harvester.target import (
     value_lists_fingerprint,
     value_lists_for,
 )
+from harvester.source.context import SourceContext
 
 REPO = Path(__file__).resolve().parent.parent
 RICH = REPO / "tests" / "fixtures" / "target" / "rich-dataset.ttl"
@@ -479,7 +479,7 @@ def test_the_uri_check_answers_as_urlsplit_does() -> None:
     ValueError for a broken IPv6 host) as splitting every value, on random near-URLs."""
     from urllib.parse import urlsplit
 
-    from harvester.target import _is_uri
+    from harvester.donl.convert import _is_uri
 
     def by_split(value: object) -> object:
         if not isinstance(value, str):
@@ -510,8 +510,8 @@ def test_the_graph_reader_answers_alike_from_a_view_and_from_a_graph() -> None:
     others, interleaved across subjects."""
     from rdflib import BNode, Graph, Literal, URIRef
 
-    from harvester.mapper import TripleView
-    from harvester.target import _Reader
+    from harvester.dcat.mapper import TripleView
+    from harvester.donl.convert import _Reader
 
     ex = "http://example.org/"
     a, b = URIRef(ex + "a"), URIRef(ex + "b")
@@ -546,7 +546,7 @@ def test_the_graph_reader_answers_alike_from_a_view_and_from_a_graph() -> None:
 
 
 def test_a_diff_from_a_normal_form_given_is_the_diff() -> None:
-    from harvester.target import canonical_hash, diff_packages, normal_hash, normalise_package
+    from harvester.donl.convert import canonical_hash, diff_packages, normal_hash, normalise_package
 
     ours = dict(base_package(), tags=[{"name": "b"}, {"name": "a"}], modified="2018-04-11",
                 resources=[resource_body(), resource_body(name="s", url="http://my.organization.com/s"), "x"])
@@ -601,7 +601,7 @@ def test_value_lists_fingerprint_is_the_lists_own_without_reading_them(tmp_path:
     from harvester.errors import MappingError
 
     def copy(name: str) -> SimpleNamespace:
-        shutil.copytree(REPO / "mappings", tmp_path / name)
+        shutil.copytree(REPO / "harvester" / "mappings", tmp_path / name)
         return SimpleNamespace(path=tmp_path / name)
 
     same, changed, broken = copy("same"), copy("changed"), copy("broken")

@@ -15,7 +15,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import FOAF, RDF, SH
 
 from harvester.errors import HarvesterError
-from harvester.validate import (
+from harvester.shacl.validator import (
     SHAPES_DIR,
     Finding,
     ShapesError,
@@ -421,7 +421,7 @@ def test_shapes_that_pass_the_probe_are_probed_once_per_version(tmp_path, monkey
     """The well-formedness probe (pyshacl over one instance per target class) runs once per
     version of the shapes: a marker under the cache folder remembers the shapes that passed;
     changed shapes are probed again, and shapes that fail leave no marker."""
-    import harvester.validate as validate_module
+    import harvester.shacl.validator as validate_module
 
     monkeypatch.setenv("HARVESTER_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(validate_module, "_shapes_cache", {})  # as in a new process
@@ -458,9 +458,8 @@ def test_checked_shapes_are_read_back_parsed_from_the_cache(tmp_path, monkeypatc
     reads them from there, not from the Turtle files, into the same graph (and the same
     verdicts); a damaged cache file is parsed around and written anew; shapes that fail their
     checks leave none."""
+    import harvester.shacl.validator as validate_module
     from rdflib.compare import isomorphic
-
-    import harvester.validate as validate_module
 
     monkeypatch.setenv("HARVESTER_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(validate_module, "_shapes_cache", {})  # as in a new process
@@ -510,7 +509,7 @@ def test_checked_shapes_are_read_back_parsed_from_the_cache(tmp_path, monkeypatc
 def test_the_vocabulary_graph_can_be_made_when_the_shapes_are_loaded(validator: Validator) -> None:
     """A lazy validator given a function for its vocabulary graph calls it only when it loads
     (a sync whose results all still stand never does), and judges as one given the graph."""
-    from harvester.mappings import load_mappings
+    from harvester.dcat.tables import load_mappings
 
     made = []
 

@@ -34,7 +34,7 @@ from ckan.plugins import toolkit
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
 AVAILABLE = "http://data.overheid.nl/status/beschikbaar"
 PUBLIC = "http://publications.europa.eu/resource/authority/access-right/PUBLIC"
-DEFAULT_MAPPINGS = Path(__file__).resolve().parents[5] / "mappings"
+DEFAULT_MAPPINGS = Path(__file__).resolve().parents[5] / "harvester" / "mappings"
 SPATIAL = {  # ckanext-dataoverheid config.json "spatial" / "regex"
     "http://standaarden.overheid.nl/owms/4.0/doc/waardelijsten/overheid.gemeente":
         ("list", "Overheid:SpatialGemeente"),

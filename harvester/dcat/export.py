@@ -32,9 +32,16 @@ from rdflib.compare import to_canonical_graph
 from rdflib.plugins.serializers.turtle import TurtleSerializer
 from rdflib.plugins.stores.memory import SimpleMemory
 
-from .context import SourceContext
-from .errors import HarvesterError
-from .mapper import DCAT, NAMESPACES, RDF, MappedDataset, MappingOptions, catalog_graph
+from harvester.dcat.mapper import (
+    DCAT,
+    NAMESPACES,
+    RDF,
+    MappedDataset,
+    MappingOptions,
+    catalog_graph,
+)
+from harvester.errors import HarvesterError
+from harvester.source.context import SourceContext
 
 __all__ = ["FORMATS", "export_catalog", "export_graph", "serialize_graph"]
 

@@ -22,11 +22,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Protocol
 
-from .config import SourceConfig, api_key_from_env
-from .context import SourceContext
-from .errors import SourceError
-from .http import CkanActionClient, RetryPolicy
-from .state import same_moment
+from harvester.config import SourceConfig, api_key_from_env
+from harvester.errors import SourceError
+from harvester.source.context import SourceContext
+from harvester.source.http import CkanActionClient, RetryPolicy
+from harvester.store.state import same_moment
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from typing import Any, Callable, Iterator
 import ckanapi
 import requests
 
-from .config import TargetConfig
-from .errors import TargetError
-from .http import RETRY_STATUS, USER_AGENT, RetryPolicy, parse_retry_after
+from harvester.config import TargetConfig
+from harvester.errors import TargetError
+from harvester.source.http import RETRY_STATUS, USER_AGENT, RetryPolicy, parse_retry_after
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """An in-memory data.overheid.nl for the benchmark: plan.TargetReader + the writes apply.Applier
-makes, with request and write counters like harvester.target_api.TargetApi.
+makes, with request and write counters like harvester.donl.api.TargetApi.
 
 The packages are kept as compressed JSON (about 1 KB each instead of some 20 KB of Python
 objects), so that the benchmark's peak RSS, which includes this stand-in target, is mostly the
@@ -18,7 +18,7 @@ from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
-from harvester.target import canonical_hash
+from harvester.donl.convert import canonical_hash
 
 
 class MemoryTarget:

@@ -9,7 +9,7 @@ completeness (full or incremental, complete or not, its problems), every dataset
 the field-level diff of an update, its validation findings, the target's rejection messages and
 its unmapped values, a "needs a person" list (conflicts, invalid datasets, failed writes and
 withdrawals held back by the threshold) and the metadata quality score per dataset and for the
-catalogue (harvester.quality). Its JSON form follows report.schema.json (shipped beside this
+catalogue (harvester.report.quality). Its JSON form follows report.schema.json (shipped beside this
 module).
 
 The HTML page needs nothing but a browser: inline CSS, inline SVG bar charts, no script, no
@@ -34,11 +34,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
-from .quality import BAND_LABELS_NL, DIMENSIONS, METRICS, NOT_CHECKED, score_catalogue
+from harvester import __version__
+from harvester.report.quality import (
+    BAND_LABELS_NL,
+    DIMENSIONS,
+    METRICS,
+    NOT_CHECKED,
+    score_catalogue,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - types only; report.py needs no sync/plan at run time
-    from .sync import SyncResult
+    from harvester.jobs import SyncResult
 
 __all__ = [
     "REPORT_FORMAT",

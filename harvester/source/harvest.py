@@ -15,10 +15,17 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any, Callable
 
-from .config import SourceConfig
-from .errors import HarvesterError
-from .source import CkanSource, DumpSource, Listing, Unchanged, open_source, organization_keys
-from .state import StateStore, parse_iso, utcnow
+from harvester.config import SourceConfig
+from harvester.errors import HarvesterError
+from harvester.source.ckan import (
+    CkanSource,
+    DumpSource,
+    Listing,
+    Unchanged,
+    open_source,
+    organization_keys,
+)
+from harvester.store.state import StateStore, parse_iso, utcnow
 
 log = logging.getLogger(__name__)
 

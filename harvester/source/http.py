@@ -15,8 +15,8 @@ from typing import Any, Callable
 
 import requests
 
-from . import __version__
-from .errors import HarvesterError, SourceError
+from harvester import __version__
+from harvester.errors import HarvesterError, SourceError
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ Rules (see MappingOptions for the per-source settings):
   MappingIssue naming the dataset, the field and the value: with a configured fallback the
   dataset gets it and the issue is a "warning"; without one the issue is an "error" and the
   dataset is `invalid` (it must not be published).
-* Text is cleaned by harvester.text (Markdown/HTML to plain text, `\\r\\n` to `\\n`). A
+* Text is cleaned by harvester.dcat.text (Markdown/HTML to plain text, `\\r\\n` to `\\n`). A
   description longer than `description_max_length` characters is kept whole, with a warning.
 * Resource URLs are rewritten by the configured `url_rewrites` rules (e.g. DUO's internal host
   to its public DataStore dump URL).
@@ -57,12 +57,12 @@ from urllib.parse import quote, urlparse
 from rdflib import Graph, Literal, URIRef
 from rdflib.plugins.stores.memory import SimpleMemory
 
-from .context import SourceContext
-from .errors import ConfigError
-from .mappings import lookup as _lookup
-from .terms import shared, term
-from .text import plain_text as _plain_text_uncached
-from .text import single_line as _single_line_uncached
+from harvester.dcat.tables import lookup as _lookup
+from harvester.dcat.terms import shared, term
+from harvester.dcat.text import plain_text as _plain_text_uncached
+from harvester.dcat.text import single_line as _single_line_uncached
+from harvester.errors import ConfigError
+from harvester.source.context import SourceContext
 
 # The text helpers are pure; titles, resource names and descriptions repeat across a catalogue.
 _plain_text_cached = lru_cache(maxsize=4096)(_plain_text_uncached)

@@ -32,11 +32,10 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, SKOS
 
+from harvester.config import SHAPES_DIR
+from harvester.dcat.mapper import add_objects
+from harvester.dcat.terms import shared, term
 from harvester.errors import HarvesterError
-from harvester.mapper import add_objects
-from harvester.terms import shared, term
-
-SHAPES_DIR = Path(__file__).resolve().parent.parent / "shapes"
 
 _SEVERITIES = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
 _SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
@@ -191,10 +190,10 @@ def default_background() -> Graph:
     with _default_background_lock:
         if _default_background is None:
             try:
-                from harvester.mappings import load_mappings
+                from harvester.dcat.tables import load_mappings
             except ImportError as exc:  # pragma: no cover - the module is part of the project
                 raise VocabularyError(
-                    f"cannot build the validation background graph: harvester.mappings is "
+                    f"cannot build the validation background graph: harvester.dcat.tables is "
                     f"not importable ({exc})"
                 ) from exc
             _default_background = background_graph(load_mappings().vocabulary_graph())
@@ -582,7 +581,7 @@ class Validator:
         """Validate one graph. Only findings about nodes `graph` describes (has as subject).
 
         `graph` may be an rdflib Graph or any iterable of (s, p, o) rdflib terms (e.g. a
-        harvester.mapper.TripleView).
+        harvester.dcat.mapper.TripleView).
         """
         if self._compiled is not None:
             spo: dict = {}
@@ -611,7 +610,7 @@ class Validator:
         `.context` report; findings about nodes only the background describes are left out, as
         in `validate()`. Every key of `items` gets a report, also when it has no findings.
         A graph may be an rdflib Graph or any iterable of (s, p, o) rdflib terms (a
-        harvester.mapper.TripleView is read without copying it).
+        harvester.dcat.mapper.TripleView is read without copying it).
         """
         reports = DatasetReports()
         context_findings: list[Finding] = []

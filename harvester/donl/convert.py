@@ -81,10 +81,11 @@ from urllib.parse import urlsplit
 
 from rdflib import Literal, URIRef
 
-from .errors import MappingError
-from .mapper import TripleView
-from .mappings import lookup as _lookup
-from .terms import term
+from harvester.config import MAPPINGS_DIR
+from harvester.dcat.mapper import TripleView
+from harvester.dcat.tables import lookup as _lookup
+from harvester.dcat.terms import term
+from harvester.errors import MappingError
 
 __all__ = [
     "DATASET_FIELDS",
@@ -109,7 +110,6 @@ __all__ = [
     "value_lists_for",
 ]
 
-MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
 AVAILABLE = "http://data.overheid.nl/status/beschikbaar"
 PUBLIC = "http://publications.europa.eu/resource/authority/access-right/PUBLIC"
@@ -928,7 +928,7 @@ _MANY = object()  # _Reader._one: more than one value
 class _Reader:
     """Graph access in a fixed order (sorted), preferring the metadata language for text.
 
-    `graph` is an rdflib Graph or a harvester.mapper.TripleView (read through its index)."""
+    `graph` is an rdflib Graph or a harvester.dcat.mapper.TripleView (read through its index)."""
 
     def __init__(self, graph: Any, lang: str | None) -> None:
         self.g = graph
@@ -1426,7 +1426,7 @@ def to_target(mapped: Any, mappings: Any, *, spatial: bool = True,
               lists: ValueLists | None = None, description_fallback: bool = True) -> TargetDataset:
     """Convert a mapped dataset's graph to a data.overheid.nl package (see the module docstring).
 
-    `mapped` is a harvester.mapper.MappedDataset (uri, identifier, graph, distribution_uris,
+    `mapped` is a harvester.dcat.mapper.MappedDataset (uri, identifier, graph, distribution_uris,
     record, name); `mappings` the loaded mapping tables (their `donl` values are what is sent).
     With `description_fallback`, a distribution without a description sends its title as the
     resource description (data.overheid.nl requires one), noted in `issues`.

@@ -76,9 +76,9 @@ from urllib.parse import urlsplit
 import requests
 from rdflib import Graph, URIRef
 
-from . import __version__
-from .mappings import lookup as _lookup
-from .terms import term
+from harvester import __version__
+from harvester.dcat.tables import lookup as _lookup
+from harvester.dcat.terms import term
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +243,7 @@ def score_dataset(
 
     `conforms` is the SHACL validation's verdict on the dataset; `mappings` the loaded mapping
     tables; `url_status` the status per URL from `check_urls` (None: URLs not checked).
-    `graph` may be an rdflib Graph or a harvester.mapper.TripleView (read through its index).
+    `graph` may be an rdflib Graph or a harvester.dcat.mapper.TripleView (read through its index).
     With `shared`, the score is the one object every dataset with the same outcomes gets: to be
     read (or serialised) only, never changed.
     """

@@ -11,19 +11,20 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
-from .apply import Applier
-from .config import Config, SourceConfig, TargetConfig, api_key_from_env
-from .errors import ConfigError, HarvesterError
-from .harvest import HarvestSummary, harvest
-from .mapper import MappingOptions
-from .mappings import load_mappings
-from .pipeline import Stages, context_of, prepare_started
-from .plan import Action, Gone, Plan, Planner, PlanSettings, plan_stream, shelve_package
-from .state import StateStore
-from .target_api import EmptyTarget, TargetApi
-from .validate import Validator
+from harvester.apply import Applier
+from harvester.config import Config, SourceConfig, TargetConfig, api_key_from_env
+from harvester.dcat.export import export_catalog
+from harvester.dcat.mapper import MappedDataset, MappingOptions, catalog_graph, map_dataset
+from harvester.dcat.tables import load_mappings
+from harvester.donl.api import EmptyTarget, TargetApi
+from harvester.errors import ConfigError, HarvesterError
+from harvester.pipeline import Stages, context_of, prepare, prepare_started
+from harvester.plan import Action, Gone, Plan, Planner, PlanSettings, plan_stream, shelve_package
+from harvester.shacl.validator import Validator
+from harvester.source.harvest import HarvestSummary, harvest
+from harvester.store.state import StateStore
 
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[str, int, int | None], None]
@@ -228,7 +229,7 @@ def sync(
 
 def write_run_report(config: Config, result: SyncResult) -> tuple[Path, Path]:
     """Write the run's JSON and HTML reports into the reports folder beside the state store."""
-    from .report import build_report, write_reports
+    from harvester.report.build import build_report, write_reports
 
     return write_reports(build_report(result), config.reports)
 
@@ -238,4 +239,61 @@ def _run_counts(result: SyncResult) -> dict[str, Any]:
         "sync": result.counts(), "dry_run": result.dry_run, "target": result.target,
         "target_writes": result.target_writes, "outcome": result.outcome, "error": result.error,
         **{f"stage_{k}": v for k, v in result.counters.items()},
+    }
+
+
+# --- the harvested catalogue as a whole, offline from the state store: export it, validate it
+
+
+def _require_records(store: StateStore, source: SourceConfig) -> None:
+    if store.record_count(source.name) == 0:
+        raise HarvesterError(
+            f"{store.path}: no harvested datasets for source {source.name!r}; run `harvester harvest` first"
+        )
+
+
+def mapped_datasets(store: StateStore, source: SourceConfig, stages: Stages) -> Iterator[MappedDataset]:
+    """Every active record of the source mapped to a DCAT-AP-NL graph."""
+    for record in store.records(source.name):
+        yield map_dataset(record.raw, stages.context, stages.mappings, stages.options)
+
+
+def export_source(config: Config, source: SourceConfig, store: StateStore, fmt: str) -> tuple[bytes, list[str]]:
+    """The source's catalogue as RDF bytes in `fmt`, and the mapping issues met on the way."""
+    _require_records(store, source)
+    stages = build_stages(config, source, store)
+    datasets = list(mapped_datasets(store, source, stages))
+    issues = [str(issue) for mapped in datasets for issue in mapped.issues]
+    return export_catalog(datasets, stages.context, stages.mappings, stages.options, fmt), issues
+
+
+def validate_catalogue(config: Config, source: SourceConfig, store: StateStore) -> dict[str, Any]:
+    """Validate every dataset (results, valid or invalid with their findings, go to the state store)
+    and the catalogue record graph; return a report for people and machines."""
+    _require_records(store, source)
+    stages = build_stages(config, source, store)
+    run_id = store.runs(source.name, limit=1)[0].id
+    datasets = []
+    for item in prepare(store, source.name, stages, run_id):
+        findings = list(item.findings) + [
+            {**u, "severity": "mapping-" + u["severity"]} for u in item.unmapped
+        ]
+        datasets.append({
+            "source_id": item.source_id, "name": item.source_name, "identifier": item.identifier,
+            "title": item.title, "valid": item.valid, "findings": findings,
+        })
+    mapped = list(mapped_datasets(store, source, stages))
+    graph = catalog_graph(mapped, stages.context, stages.mappings, stages.options)
+    catalogue_dict = stages.validator.validate_datasets(((m.uri, m.graph) for m in mapped), context_graph=graph).context.to_dict()
+    every = [f for d in datasets for f in d["findings"]]
+    return {
+        "source": source.name,
+        "total": len(datasets),
+        "valid": sum(1 for d in datasets if d["valid"]),
+        "invalid": sum(1 for d in datasets if not d["valid"]),
+        "violations": sum(1 for f in every if f["severity"] in ("violation", "mapping-error")),
+        "warnings": sum(1 for f in every if f["severity"] in ("warning", "mapping-warning")),
+        "stages": dict(stages.counters),
+        "datasets": datasets,
+        "catalogue": catalogue_dict,
     }

@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import LockedError
-from .state import iso, utcnow
+from harvester.errors import LockedError
+from harvester.store.state import iso, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -42,9 +42,10 @@ from urllib.parse import urlsplit
 import rdflib
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS
 
+from harvester.config import MAPPINGS_DIR
 from harvester.errors import MappingError
 
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "mappings"
+DEFAULT_PATH = MAPPINGS_DIR
 
 __all__ = [
     "DEFAULT_PATH",

@@ -22,9 +22,9 @@ from typing import Any, Iterable, Iterator
 import lz4.block
 import orjson
 
-from .collector import collector_paused
-from .errors import StateError
-from .lazy import Deferred, deferred_fields
+from harvester.collector import collector_paused
+from harvester.errors import StateError
+from harvester.lazy import Deferred, deferred_fields
 
 log = logging.getLogger(__name__)
 

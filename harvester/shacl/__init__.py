@@ -1,0 +1,1 @@
+"""SHACL validation of DCAT-AP-NL graphs against this project's shapes."""

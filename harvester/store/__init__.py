@@ -1,0 +1,1 @@
+"""The state store (SQLite) and the run lock."""

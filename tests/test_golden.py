@@ -1,0 +1,58 @@
+"""Golden outputs of the bundled DUO catalogue, recorded before the redesign into packages.
+
+The bytes of `harvester export` and the JSON of `sync --dry-run --plan-out` must stay as they were
+unless a change of the mapping or conversion logic means them to change; then the files under
+tests/fixtures/golden/ are written anew with UPDATE_GOLDEN=1 and the change is reviewed as data.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from harvester.cli import main
+
+GOLDEN = Path(__file__).parent / "fixtures" / "golden"
+
+
+@pytest.fixture()
+def example(repo_dir: Path, tmp_path: Path) -> Path:
+    """A copy of examples/ without its state, so every run starts from an empty store."""
+    folder = tmp_path / "examples"
+    shutil.copytree(repo_dir / "examples", folder, ignore=shutil.ignore_patterns("state"))
+    return folder / "duo-offline.toml"
+
+
+def _run(*args: str) -> None:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+
+
+def _compare(actual: bytes, golden: Path, *, packed: bool = False) -> None:
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_bytes(gzip.compress(actual, mtime=0) if packed else actual)
+    expected = gzip.decompress(golden.read_bytes()) if packed else golden.read_bytes()
+    assert actual == expected, f"output differs from {golden.name} (UPDATE_GOLDEN=1 to record it anew)"
+
+
+def test_export_of_the_bundled_catalogue_is_the_golden_turtle(example: Path, tmp_path: Path):
+    _run("--config", str(example), "harvest")
+    out = tmp_path / "export.ttl"
+    _run("--config", str(example), "export", "-o", str(out))
+    _compare(out.read_bytes(), GOLDEN / "duo-export.ttl")
+
+
+def test_dry_run_plan_of_the_bundled_catalogue_is_the_golden_plan(example: Path, tmp_path: Path):
+    out = tmp_path / "plan.json"
+    _run("-q", "--config", str(example), "sync", "--dry-run", "--plan-out", str(out))
+    plan = json.loads(out.read_text(encoding="utf-8"))
+    for action in plan["actions"]:  # a cache key of the stored result, not an output
+        action.pop("result_key", None)
+    canonical = json.dumps(plan, sort_keys=True, indent=1, ensure_ascii=False).encode("utf-8")
+    _compare(canonical, GOLDEN / "duo-dry-run-plan.json.gz", packed=True)
