@@ -1,3 +1,5 @@
 """dcat-ap-nl-harvester: CKAN -> DCAT-AP-NL 3.0 -> SHACL -> data.overheid.nl."""
 
-__version__ = "0.1.0"
+from harvester.version import __version__
+
+__all__ = ["__version__"]

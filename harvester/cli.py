@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from harvester import __version__
+from harvester.version import __version__
 from harvester.config import Config, adhoc_source, load_config
 from harvester.console import Progress, echo_table, setup_logging
 from harvester.errors import ConfigError, HarvesterError

@@ -1,6 +1,6 @@
 """Map, validate and convert a source's harvested records, reusing results that still stand.
 
-    for item in prepare(store, "duo", stages):   # -> plan.Prepared
+    for item in prepare(store, "duo", stages):   # -> Prepared
         ...
 
 Each record passes mapper -> validate -> target. The result is kept in the state store with the
@@ -30,7 +30,7 @@ from typing import Any
 
 import orjson
 
-from harvester import __version__
+from harvester.version import __version__
 from harvester.collector import collector_paused
 from harvester.dcat.mapper import MappingIssue, MappingOptions, map_dataset
 from harvester.dcat.tables import Mappings
@@ -43,8 +43,7 @@ from harvester.donl.convert import (
     value_lists_fingerprint,
     value_lists_for,
 )
-from harvester.lazy import Deferred, is_deferred, peek
-from harvester.plan import Prepared
+from harvester.lazy import Deferred, deferred_fields, is_deferred, peek
 from harvester.report.quality import check_urls, dataset_urls, score_dataset
 from harvester.shacl.validator import Finding, Validator
 from harvester.source.context import SourceContext
@@ -76,6 +75,31 @@ Item = tuple[str, str, str, "dict[str, Any] | str"]
 #: number of SHACL violations and of mapping errors, and the target package's key
 #: (target.package_key; None without a package)
 Outcome = tuple[str, str | None, bool, str, bytes, bytes, int, int, str | None]
+
+
+
+@deferred_fields("title", "findings", "unmapped", "target", "quality")
+@dataclass
+class Prepared:
+    """One source dataset after mapping, validation and conversion to a target package.
+
+    Rebuilt from a stored result, its title, findings, target package and quality are read from
+    the stored JSON only when used (a dataset planned `unchanged` needs none of them)."""
+
+    source_id: str
+    source_name: str
+    identifier: str | None
+    title: str
+    valid: bool
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    unmapped: list[dict[str, Any]] = field(default_factory=list)
+    target: TargetDataset | None = None
+    quality: dict[str, Any] | None = None
+    result_key: str | None = None
+    #: how many of `findings` are SHACL violations and of `unmapped` errors, when known
+    #: (a stored result says without its findings being read); None: count them
+    violations: int | None = None
+    mapping_errors: int | None = None
 
 
 @dataclass

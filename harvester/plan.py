@@ -38,6 +38,7 @@ from harvester.donl.convert import (
     normalise_package,
 )
 from harvester.lazy import Deferred, deferred_fields, handover
+from harvester.pipeline import Prepared
 from harvester.store.state import (
     Publication,
     pack_json,
@@ -58,30 +59,6 @@ class TargetReader(Protocol):
     def find_identifiers(self, identifiers: list[str]) -> dict[str, dict[str, Any]]: ...
 
     def show(self, package_id: str) -> dict[str, Any] | None: ...
-
-
-@deferred_fields("title", "findings", "unmapped", "target", "quality")
-@dataclass
-class Prepared:
-    """One source dataset after mapping, validation and conversion to a target package.
-
-    Rebuilt from a stored result, its title, findings, target package and quality are read from
-    the stored JSON only when used (a dataset planned `unchanged` needs none of them)."""
-
-    source_id: str
-    source_name: str
-    identifier: str | None
-    title: str
-    valid: bool
-    findings: list[dict[str, Any]] = field(default_factory=list)
-    unmapped: list[dict[str, Any]] = field(default_factory=list)
-    target: TargetDataset | None = None
-    quality: dict[str, Any] | None = None
-    result_key: str | None = None
-    #: how many of `findings` are SHACL violations and of `unmapped` errors, when known
-    #: (a stored result says without its findings being read); None: count them
-    violations: int | None = None
-    mapping_errors: int | None = None
 
 
 @dataclass

@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harvester import __version__
+from harvester.version import __version__
 from harvester.report.quality import (
     BAND_LABELS_NL,
     DIMENSIONS,

@@ -76,7 +76,7 @@ from urllib.parse import urlsplit
 import requests
 from rdflib import Graph, URIRef
 
-from harvester import __version__
+from harvester.version import __version__
 from harvester.dcat.tables import lookup as _lookup
 from harvester.dcat.terms import term
 

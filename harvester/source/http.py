@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import requests
 
-from harvester import __version__
+from harvester.version import __version__
 from harvester.errors import HarvesterError, SourceError
 
 log = logging.getLogger(__name__)
