@@ -1,8 +1,10 @@
 """Golden outputs of the bundled DUO catalogue, recorded before the redesign into packages.
 
 The bytes of `harvester export` and the JSON of `sync --dry-run --plan-out` must stay as they were
-unless a change of the mapping or conversion logic means them to change; then the files under
-tests/fixtures/golden/ are written anew with UPDATE_GOLDEN=1 and the change is reviewed as data.
+unless a change of the mapping or conversion logic means them to change; then that change bumps
+`harvester.version.LOGIC_VERSION` (so that results stored by the old logic are made anew), the
+files under tests/fixtures/golden/ are written anew with UPDATE_GOLDEN=1, and the change is
+reviewed as data. Writing changed outputs under the version they were recorded with fails.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import pytest
 from click.testing import CliRunner
 
 from harvester.cli import main
+from harvester.version import LOGIC_VERSION
 
 GOLDEN = Path(__file__).parent / "fixtures" / "golden"
+RECORDED_VERSION = GOLDEN / "LOGIC_VERSION"
 
 
 @pytest.fixture()
@@ -34,10 +38,18 @@ def _run(*args: str) -> None:
     assert result.exit_code == 0, result.output
 
 
+def _recorded_version() -> str:
+    return RECORDED_VERSION.read_text(encoding="utf-8").strip()
+
+
 def _compare(actual: bytes, golden: Path, *, packed: bool = False) -> None:
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_bytes(gzip.compress(actual, mtime=0) if packed else actual)
     expected = gzip.decompress(golden.read_bytes()) if packed else golden.read_bytes()
+    if os.environ.get("UPDATE_GOLDEN") and actual != expected:
+        assert LOGIC_VERSION != _recorded_version(), \
+            f"{golden.name} changes: bump LOGIC_VERSION in harvester/version.py first"
+        golden.write_bytes(gzip.compress(actual, mtime=0) if packed else actual)
+        RECORDED_VERSION.write_text(LOGIC_VERSION + "\n", encoding="utf-8")
+        expected = actual
     assert actual == expected, f"output differs from {golden.name} (UPDATE_GOLDEN=1 to record it anew)"
 
 
@@ -56,3 +68,8 @@ def test_dry_run_plan_of_the_bundled_catalogue_is_the_golden_plan(example: Path,
         action.pop("result_key", None)
     canonical = json.dumps(plan, sort_keys=True, indent=1, ensure_ascii=False).encode("utf-8")
     _compare(canonical, GOLDEN / "duo-dry-run-plan.json.gz", packed=True)
+
+
+def test_golden_outputs_were_recorded_with_this_logic_version():
+    """A bumped LOGIC_VERSION goes with golden outputs recorded anew (UPDATE_GOLDEN=1)."""
+    assert _recorded_version() == LOGIC_VERSION
