@@ -210,7 +210,7 @@ def packages(n: int, seed: int = SEED, invalid_share: float = 0.05,
 
 def generate(n: int, seed: int = SEED, invalid_share: float = 0.05,
              resources: int = 3) -> dict[str, Any]:
-    """The whole catalogue as a CKAN dump object (harvester.source.ckan.DumpSource reads it)."""
+    """The whole catalogue as a CKAN dump object (harvester.source.dump.DumpSource reads it)."""
     return {"source_url": SOURCE_URL, **context_lists(),
             "packages": list(packages(n, seed, invalid_share, resources))}
 

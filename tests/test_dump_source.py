@@ -9,8 +9,9 @@ import pytest
 
 from harvester.config import SourceConfig
 from harvester.errors import SourceError
-from harvester.source.ckan import DumpSource, Listing
+from harvester.source.dump import DumpSource
 from harvester.source.harvest import harvest
+from harvester.source.listing import Listing
 from harvester.store.state import StateStore
 
 

@@ -345,7 +345,8 @@ def duo_mapped():
     from harvester.config import load_config
     from harvester.dcat.mapper import MappingOptions, catalog_graph, map_dataset
     from harvester.dcat.tables import load_mappings
-    from harvester.source.ckan import DumpSource, Listing, organization_keys
+    from harvester.source.dump import DumpSource
+    from harvester.source.listing import Listing, organization_keys
 
     config = load_config(REPO / "examples" / "duo-offline.toml")
     source = config.source("duo")

@@ -1,31 +1,19 @@
-"""Stage 1, the source: list a catalogue's CKAN package dicts and fetch their context.
-
-Two kinds of source give the same thing, an iterator of package dicts plus a `Listing` that says
-whether the listing was complete:
-
-- `CkanSource` reads any CKAN 2.9+ action API: `package_search` pages sorted by id (falling back
-  to `package_list` + `package_show` where search is unavailable), and once per run
-  `organization_show`, `group_list` + `group_show` and `license_list` for the context.
-- `DumpSource` reads package dicts from a JSON or JSONL file (offline runs and tests).
-
-A listing is incomplete when any page failed or was inconsistent (a duplicate id, fewer datasets
-than announced, a total that changed mid-run). An incomplete listing is never used to conclude
-that a dataset was removed at the source.
+"""A CKAN 2.9+ action API as a source: `package_search` pages sorted by id (falling back to
+`package_list` + `package_show` where search is unavailable), and once per run
+`organization_show`, `group_list` + `group_show` and `license_list` for the context.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any, Iterator, Protocol
+from typing import Any, Iterator
 
 from harvester.config import SourceConfig, api_key_from_env
 from harvester.errors import SourceError
 from harvester.source.context import SourceContext
 from harvester.source.http import CkanActionClient, RetryPolicy
+from harvester.source.listing import Listing, Unchanged, check_package, modified_after
 from harvester.store.state import same_moment
 
 log = logging.getLogger(__name__)
@@ -34,84 +22,9 @@ FETCH_BATCH = 200
 GROUP_PAGE = 25  # CKAN's default ckan.group_and_organization_list_all_fields_max
 
 
-@dataclass(frozen=True)
-class Unchanged:
-    """A listed dataset whose metadata_modified equals what the state store holds: not fetched."""
-
-    id: str
-    name: str
-    metadata_modified: str
-
-
-@dataclass
-class Listing:
-    """What one run's listing of a source turned out to be."""
-
-    method: str = ""
-    total: int | None = None
-    complete: bool = True
-    problems: list[str] = field(default_factory=list)
-    errors: int = 0
-
-    def incomplete(self, problem: str) -> None:
-        """Record why this listing cannot be trusted to be the whole catalogue."""
-        self.complete = False
-        self.problems.append(problem)
-        log.warning("listing incomplete: %s", problem)
-
-
-class Source(Protocol):
-    """What the harvest needs of a source."""
-
-    location: str
-
-    def packages(self, listing: Listing, since: datetime | None = None,
-                 known: dict[str, str] | None = None) -> Iterator[dict[str, Any] | Unchanged]:
-        ...
-
-    def context(self, organizations: set[str], listing: Listing) -> SourceContext:
-        ...
-
-    @property
-    def requests_made(self) -> int:
-        ...
-
-
 def solr_time(moment: datetime) -> str:
     """A moment as Solr wants it in a range query: `2026-01-31T12:00:00Z`."""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def modified_after(package: dict[str, Any], since: datetime) -> bool:
-    """True when the package's metadata_modified (naive UTC in CKAN) is at or after `since`."""
-    value = package.get("metadata_modified")
-    if not value:
-        return True
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return True
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment >= since
-
-
-def _check_package(package: Any, where: str) -> dict[str, Any]:
-    if not isinstance(package, dict):
-        raise SourceError(f"{where}: expected a CKAN package object, got {type(package).__name__}")
-    if not package.get("id"):
-        raise SourceError(f"{where}: the package has no 'id' (name: {package.get('name')!r}); "
-                          "a stable id is needed to follow a dataset across runs")
-    return package
-
-
-def organization_keys(package: dict[str, Any]) -> set[str]:
-    """The name (or, failing that, id) of the organisation that owns a package."""
-    org = package.get("organization")
-    if isinstance(org, dict) and org.get("name"):
-        return {org["name"]}
-    owner = package.get("owner_org")
-    return {owner} if owner else set()
 
 
 class CkanSource:
@@ -185,7 +98,7 @@ class CkanSource:
             if package is None:
                 listing.incomplete(f"dataset {ident} was listed but could not be fetched")
                 continue
-            yield _check_package(package, f"package_search id={ident}")
+            yield check_package(package, f"package_search id={ident}")
 
     def _fq(self, since: datetime | None) -> str:
         parts = []
@@ -224,7 +137,7 @@ class CkanSource:
             if page["count"] != total:
                 listing.incomplete(f"the total changed mid-run from {total} to {page['count']} (page at start={start})")
             for package in page["results"]:
-                package = _check_package(package, f"package_search result at start={start}")
+                package = check_package(package, f"package_search result at start={start}")
                 if package["id"] in seen:
                     listing.incomplete(f"dataset {package['id']} ({package.get('name')}) listed twice (page at start={start})")
                     continue
@@ -253,7 +166,7 @@ class CkanSource:
         seen: set[str] = set()
         for name in dict.fromkeys(names):
             try:
-                package = _check_package(self.client.call("package_show", {"id": name}), f"package_show id={name}")
+                package = check_package(self.client.call("package_show", {"id": name}), f"package_show id={name}")
             except SourceError as exc:
                 listing.errors += 1
                 listing.incomplete(f"dataset {name}: {exc}")
@@ -301,90 +214,3 @@ class CkanSource:
             listing.problems.append(f"context: {exc}")
             log.warning("context: %s", exc)
             return None
-
-
-class DumpSource:
-    """A file of CKAN package dicts: a JSON list, a CKAN dump object, or JSON Lines."""
-
-    def __init__(self, path: str | Path, base_url: str = "") -> None:
-        self.path = Path(path)
-        self.location = str(self.path)
-        self._data: dict[str, Any] | None = None
-        self.base_url = base_url
-
-    @property
-    def requests_made(self) -> int:
-        return 0
-
-    def load(self) -> dict[str, Any]:
-        """The dump as `{"packages": [...], "organizations": [...], ...}` (read once)."""
-        if self._data is None:
-            self._data = read_dump(self.path)
-        return self._data
-
-    def packages(self, listing: Listing, since: datetime | None = None,
-                 known: dict[str, str] | None = None) -> Iterator[dict[str, Any] | Unchanged]:
-        listing.method = "dump"
-        packages = self.load()["packages"]
-        listing.total = len(packages)
-        seen: set[str] = set()
-        for package in packages:
-            if package["id"] in seen:
-                listing.incomplete(f"{self.path}: dataset {package['id']} appears twice")
-                continue
-            seen.add(package["id"])
-            if since is None or modified_after(package, since):
-                yield package
-
-    def context(self, organizations: set[str], listing: Listing) -> SourceContext:
-        data = self.load()
-        ctx = SourceContext(base_url=self.base_url or data.get("source_url") or "")
-        for org in data.get("organizations") or []:
-            if isinstance(org, dict) and org.get("name"):
-                ctx.organizations[org["name"]] = org
-        for group in data.get("groups") or []:
-            if isinstance(group, dict) and group.get("name"):
-                ctx.groups[group["name"]] = group
-        for lic in data.get("licenses") or []:
-            if isinstance(lic, dict) and lic.get("id"):
-                ctx.licenses[lic["id"]] = lic
-        return ctx
-
-
-def read_dump(path: Path) -> dict[str, Any]:
-    """Read a dump file; a malformed one raises SourceError naming the file, line and column."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SourceError(f"{path}: dump file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{path}: cannot read the dump file: {exc}") from None
-    if path.suffix.lower() in (".jsonl", ".ndjson"):
-        packages = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                packages.append(_check_package(json.loads(line), f"{path}, line {number}"))
-            except json.JSONDecodeError as exc:
-                raise SourceError(f"{path}, line {number}, column {exc.colno}: not valid JSON: {exc.msg}") from None
-        return {"packages": packages}
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SourceError(f"{path}, line {exc.lineno}, column {exc.colno}: not valid JSON: {exc.msg}") from None
-    if isinstance(data, list):
-        data = {"packages": data}
-    if not isinstance(data, dict) or not isinstance(data.get("packages"), list):
-        raise SourceError(f"{path}: expected a list of CKAN packages or an object with a 'packages' list")
-    for index, package in enumerate(data["packages"]):
-        _check_package(package, f"{path}, packages[{index}]")
-    return data
-
-
-def open_source(config: SourceConfig) -> CkanSource | DumpSource:
-    """The source a configuration entry describes."""
-    if config.type == "dump":
-        assert config.path is not None
-        return DumpSource(config.path, base_url=config.url)
-    return CkanSource(config)

@@ -17,14 +17,9 @@ from typing import Any, Callable
 
 from harvester.config import SourceConfig
 from harvester.errors import HarvesterError
-from harvester.source.ckan import (
-    CkanSource,
-    DumpSource,
-    Listing,
-    Unchanged,
-    open_source,
-    organization_keys,
-)
+from harvester.source.ckan import CkanSource
+from harvester.source.dump import DumpSource
+from harvester.source.listing import Listing, Unchanged, organization_keys
 from harvester.store.state import StateStore, parse_iso, utcnow
 
 log = logging.getLogger(__name__)
@@ -184,3 +179,11 @@ def _guard_empty_listing(store: StateStore, source: str, mode: str, seen: int, l
             f"the source listed no datasets at all where {held} were seen before; "
             "treated as incomplete so that nothing is concluded removed"
         )
+
+
+def open_source(config: SourceConfig) -> CkanSource | DumpSource:
+    """The source a configuration entry describes."""
+    if config.type == "dump":
+        assert config.path is not None
+        return DumpSource(config.path, base_url=config.url)
+    return CkanSource(config)

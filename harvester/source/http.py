@@ -15,8 +15,8 @@ from typing import Any, Callable
 
 import requests
 
-from harvester.version import __version__
 from harvester.errors import HarvesterError, SourceError
+from harvester.version import __version__
 
 log = logging.getLogger(__name__)
 
