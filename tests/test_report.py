@@ -271,6 +271,17 @@ def test_html_is_self_contained(report):
     assert "<style>" in page and "<svg" in page
 
 
+
+def test_html_escapes_what_the_source_says():
+    """The templates escape every value: markup in a title or reason stays text."""
+    result = _result()
+    result.plan.actions[2].title = "<script>alert(1)</script>"
+    result.plan.actions[2].reason = 'changed "at" <b>the</b> source & more'
+    page = render_html(build_report(result))
+    assert "<script" not in page.lower() and "<b>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;b&gt;the&lt;/b&gt; source &amp; more" in page
+
 def test_text_report(report):
     text = render_text(report)
     assert "Run 7: duo -> https://data.overheid.nl" in text

@@ -239,9 +239,8 @@ def _environment() -> jinja2.Environment:
     )
     environment.filters.update(num=_num, json_text=_json_text, both=both, band_label=_band_label)
     environment.globals.update(
-        label=label, ACTION_LABELS=ACTION_LABELS, COUNT_KEYS=COUNT_KEYS,
-        COUNT_LABELS=COUNT_LABELS, NEEDS_LABELS=NEEDS_LABELS, OUTCOME_LABELS=OUTCOME_LABELS,
-        PLANNED_LABELS=PLANNED_LABELS, BAND_LABELS_NL=BAND_LABELS_NL,
+        label=label, COUNT_KEYS=COUNT_KEYS, COUNT_LABELS=COUNT_LABELS,
+        NEEDS_LABELS=NEEDS_LABELS, OUTCOME_LABELS=OUTCOME_LABELS, PLANNED_LABELS=PLANNED_LABELS,
         HARVEST_KEYS=_HARVEST_KEYS, bar_chart_layout=_bar_chart, mini_chart_layout=_mini_chart,
         metric_rows=_metric_rows, dataset_badge=_dataset_badge, split_findings=_split_findings,
         dataset_groups=_dataset_groups, scored=_scored, entry=_entry,
