@@ -201,17 +201,6 @@ def _is_vocabulary_format(mappings: Any, value: Any, attribute: str) -> bool:
     return bool(target) and _norm_uri(str(target)) == _norm_uri(str(value))
 
 
-def _format_of(mappings: Any, graph: Graph, dist: Any) -> Any:
-    """The formats table's entry for a distribution: by its dct:format, else its media type."""
-    lookup = getattr(mappings, "file_format", None)
-    for prop in (DCT_FORMAT, DCAT_MEDIA_TYPE):
-        for value in sorted(graph.objects(dist, prop), key=str):
-            fmt = _lookup(lookup, str(value))
-            if fmt is not None:
-                return fmt
-    return None
-
-
 def _answers(status: int | None) -> bool:
     return status is not None and 200 <= status < 400
 
