@@ -380,7 +380,9 @@ def runs(env: Env, source_name: str | None, limit: int) -> None:
 @click.pass_obj
 def report(env: Env, run_id: int, fmt: str, output: Path | None) -> None:
     """Print or write the report of run RUN_ID."""
-    from harvester.report.build import load_report, render_html, render_text
+    from harvester.report.build import load_report
+    from harvester.report.html import render_html
+    from harvester.report.text import render_text
 
     try:
         data = load_report(env.config.reports, run_id)

@@ -1,5 +1,5 @@
-"""The run report (harvester.report.build): JSON against its schema, text, and the HTML page as headless
-Chromium renders it.
+"""The run report (harvester.report.build, .text, .html): JSON against its schema, text, and the
+HTML page as headless Chromium renders it.
 
 The sync result is built by hand from Plan/Action objects: a conflict, an invalid dataset, an
 update with a field-level diff, a withdrawal held back by the threshold, a failed write, a
@@ -22,17 +22,11 @@ from rdflib import Graph
 from harvester.dcat.tables import load_mappings
 from harvester.jobs import SyncResult
 from harvester.plan import Action, Plan
-from harvester.report.build import (
-    REDACTED,
-    SCHEMA_PATH,
-    build_report,
-    load_report,
-    render_html,
-    render_text,
-    scrub,
-    write_reports,
-)
+from harvester.report.build import SCHEMA_PATH, build_report, load_report, write_reports
+from harvester.report.html import render_html
 from harvester.report.quality import dataset_urls, score_dataset
+from harvester.report.scrub import REDACTED, scrub
+from harvester.report.text import render_text
 from harvester.source.harvest import HarvestSummary
 from tests.conftest import require
 
@@ -277,6 +271,17 @@ def test_html_is_self_contained(report):
     assert "<style>" in page and "<svg" in page
 
 
+
+def test_html_escapes_what_the_source_says():
+    """The templates escape every value: markup in a title or reason stays text."""
+    result = _result()
+    result.plan.actions[2].title = "<script>alert(1)</script>"
+    result.plan.actions[2].reason = 'changed "at" <b>the</b> source & more'
+    page = render_html(build_report(result))
+    assert "<script" not in page.lower() and "<b>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;b&gt;the&lt;/b&gt; source &amp; more" in page
+
 def test_text_report(report):
     text = render_text(report)
     assert "Run 7: duo -> https://data.overheid.nl" in text
@@ -320,6 +325,13 @@ def test_scrub_handles_escaped_forms():
     assert "p&" not in cleaned and "padded-secret" not in cleaned
     assert cleaned.count(REDACTED) == 4 and "/usr/bin:/bin" in cleaned
 
+
+
+def test_scrub_handles_the_templates_escaping():
+    """The page's templates escape quotes as numeric references (&#34; &#39;): scrubbed too."""
+    env = {"MY_PASSWORD": "p&ss\"w'rd<"}
+    cleaned = scrub("a p&amp;ss&#34;w&#39;rd&lt; b", env)
+    assert cleaned == f"a {REDACTED} b"
 
 # --- the page in a browser ----------------------------------------------------------------------
 

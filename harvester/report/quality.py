@@ -76,9 +76,9 @@ from urllib.parse import urlsplit
 import requests
 from rdflib import Graph, URIRef
 
-from harvester.version import __version__
 from harvester.dcat.tables import lookup as _lookup
 from harvester.dcat.terms import term
+from harvester.version import __version__
 
 log = logging.getLogger(__name__)
 
@@ -184,8 +184,6 @@ def band_for(total: float) -> str:
     return BANDS[-1][0]
 
 
-
-
 @lru_cache(maxsize=4096)  # the formats table's few URIs, compared for every distribution
 def _norm_uri(value: str) -> str:
     text = value.strip().casefold()
@@ -201,17 +199,6 @@ def _is_vocabulary_format(mappings: Any, value: Any, attribute: str) -> bool:
     fmt = _lookup(getattr(mappings, "file_format", None), str(value))
     target = getattr(fmt, attribute, None) if fmt is not None else None
     return bool(target) and _norm_uri(str(target)) == _norm_uri(str(value))
-
-
-def _format_of(mappings: Any, graph: Graph, dist: Any) -> Any:
-    """The formats table's entry for a distribution: by its dct:format, else its media type."""
-    lookup = getattr(mappings, "file_format", None)
-    for prop in (DCT_FORMAT, DCAT_MEDIA_TYPE):
-        for value in sorted(graph.objects(dist, prop), key=str):
-            fmt = _lookup(lookup, str(value))
-            if fmt is not None:
-                return fmt
-    return None
 
 
 def _answers(status: int | None) -> bool:
@@ -442,44 +429,11 @@ def score_catalogue(scores: list[dict[str, Any]]) -> dict[str, Any]:
     of the mean total scaled to 405 points.
     """
     scores = [s for s in scores if s]
-    n = len(scores)
-    dimensions: dict[str, dict[str, Any]] = {}
-    for dimension in DIMENSIONS:
-        metrics: dict[str, Any] = {}
-        for metric, (dim, points, _level, _url, _nl, _en) in METRICS.items():
-            if dim != dimension:
-                continue
-            entries = [s["dimensions"][dimension]["metrics"][metric] for s in scores
-                       if metric in s.get("dimensions", {}).get(dimension, {}).get("metrics", {})]
-            done = [e for e in entries if e.get("checked", True)]
-            if done:
-                values = [_numeric(e.get("value")) for e in done]
-                metrics[metric] = {
-                    "points": round(sum(float(e["points"]) for e in done) / len(done), 2),
-                    "max": points,
-                    "value": round(sum(values) / len(values), 4),
-                    "checked": True,
-                    "datasets_checked": len(done),
-                }
-            else:
-                metrics[metric] = {"points": 0.0, "max": points, "value": NOT_CHECKED,
-                                   "checked": False, "datasets_checked": 0}
-        dim_points = [float(s["dimensions"][dimension]["points"]) for s in scores]
-        dim_max = [float(s["dimensions"][dimension]["max"]) for s in scores]
-        dimensions[dimension] = {
-            "points": round(sum(dim_points) / n, 2) if n else 0.0,
-            "max": _whole(sum(dim_max) / n) if n else 0,
-            "metrics": metrics,
-        }
-    if n:
-        exact = sum(sum(float(d["points"]) for d in s["dimensions"].values()) for s in scores) / n
-        maximum = sum(float(s["max"]) for s in scores) / n
-    else:
-        exact, maximum = 0.0, float(FULL_MAX)
+    exact, maximum = _catalogue_means(scores)
     scaled = round(exact * FULL_MAX / maximum) if maximum else 0
-    band = band_for(scaled) if n else None
+    band = band_for(scaled) if scores else None
     return {
-        "datasets": n,
+        "datasets": len(scores),
         "total": round(exact),
         "max": _whole(maximum),
         "full_max": FULL_MAX,
@@ -488,8 +442,56 @@ def score_catalogue(scores: list[dict[str, Any]]) -> dict[str, Any]:
         "band_nl": BAND_LABELS_NL[band] if band else None,
         "urls_checked": bool(scores) and all(s.get("urls_checked") for s in scores),
         "bands": {name: sum(1 for s in scores if s.get("band") == name) for name, _ in BANDS},
-        "dimensions": dimensions,
+        "dimensions": {dimension: _catalogue_dimension(scores, dimension)
+                       for dimension in DIMENSIONS},
     }
+
+
+def _catalogue_means(scores: list[dict[str, Any]]) -> tuple[float, float]:
+    """(the mean exact total, the mean maximum) of the scores; (0, 405) without any."""
+    if not scores:
+        return 0.0, float(FULL_MAX)
+    exact = sum(sum(float(d["points"]) for d in s["dimensions"].values())
+                for s in scores) / len(scores)
+    return exact, sum(float(s["max"]) for s in scores) / len(scores)
+
+
+def _catalogue_dimension(scores: list[dict[str, Any]], dimension: str) -> dict[str, Any]:
+    """One dimension of the catalogue's score: its mean points and maximum, and its metrics."""
+    n = len(scores)
+    points = [float(s["dimensions"][dimension]["points"]) for s in scores]
+    maxima = [float(s["dimensions"][dimension]["max"]) for s in scores]
+    return {
+        "points": round(sum(points) / n, 2) if n else 0.0,
+        "max": _whole(sum(maxima) / n) if n else 0,
+        "metrics": {metric: _catalogue_metric(scores, dimension, metric, most)
+                    for metric, dim, most, _per_dataset, _needs_url in _METRIC_ROWS
+                    if dim == dimension},
+    }
+
+
+def _catalogue_metric(scores: list[dict[str, Any]], dimension: str, metric: str,
+                      points: int) -> dict[str, Any]:
+    """One metric of the catalogue's score: its mean points and value over the datasets where
+    it was checked."""
+    done = [entry for entry in (_metric_of(s, dimension, metric) for s in scores)
+            if entry is not None and entry.get("checked", True)]
+    if not done:
+        return {"points": 0.0, "max": points, "value": NOT_CHECKED, "checked": False,
+                "datasets_checked": 0}
+    values = [_numeric(e.get("value")) for e in done]
+    return {
+        "points": round(sum(float(e["points"]) for e in done) / len(done), 2),
+        "max": points,
+        "value": round(sum(values) / len(values), 4),
+        "checked": True,
+        "datasets_checked": len(done),
+    }
+
+
+def _metric_of(score: dict[str, Any], dimension: str, metric: str) -> dict[str, Any] | None:
+    """A dataset score's entry for one metric, or None when it has none."""
+    return score.get("dimensions", {}).get(dimension, {}).get("metrics", {}).get(metric)
 
 
 def _whole(value: float) -> float | int:

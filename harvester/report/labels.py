@@ -1,0 +1,72 @@
+"""The report's words: the counts it keeps and the Dutch/English labels its text and page show.
+
+User-facing labels are Dutch first: each table maps a key to (Dutch, English), and `both()`
+joins such a pair as "Dutch / English" (one word when the two are the same).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ACTION_LABELS",
+    "COUNT_KEYS",
+    "COUNT_LABELS",
+    "NEEDS_LABELS",
+    "OUTCOME_LABELS",
+    "PLANNED_LABELS",
+    "both",
+    "label",
+]
+
+#: The report's counts, in the order the text and the page list them.
+COUNT_KEYS = ("created", "updated", "unchanged", "withdrawn", "conflict", "invalid", "failed",
+              "withdraw_held")
+
+COUNT_LABELS: dict[str, tuple[str, str]] = {
+    "created": ("Aangemaakt", "Created"),
+    "updated": ("Bijgewerkt", "Updated"),
+    "unchanged": ("Ongewijzigd", "Unchanged"),
+    "withdrawn": ("Ingetrokken", "Withdrawn"),
+    "conflict": ("Conflict", "Conflict"),
+    "invalid": ("Ongeldig", "Invalid"),
+    "failed": ("Mislukt", "Failed"),
+    "withdraw_held": ("Intrekking tegengehouden", "Withdrawal held back"),
+}
+#: The counts of a dry run: what the plan would do (in COUNT_LABELS' order).
+PLANNED_LABELS: dict[str, tuple[str, str]] = {
+    **COUNT_LABELS,
+    "created": ("Aan te maken", "To create"),
+    "updated": ("Bij te werken", "To update"),
+    "withdrawn": ("In te trekken", "To withdraw"),
+}
+ACTION_LABELS: dict[str, tuple[str, str]] = {
+    "create": ("aanmaken", "create"),
+    "update": ("bijwerken", "update"),
+    "unchanged": ("ongewijzigd", "unchanged"),
+    "withdraw": ("intrekken", "withdraw"),
+    "conflict": ("conflict", "conflict"),
+    "invalid": ("ongeldig", "invalid"),
+}
+#: Why a person must look at a dataset, in the order the "needs a person" list sorts them.
+NEEDS_LABELS: dict[str, tuple[str, str]] = {
+    "conflict": ("Conflict", "Conflict"),
+    "invalid": ("Ongeldig", "Invalid"),
+    "failed": ("Schrijven mislukt", "Write failed"),
+    "withdraw_held": ("Intrekking tegengehouden", "Withdrawal held back"),
+}
+OUTCOME_LABELS: dict[str, tuple[str, str]] = {
+    "success": ("Geslaagd", "Success"),
+    "attention": ("Aandacht nodig", "Needs attention"),
+    "incomplete": ("Onvolledig", "Incomplete"),
+    "failed": ("Mislukt", "Failed"),
+}
+
+
+def both(labels: tuple[str, str]) -> str:
+    """A (Dutch, English) pair as "Dutch / English", or one word when they are the same."""
+    nl, en = labels
+    return nl if nl == en else f"{nl} / {en}"
+
+
+def label(table: dict[str, tuple[str, str]], key: str) -> str:
+    """The label of `key` in `table` as `both()` shows it; an unknown key stands for itself."""
+    return both(table.get(key, (key, key)))
