@@ -21,7 +21,7 @@ from harvester.dcat.tables import load_mappings
 from harvester.donl.api import EmptyTarget, TargetApi
 from harvester.errors import ConfigError, HarvesterError
 from harvester.pipeline import Stages, context_of, prepare, prepare_started
-from harvester.plan import Action, Gone, Plan, Planner, PlanSettings, plan_stream, shelve_package
+from harvester.plan import Action, Gone, Plan, Planner, PlanSettings, plan_stream
 from harvester.shacl.validator import Validator
 from harvester.source.harvest import HarvestSummary, harvest
 from harvester.store.state import StateStore
@@ -181,9 +181,6 @@ def plan_source(
                     applied[key] += value
                 for action in actions:
                     action.package = None
-            else:  # a dry run: the plan file may show the packages, kept compact until then
-                for action in actions:
-                    shelve_package(action)
             plan.actions.extend(actions)
 
         plan_stream(planner, prepared, gone_records(store, source.name), carry_out)

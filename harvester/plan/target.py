@@ -1,0 +1,102 @@
+"""What the plan reads of the target: its packages of the owner organisation, compactly (the
+inventory), and the names in use there."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any, Iterable, Protocol
+
+from harvester.donl.convert import canonical_hash
+from harvester.store.state import Publication, same_moment
+
+
+class TargetReader(Protocol):
+    url: str
+
+    def inventory(self, owner_org: str) -> dict[str, dict[str, Any]]: ...
+
+    def find_identifiers(self, identifiers: list[str]) -> dict[str, dict[str, Any]]: ...
+
+    def show(self, package_id: str) -> dict[str, Any] | None: ...
+
+
+def derive_name(source_name: str, taken: set[str] = frozenset()) -> str:  # type: ignore[assignment]
+    """A CKAN name (URL part) from the source's name: lower case, a-z 0-9 - _, 2 to 100 characters."""
+    text = unicodedata.normalize("NFKD", source_name).encode("ascii", "ignore").decode().lower()
+    name = re.sub(r"[^a-z0-9_-]+", "-", text).strip("-_")[:100] or "dataset"
+    if len(name) < 2:
+        name = f"dataset-{name}"
+    return unique_name(name, taken)
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """`name`, or `name-2`, `name-3`, ... when taken."""
+    if name not in taken:
+        return name
+    number = 2
+    while True:
+        candidate = f"{name[:95]}-{number}"
+        if candidate not in taken:
+            return candidate
+        number += 1
+
+
+@dataclass
+class Held:
+    """What the plan keeps of a package on the target: enough to match and to detect drift."""
+
+    id: str
+    name: str
+    state: str
+    hash: str
+
+
+def held(package: dict[str, Any], known: Publication | None = None) -> Held:
+    """The compact form of a target package. When it still carries the metadata_modified the
+    target gave it at our last write, it was not edited since: its hash is the one we recorded."""
+    modified = package.get("metadata_modified")
+    if known is not None and known.target_hash and modified and modified == known.target_modified:
+        digest = known.target_hash
+    else:
+        digest = canonical_hash(package)
+    return Held(id=str(package.get("id") or ""), name=str(package.get("name") or ""),
+                state=str(package.get("state") or "active"), hash=digest)
+
+
+def read_inventory(target: TargetReader, owner_org: str, publications: dict[str, Publication]
+                   ) -> dict[str, Held]:
+    """The owner organisation's packages on the target, compactly, by identifier.
+
+    Where the target can list only a few fields of each package (`iter_inventory_light`), a
+    package we wrote that still has the metadata_modified the target gave it at our last write
+    is taken as we recorded it; only the others (edited since, or not ours) are read whole.
+    """
+    inventory: dict[str, Held] = {}
+    light = getattr(target, "iter_inventory_light", None)
+    whole: Iterable[dict[str, Any]]
+    if light is None:
+        whole = target.iter_inventory(owner_org) if hasattr(target, "iter_inventory") \
+            else target.inventory(owner_org).values()
+    else:
+        ours = {pub.target_id: pub for pub in publications.values() if pub.target_id and pub.target_hash}
+        unknown: list[str] = []
+        sent_whole: list[dict[str, Any]] = []
+        for entry in light(owner_org):
+            pub = ours.get(entry.get("id"))
+            if pub is not None and same_moment(entry.get("metadata_modified"), pub.target_modified):
+                inventory[pub.identifier] = Held(id=str(entry["id"]), name=str(entry.get("name") or ""),
+                                                 state=str(entry.get("state") or "active"),
+                                                 hash=pub.target_hash or "")
+            elif "identifier" in entry:  # a CKAN that ignores `fl` sends the whole package
+                sent_whole.append(entry)
+            elif entry.get("id"):
+                unknown.append(str(entry["id"]))
+        whole = chain(sent_whole, target.packages_by_id(unknown) if unknown else ())  # type: ignore[attr-defined]
+    for package in whole:
+        identifier = package.get("identifier")
+        if isinstance(identifier, str) and identifier:
+            inventory[identifier] = held(package, publications.get(identifier))
+    return inventory

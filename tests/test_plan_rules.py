@@ -1,0 +1,412 @@
+"""The planner's rules (harvester/plan/rules.py and the withdrawals of planner.py), one at a time,
+against the in-memory target (harvester/donl/memory.py) and a state store in tmp_path.
+
+The datasets are made by hand as the pipeline would prepare them (a Prepared with its target
+package), so no mapping, validation or CKAN is needed: each test runs in milliseconds. A
+dataset is published by planning it and applying the plan (harvester/apply.py), as a sync does.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+import pytest
+
+from harvester.apply import Applier
+from harvester.donl.convert import FieldProblem, TargetDataset, TargetResource
+from harvester.donl.memory import MemoryTarget
+from harvester.pipeline import Prepared
+from harvester.plan import Action, Gone, Plan, Planner, PlanSettings, rules
+from harvester.store.state import StateStore, iso
+
+SOURCE = "duo"
+ORG = "dienst-uitvoering-onderwijs"
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+NLD = "http://publications.europa.eu/resource/authority/language/NLD"
+DUO = "http://standaarden.overheid.nl/owms/terms/Dienst_Uitvoering_Onderwijs"
+LICENCE = "http://creativecommons.org/licenses/by/4.0/deed.nl"
+
+
+def dataset(number: int, title: str | None = None, **fields: Any) -> Prepared:
+    """A valid prepared dataset whose package data.overheid.nl accepts; `fields` replace the
+    package's (None: left out)."""
+    identifier = f"https://onderwijsdata.duo.nl/dataset/{number}"
+    package = {
+        "identifier": identifier, "title": title or f"Dataset {number}", "notes": "Leerlingen per school.",
+        "authority": DUO, "publisher": DUO, "contact_point_name": "DUO",
+        "contact_point_email": "info@duo.nl", "metadata_language": NLD, "language": [NLD],
+        "license_id": LICENCE, "theme": ["http://standaarden.overheid.nl/owms/terms/Basisonderwijs_(thema)"],
+        "modified": "2025-07-10T01:30:20",
+    }
+    package.update(fields)
+    package = {key: value for key, value in package.items() if value is not None}
+    resource = {"url": f"https://onderwijsdata.duo.nl/{number}.csv", "name": "CSV", "description": "Alles",
+                "metadata_language": NLD, "language": [NLD], "license_id": LICENCE,
+                "format": "http://publications.europa.eu/resource/authority/file-type/CSV"}
+    target = TargetDataset(identifier=identifier, source_name=f"dataset-{number}", fields=package,
+                           resources=[TargetResource(f"{identifier}/csv", resource)])
+    return Prepared(source_id=f"source-{number}", source_name=f"dataset-{number}", identifier=identifier,
+                    title=package.get("title", ""), valid=True, target=target,
+                    result_key="result-" + json.dumps(package, sort_keys=True))
+
+
+def invalid_dataset(number: int, **counts: Any) -> Prepared:
+    """A dataset the pipeline found invalid (SHACL violations or values without a mapping)."""
+    item = dataset(number)
+    item.valid = False
+    item.findings = [{"severity": "violation", "message": "dct:title missing"}] * counts.get("violations", 0)
+    item.unmapped = [{"severity": "error", "value": "?"}] * counts.get("errors", 0)
+    return item
+
+
+class LaggingTarget(MemoryTarget):
+    """The in-memory target, able to leave packages out of its inventory (as a search index
+    that has not caught up yet)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden: set[str] = set()
+
+    def iter_inventory_light(self, owner_org: str) -> Iterable[dict[str, Any]]:
+        return (entry for entry in super().iter_inventory_light(owner_org) if entry["id"] not in self.hidden)
+
+
+@dataclass
+class World:
+    store: StateStore
+    target: LaggingTarget
+    run_id: int
+
+    def plan(self, prepared: Iterable[Prepared] = (), gone: Iterable[Gone] = (), **settings: Any) -> Plan:
+        """The plan of `prepared` and `gone` (may_withdraw unless said otherwise)."""
+        settings.setdefault("may_withdraw", True)
+        planner = Planner(SOURCE, self.store.publications(self.target.url), self.target,
+                          PlanSettings(owner_org=ORG, now=NOW, **settings), refusals=self.store.refusals(self.target.url))
+        plan = Plan(source=SOURCE, target=self.target.url, owner_org=ORG)
+        plan.actions = planner.plan_batch(prepared) + planner.withdrawals(gone)
+        plan.notes = planner.notes
+        return plan
+
+    def apply(self, plan: Plan) -> dict[str, int]:
+        return Applier(plan, self.store, self.target, self.run_id, SOURCE).run()  # type: ignore[arg-type]
+
+    def publish(self, *prepared: Prepared) -> Plan:
+        plan = self.plan(prepared)
+        assert self.apply(plan) == {"done": len(prepared), "failed": 0}
+        return plan
+
+    def one(self, item: Prepared, **settings: Any) -> Action:
+        [action] = self.plan([item], **settings).actions
+        return action
+
+    def package(self, item: Prepared) -> dict[str, Any]:
+        pub = self.store.publications(self.target.url)[item.identifier or ""]
+        return self.target.packages[pub.target_id or ""]
+
+    def edit_on_target(self, item: Prepared, **fields: Any) -> None:
+        """Someone changes our package on the target, a minute after our write (the light
+        inventory tells edits apart by metadata_modified, to the millisecond)."""
+        package = {**self.package(item), **fields}
+        modified = datetime.fromisoformat(package["metadata_modified"]) + timedelta(minutes=1)
+        self.target.packages[package["id"]] = {**package, "metadata_modified": modified.isoformat()}
+
+
+@pytest.fixture()
+def world(tmp_path: Path) -> Iterable[World]:
+    store = StateStore.open(tmp_path / "state.sqlite")
+    run_id = store.begin_run("sync", SOURCE, "memory", "full")
+    yield World(store, LaggingTarget(), run_id)
+    store.close()
+
+
+def gone(item: Prepared, days: float) -> Gone:
+    """The record of a dataset the full harvest no longer saw, `days` before NOW."""
+    return Gone(item.source_id, item.source_name, iso(NOW - timedelta(days=days)))
+
+
+# -- unchanged --------------------------------------------------------------------------------
+
+
+def test_the_same_result_again_is_unchanged_and_writes_nothing(world: World) -> None:
+    world.publish(dataset(1))
+    writes = world.target.writes
+    plan = world.plan([dataset(1)])
+    [action] = plan.actions
+    assert (action.action, action.reason) == (
+        "unchanged", "unchanged at the source since our last write, and not edited on the target")
+    assert action.target_id == world.package(dataset(1))["id"] and action.package is None
+    assert plan.writes() == [] and world.apply(plan) == {"done": 0, "failed": 0}
+    assert world.target.writes == writes
+
+
+def test_a_new_result_with_the_same_package_is_unchanged(world: World, monkeypatch) -> None:
+    """After a change of the mapping tables that leaves this package as it was (a new result
+    key): what we would send is what we last sent, so nothing is sent and the pre-send check
+    (here one that would refuse it) is not asked."""
+    world.publish(dataset(1))
+    monkeypatch.setattr(rules, "check_package", lambda package: [FieldProblem("title", "refused")])
+    again = dataset(1)
+    again.result_key = "a result of new mapping tables"
+    action = world.one(again)
+    assert (action.action, action.reason) == ("unchanged", "what we would send is what we last sent")
+    assert action.package is None and action.problems == []
+
+
+def test_ours_missing_from_the_inventory_is_judged_as_the_target_shows_it(world: World) -> None:
+    """A package the inventory did not list (an index not caught up) that the target still
+    shows as we left it is unchanged; shown edited, it is drift."""
+    world.publish(dataset(1))
+    world.target.hidden.add(world.package(dataset(1))["id"])
+    again = dataset(1)
+    again.result_key = "another result"
+    action = world.one(again)
+    assert (action.action, action.reason) == ("unchanged", "what we would send is what we last sent")
+    world.edit_on_target(dataset(1), title="Met de hand")
+    world.target.hidden.add(world.package(dataset(1))["id"])
+    assert world.one(again).action == "conflict"
+
+
+# -- create -----------------------------------------------------------------------------------
+
+
+def test_a_dataset_not_on_the_target_is_created_with_every_field_as_a_change(world: World) -> None:
+    plan = world.plan([dataset(1), dataset(2)])
+    first, second = plan.actions
+    assert (first.action, first.reason, first.name) == ("create", "not on the target yet", "dataset-1")
+    fields = {change["field"] for change in first.changes}
+    assert {"title", "identifier", "name", "resources[0]"} <= fields
+    assert all(change["old"] is None for change in first.changes)
+    assert first.package is not None and first.package["identifier"] == dataset(1).identifier
+    assert second.action == "create" and plan.writes() == plan.actions
+    assert world.apply(plan) == {"done": 2, "failed": 0}
+    assert world.target.creates == 2
+    assert {p.status for p in world.store.publications(world.target.url).values()} == {"active"}
+
+
+def test_a_create_takes_its_name_so_the_next_one_gets_another(world: World) -> None:
+    twin = dataset(2)
+    twin.source_name = "dataset-1"
+    names = [a.name for a in world.plan([dataset(1), twin]).actions]
+    assert names == ["dataset-1", "dataset-1-2"]
+
+
+def test_a_create_an_earlier_run_began_is_finished_or_made_again(world: World) -> None:
+    """A `pending` mark (a create whose answer was not recorded): when the target holds the
+    package under the name we gave it, the create is finished as an update of that package;
+    when it does not, the create is made now."""
+    world.publish(dataset(1))
+    pub = world.store.publications(world.target.url)[dataset(1).identifier or ""]
+    pub.status = "pending"
+    world.store.save_publication(pub)
+    action = world.one(dataset(1))
+    assert (action.action, action.interrupted_create, action.target_id) == ("update", True, pub.target_id)
+    assert action.package is not None and action.package["id"] == pub.target_id
+    assert action.package["resources"][0]["id"] == world.package(dataset(1))["resources"][0]["id"]
+    world.target.packages.pop(pub.target_id or "")
+    action = world.one(dataset(1))
+    assert (action.action, action.reason) == ("create", "an earlier create did not reach the target; creating it now")
+
+
+# -- ownership: adopt, conflict ---------------------------------------------------------------
+
+
+def _theirs(item: Prepared, owner_org: str = ORG) -> dict[str, Any]:
+    """A package with our dataset's identifier that someone else created on the target."""
+    assert item.target is not None
+    package = item.target.package("handmatig-ingevoerd", owner_org)
+    package["title"] = "Handmatig ingevoerd"
+    return package
+
+
+def test_a_dataset_we_did_not_create_is_a_conflict_unless_adopted(world: World) -> None:
+    theirs = world.target.create(_theirs(dataset(1)))
+    plan = world.plan([dataset(1)])
+    [action] = plan.actions
+    assert action.action == "conflict" and "not created by this harvester" in action.reason
+    assert "--adopt" in action.reason and action.package is None
+    assert [c for c in action.changes if c["field"] == "title"] == [
+        {"field": "title", "old": "Handmatig ingevoerd", "new": "Dataset 1"}]
+    assert plan.writes() == [] and world.apply(plan) == {"done": 0, "failed": 0}
+
+    adopted = world.plan([dataset(1)], adopt=True)
+    [action] = adopted.actions
+    assert (action.action, action.adopt, action.target_id, action.name) == (
+        "update", True, theirs["id"], "handmatig-ingevoerd")
+    assert action.package is not None and action.package["id"] == theirs["id"]
+    assert action.package["resources"][0]["id"] == theirs["resources"][0]["id"]
+    assert world.apply(adopted) == {"done": 1, "failed": 0}
+    assert world.target.packages[theirs["id"]]["title"] == "Dataset 1" and world.target.creates == 1
+    pub = world.store.publications(world.target.url)[dataset(1).identifier or ""]
+    assert pub.adopted and pub.target_id == theirs["id"]
+    assert world.one(dataset(1)).action == "unchanged"
+
+
+def test_a_dataset_we_did_not_create_in_another_organisation_is_never_adopted(world: World) -> None:
+    world.target.create(_theirs(dataset(1), owner_org="een-andere-organisatie"))
+    action = world.one(dataset(1), adopt=True)
+    assert action.action == "conflict" and "'een-andere-organisatie'" in action.reason
+
+
+def test_ours_from_another_source_or_organisation_is_a_conflict(world: World) -> None:
+    world.publish(dataset(1), dataset(2))
+    pubs = world.store.publications(world.target.url)
+    pubs[dataset(1).identifier or ""].source = "een-andere-bron"
+    pubs[dataset(2).identifier or ""].owner_org = "een-andere-organisatie"
+    for pub in pubs.values():
+        world.store.save_publication(pub)
+    other_source, other_org = world.plan([dataset(1, "Nieuw"), dataset(2, "Nieuw")]).actions
+    assert other_source.action == "conflict" and "another source (een-andere-bron)" in other_source.reason
+    assert other_org.action == "conflict" and "organisation 'een-andere-organisatie'" in other_org.reason
+
+
+def test_ours_deleted_on_the_target_is_a_conflict_unless_overwrite_drift(world: World) -> None:
+    world.publish(dataset(1))
+    package_id = world.package(dataset(1))["id"]
+    world.target.withdraw(package_id)  # someone else deleted it
+    action = world.one(dataset(1))
+    assert action.action == "conflict" and action.reason.startswith("deleted on the target by someone else")
+    action = world.one(dataset(1), overwrite_drift=True)
+    assert (action.action, action.restore, action.target_id) == ("update", True, package_id)
+    assert action.reason == "deleted on the target by someone else; restored because of --overwrite-drift"
+
+
+# -- drift ------------------------------------------------------------------------------------
+
+
+def test_ours_edited_on_the_target_is_a_conflict_and_overwrite_drift_updates_it(world: World) -> None:
+    world.publish(dataset(1))
+    world.edit_on_target(dataset(1), title="Met de hand verbeterd")
+    plan = world.plan([dataset(1, "Nieuw bij de bron")])
+    [action] = plan.actions
+    assert action.action == "conflict" and "drift" in action.reason and action.package is None
+    assert {"field": "title", "old": "Dataset 1", "new": "Met de hand verbeterd"} in action.changes
+    assert plan.writes() == []
+
+    plan = world.plan([dataset(1, "Nieuw bij de bron")], overwrite_drift=True)
+    [action] = plan.actions
+    assert (action.action, action.reason) == ("update", "overwriting changes made on the target (--overwrite-drift)")
+    assert {"field": "title", "old": "Met de hand verbeterd", "new": "Nieuw bij de bron"} in action.changes
+    assert world.apply(plan) == {"done": 1, "failed": 0}
+    assert world.package(dataset(1))["title"] == "Nieuw bij de bron"
+
+
+def test_drift_without_a_change_at_the_source_is_a_conflict_too(world: World) -> None:
+    world.publish(dataset(1))
+    world.edit_on_target(dataset(1), notes="Met de hand")
+    assert world.one(dataset(1)).action == "conflict"
+
+
+# -- update, restore --------------------------------------------------------------------------
+
+
+def test_a_change_at_the_source_is_an_update_of_our_package(world: World) -> None:
+    world.publish(dataset(1))
+    before = world.package(dataset(1))
+    plan = world.plan([dataset(1, "Nieuw bij de bron")])
+    [action] = plan.actions
+    assert (action.action, action.reason, action.target_id) == ("update", "changed at the source", before["id"])
+    assert action.changes == [{"field": "title", "old": "Dataset 1", "new": "Nieuw bij de bron"}]
+    assert world.apply(plan) == {"done": 1, "failed": 0}
+    after = world.package(dataset(1))
+    assert after["title"] == "Nieuw bij de bron" and after["resources"][0]["id"] == before["resources"][0]["id"]
+
+
+def test_a_dataset_back_after_being_withdrawn_is_restored_with_its_identifier_and_id(world: World) -> None:
+    world.publish(*(dataset(n) for n in range(1, 11)))
+    original = world.package(dataset(1))
+    assert world.apply(world.plan(gone=[gone(dataset(1), days=8)])) == {"done": 1, "failed": 0}
+    assert world.target.packages[original["id"]]["state"] == "deleted"
+    plan = world.plan([dataset(1)])
+    [action] = plan.actions
+    assert (action.action, action.restore, action.target_id) == ("update", True, original["id"])
+    assert action.reason.startswith("back at the source after being withdrawn on ")
+    assert world.apply(plan) == {"done": 1, "failed": 0}
+    back = world.target.packages[original["id"]]
+    assert back["state"] == "active" and back["identifier"] == original["identifier"]
+    assert world.target.creates == 10
+
+
+# -- withdraw ---------------------------------------------------------------------------------
+
+
+def test_a_dataset_gone_at_the_source_is_withdrawn_only_after_the_grace_period(world: World) -> None:
+    world.publish(*(dataset(n) for n in range(1, 11)))
+    plan = world.plan(gone=[gone(dataset(1), days=6.9)], grace_days=7)
+    assert plan.actions == [] and "withdrawn after the grace period, on or after" in plan.notes[0]
+    plan = world.plan(gone=[gone(dataset(1), days=7.1)], grace_days=7)
+    [action] = plan.actions
+    assert (action.action, action.held, action.target_id) == ("withdraw", False, world.package(dataset(1))["id"])
+    assert "grace period 7 days passed" in action.reason and plan.notes == []
+    assert world.apply(plan) == {"done": 1, "failed": 0}
+    assert world.store.publications(world.target.url)[dataset(1).identifier or ""].status == "withdrawn"
+
+
+def test_too_many_withdrawals_at_once_are_held_back_unless_forced(world: World) -> None:
+    world.publish(*(dataset(n) for n in range(1, 11)))
+    two = [gone(dataset(1), days=8), gone(dataset(2), days=8)]
+    plan = world.plan(gone=two, withdraw_threshold=0.10)
+    assert [(a.action, a.held) for a in plan.actions] == [("withdraw", True)] * 2
+    assert all("HELD BACK" in a.reason for a in plan.actions)
+    assert plan.notes[0].startswith("withdrawing nothing: 2 of 10 published datasets would be withdrawn")
+    assert plan.writes() == [] and world.apply(plan) == {"done": 0, "failed": 0}
+    assert len(world.plan(gone=two[:1], withdraw_threshold=0.10).writes()) == 1
+    forced = world.plan(gone=two, withdraw_threshold=0.10, force_withdraw=True)
+    assert [(a.action, a.held) for a in forced.actions] == [("withdraw", False)] * 2
+    assert world.apply(forced) == {"done": 2, "failed": 0}
+
+
+def test_an_incomplete_harvest_withdraws_nothing(world: World) -> None:
+    world.publish(*(dataset(n) for n in range(1, 11)))
+    why = "the latest harvest (run 2) was failed and its listing incomplete"
+    plan = world.plan(gone=[gone(dataset(1), days=30)], may_withdraw=False, withdraw_blocked_reason=why,
+                      force_withdraw=True)
+    assert plan.actions == []
+    assert plan.notes == [f"{dataset(1).identifier}: gone at the source, but not withdrawn: {why}"]
+
+
+def test_a_gone_dataset_edited_on_the_target_is_a_conflict_not_withdrawn(world: World) -> None:
+    world.publish(*(dataset(n) for n in range(1, 11)))
+    world.edit_on_target(dataset(1), title="Met de hand")
+    [action] = world.plan(gone=[gone(dataset(1), days=8)]).actions
+    assert action.action == "conflict" and "not withdrawn automatically" in action.reason
+
+
+# -- invalid ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("item", "reason"), [
+    (invalid_dataset(1, violations=2), "not published: 2 SHACL violation(s)"),
+    (invalid_dataset(1, errors=1), "not published: 1 value(s) without a mapping or fallback"),
+    (Prepared(source_id="s", source_name="x", identifier=None, title="", valid=True), "not published: no identifier"),
+    (Prepared(source_id="s", source_name="x", identifier="https://e.org/1", title="", valid=True),
+     "not published: mapping failed"),
+])
+def test_an_invalid_dataset_is_never_planned_for_the_target(world: World, item: Prepared, reason: str) -> None:
+    plan = world.plan([item])
+    [action] = plan.actions
+    assert (action.action, action.reason, action.package) == ("invalid", reason, None)
+    assert plan.writes() == [] and world.apply(plan) == {"done": 0, "failed": 0} and world.target.writes == 0
+
+
+def test_an_invalid_dataset_we_published_is_not_touched(world: World) -> None:
+    world.publish(dataset(1))
+    action = world.one(invalid_dataset(1, violations=1))
+    assert action.action == "invalid" and world.plan([invalid_dataset(1, violations=1)]).writes() == []
+
+
+def test_a_package_the_pre_send_check_refuses_is_invalid_and_remembered(world: World) -> None:
+    """The pre-send check's refusal is recorded by apply; the next plan of the same package
+    takes the problems from the store."""
+    refused = dataset(1, contact_point_email=None)
+    plan = world.plan([refused])
+    [action] = plan.actions
+    assert action.action == "invalid" and action.reason.startswith("data.overheid.nl would refuse it: contact_point")
+    assert action.problems and action.refusal_key and action.package is not None
+    assert world.apply(plan) == {"done": 0, "failed": 0} and world.target.writes == 0
+    again = world.one(dataset(1, contact_point_email=None))
+    assert (again.action, again.reason, again.problems) == ("invalid", action.reason, action.problems)
+    assert again.refusal_key is None and again.package == action.package
