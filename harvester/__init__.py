@@ -43,7 +43,7 @@ _PUBLIC = {
 }
 _MODULE_OF = {name: module for module, names in _PUBLIC.items() for name in names}
 
-__all__ = ["__version__", *_MODULE_OF]
+__all__ = ["__version__", *_MODULE_OF]  # noqa: PLE0604 - the names of the table above
 
 
 def __getattr__(name: str) -> Any:

@@ -9,7 +9,6 @@ failed, 2 usage error, 3 the run failed or its listing was incomplete, 4 configu
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +31,6 @@ from harvester.console import (
 )
 from harvester.errors import ExitCode, HarvesterError
 from harvester.version import __version__
-
-log = logging.getLogger("harvester")
 
 
 class Env:

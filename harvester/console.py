@@ -12,13 +12,20 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
 if TYPE_CHECKING:  # pragma: no cover - types only: showing a result needs none of the job stack
-    from harvester.jobs import CatalogueExport, CatalogueValidation, RunReport, StoreStatus, SyncResult
+    from harvester.jobs import (
+        CatalogueExport,
+        CatalogueValidation,
+        RunReport,
+        StoreStatus,
+        SyncResult,
+    )
     from harvester.plan import Action, Plan
     from harvester.source.harvest import HarvestSummary
     from harvester.store.state import Run

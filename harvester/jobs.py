@@ -17,13 +17,21 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from harvester.apply import Applier
-from harvester.config import Config, SourceConfig, TargetConfig, _check_url, adhoc_source, api_key_from_env
+from harvester.config import (
+    Config,
+    SourceConfig,
+    TargetConfig,
+    _check_url,
+    adhoc_source,
+    api_key_from_env,
+)
 from harvester.dcat.export import export_catalog
 from harvester.dcat.mapper import MappedDataset, MappingOptions, catalog_graph, map_dataset
 from harvester.dcat.tables import load_mappings
@@ -31,7 +39,13 @@ from harvester.donl.api import EmptyTarget, TargetApi
 from harvester.errors import ConfigError, HarvesterError, ReportNotFoundError
 from harvester.pipeline import Prepared, Stages, context_of, prepare, prepare_started
 from harvester.plan import Action, Gone, Plan, Planner, PlanSettings, plan_stream, shelve_package
-from harvester.report.build import build_report, load_report, render_html, render_text, write_reports
+from harvester.report.build import (
+    build_report,
+    load_report,
+    render_html,
+    render_text,
+    write_reports,
+)
 from harvester.shacl.validator import Validator
 from harvester.source.harvest import HarvestSummary
 from harvester.source.harvest import harvest as harvest_source
@@ -493,7 +507,7 @@ def sync_source(
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def write_run_report(config: Config, result: SyncResult) -> tuple[Path, Path]:

@@ -16,9 +16,9 @@ import shutil
 import subprocess
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from click.testing import CliRunner
@@ -69,7 +69,7 @@ def entry_point(config: Path, args: list[str], cwd: Path) -> Ran:
     script = Path(sys.executable).parent / "harvester"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     process = subprocess.run([str(script), "--config", str(config), *args], cwd=cwd, env=env,
-                             capture_output=True, text=True, timeout=600)
+                             capture_output=True, text=True, timeout=600, check=False)
     return Ran(process.returncode, process.stdout, process.stderr)
 
 
