@@ -9,7 +9,8 @@ from click.testing import CliRunner
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, RDF
 
-from harvester.cli import EXIT_DATASETS, EXIT_OK, main
+from harvester.cli import main
+from harvester.errors import ExitCode
 from harvester.store.state import StateStore
 from tests.test_scheduled import SNAPSHOT, offline_config
 
@@ -24,7 +25,7 @@ def harvested(tmp_path: Path, packages: list | None = None) -> Path:
 def test_validate_reports_every_dataset_and_exits_0_when_all_conform(tmp_path: Path) -> None:
     config = harvested(tmp_path)
     result = CliRunner().invoke(main, ["--config", str(config), "validate", "--format", "json"])
-    assert result.exit_code == EXIT_OK, result.output
+    assert result.exit_code == ExitCode.OK, result.output
     outcome = json.loads(result.stdout)
     assert (outcome["total"], outcome["valid"], outcome["invalid"], outcome["violations"]) == (57, 57, 0, 0)
     assert outcome["catalogue"]["conforms"] is True
@@ -40,7 +41,7 @@ def test_validate_marks_invalid_datasets_in_the_state_store_with_the_report(tmp_
     broken.pop("license_title", None)
     config = harvested(tmp_path, packages)
     result = CliRunner().invoke(main, ["--config", str(config), "validate"])
-    assert result.exit_code == EXIT_DATASETS
+    assert result.exit_code == ExitCode.DATASETS
     assert f"INVALID  {broken['name']}" in result.stdout and "geen-idee" in result.stdout
     with StateStore.open(tmp_path / "state" / "harvester.sqlite") as store:
         results = store.results("duo")

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from harvester.cli import EXIT_CONFIG, EXIT_DATASETS, EXIT_LOCKED, EXIT_OK, EXIT_RUN_FAILED, main
-from harvester.errors import LockedError
+from harvester.cli import main
+from harvester.errors import ExitCode, LockedError
 from harvester.store.lock import StateLock
 from tests.conftest import REPO
 
@@ -48,7 +48,7 @@ def test_a_second_run_on_the_same_state_exits_at_once_with_the_locked_code(tmp_p
         started = time.monotonic()
         result = run_cli("--config", str(config), "sync", "--dry-run")
         assert time.monotonic() - started < 30
-    assert result.returncode == EXIT_LOCKED
+    assert result.returncode == ExitCode.LOCKED
     assert "another run holds the lock" in result.stderr and f"pid {os.getpid()}" in result.stderr
     assert not state.exists() or "runs" not in result.stdout
 
@@ -64,7 +64,7 @@ def test_two_concurrent_syncs_one_runs_the_other_is_locked_out(tmp_path: Path) -
         time.sleep(0.02)
     second = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
     first_out, first_err = first.communicate(timeout=300)
-    assert sorted([first.returncode, second.returncode]) == [EXIT_OK, EXIT_LOCKED], (first_err, second.stderr)
+    assert sorted([first.returncode, second.returncode]) == [ExitCode.OK, ExitCode.LOCKED], (first_err, second.stderr)
     assert "another run holds the lock" in second.stderr
 
 
@@ -90,7 +90,7 @@ def test_a_stale_lock_from_a_killed_run_is_taken_over(tmp_path: Path) -> None:
 def test_exit_codes(tmp_path: Path) -> None:
     (tmp_path / "ok").mkdir()
     ok = offline_config(tmp_path / "ok")
-    assert run_cli("--config", str(ok), "sync", "--dry-run").returncode == EXIT_OK
+    assert run_cli("--config", str(ok), "sync", "--dry-run").returncode == ExitCode.OK
 
     bad = tmp_path / "bad"
     bad.mkdir()
@@ -99,28 +99,28 @@ def test_exit_codes(tmp_path: Path) -> None:
     packages[0]["license_id"] = "iets-onbekends"
     invalid = offline_config(bad, packages)
     result = run_cli("--config", str(invalid), "sync", "--dry-run")
-    assert result.returncode == EXIT_DATASETS, result.stderr
+    assert result.returncode == ExitCode.DATASETS, result.stderr
 
     broken = tmp_path / "broken"
     broken.mkdir()
     failing = offline_config(broken)
     (broken / "duo.json").write_text("{ not json")
     result = run_cli("--config", str(failing), "sync", "--dry-run")
-    assert result.returncode == EXIT_RUN_FAILED and "not valid JSON" in result.stdout + result.stderr
+    assert result.returncode == ExitCode.RUN_FAILED and "not valid JSON" in result.stdout + result.stderr
 
     wrong = tmp_path / "wrong.toml"
     wrong.write_text("[sources.duo]\ntype = 'dump'\npath = 'x.json'\nspeed = 'fast'\n")
     result = run_cli("--config", str(wrong), "sync", "--dry-run")
-    assert result.returncode == EXIT_CONFIG and "unknown key 'speed'" in result.stderr
+    assert result.returncode == ExitCode.CONFIG and "unknown key 'speed'" in result.stderr
 
     result = run_cli("--config", str(ok), "sync")
-    assert result.returncode == EXIT_CONFIG and "no target configured" in result.stderr
+    assert result.returncode == ExitCode.CONFIG and "no target configured" in result.stderr
 
 
 def test_plain_log_lines_off_a_terminal_quiet_and_json(tmp_path: Path) -> None:
     config = offline_config(tmp_path)
     result = run_cli("--config", str(config), "sync", "--dry-run")
-    assert result.returncode == EXIT_OK
+    assert result.returncode == ExitCode.OK
     for line in result.stderr.splitlines():
         assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (INFO|WARNING|ERROR) ", line), line
     assert "\r" not in result.stderr and "\x1b" not in result.stderr + result.stdout
@@ -145,7 +145,7 @@ def test_runs_and_report_commands(tmp_path: Path) -> None:
     html = runner.invoke(main, ["--config", str(config), "report", str(run_id), "--format", "html", "-o", str(out)])
     assert html.exit_code == 0 and out.read_text().lstrip().lower().startswith("<!doctype html")
     missing = runner.invoke(main, ["--config", str(config), "report", "999"])
-    assert missing.exit_code == EXIT_RUN_FAILED and "no report for run 999" in missing.output
+    assert missing.exit_code == ExitCode.RUN_FAILED and "no report for run 999" in missing.output
 
 
 def test_scheduled_runs_mostly_incremental_with_a_full_one_every_n(tmp_path: Path) -> None:
