@@ -47,7 +47,8 @@ from harvester.lazy import Deferred, deferred_fields, is_deferred, peek
 from harvester.report.quality import check_urls, dataset_urls, score_dataset
 from harvester.shacl.validator import Finding, Validator
 from harvester.source.context import SourceContext
-from harvester.store.state import Record, Result, StateStore, canonical_json, pack_json, stored_json
+from harvester.store.encoding import canonical_json, pack_json, stored_json
+from harvester.store.state import Record, Result, StateStore
 
 log = logging.getLogger(__name__)
 

@@ -10,17 +10,9 @@ from pathlib import Path
 import pytest
 
 from harvester.errors import StateError
-from harvester.store.state import (
-    MIGRATIONS,
-    PAGE_SIZE,
-    Publication,
-    Result,
-    StateStore,
-    content_hash,
-    pack_json,
-    parse_stored,
-    stored_json,
-)
+from harvester.store.encoding import content_hash, pack_json, parse_stored, stored_json
+from harvester.store.migrations import MIGRATIONS
+from harvester.store.state import PAGE_SIZE, Publication, Result, StateStore
 
 
 def pkg(ident: str, title: str = "t", **extra: object) -> dict:

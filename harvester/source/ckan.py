@@ -26,7 +26,7 @@ from harvester.config import SourceConfig, api_key_from_env
 from harvester.errors import SourceError
 from harvester.source.context import SourceContext
 from harvester.source.http import CkanActionClient, RetryPolicy
-from harvester.store.state import same_moment
+from harvester.store.encoding import same_moment
 
 log = logging.getLogger(__name__)
 

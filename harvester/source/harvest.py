@@ -25,7 +25,8 @@ from harvester.source.ckan import (
     open_source,
     organization_keys,
 )
-from harvester.store.state import StateStore, parse_iso, utcnow
+from harvester.store.encoding import parse_iso, utcnow
+from harvester.store.state import StateStore
 
 log = logging.getLogger(__name__)
 

@@ -8,371 +8,42 @@ were, and the next run marks it `aborted` and drops its staging rows.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import sqlite3
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
-
-import lz4.block
-import orjson
 
 from harvester.collector import collector_paused
 from harvester.errors import StateError
 from harvester.lazy import Deferred, deferred_fields
+from harvester.store.encoding import (
+    content_hash,
+    iso,
+    pack_json,
+    parse_iso,
+    parse_stored,
+    same_moment,
+    stored_json,
+    utcnow,
+)
+from harvester.store.migrations import migrate
+
+# Names harvester/plan.py, harvester/apply.py and harvester/pipeline.py import from this module;
+# the time and JSON helpers live in harvester.store.encoding (the importers move there).
+__all__ = [
+    "PAGE_SIZE", "Publication", "Record", "Result", "Run", "StateStore", "content_hash", "iso",
+    "pack_json", "parse_iso", "parse_stored", "same_moment", "stored_json", "utcnow",
+]
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS: list[str] = [
-    # 1: runs, records and the source context
-    """
-    CREATE TABLE sources (
-        name TEXT PRIMARY KEY,
-        location TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        created_at TEXT NOT NULL
-    );
-    CREATE TABLE runs (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        kind TEXT NOT NULL,
-        source TEXT NOT NULL,
-        location TEXT NOT NULL,
-        mode TEXT NOT NULL,
-        started_at TEXT NOT NULL,
-        finished_at TEXT,
-        outcome TEXT NOT NULL,
-        complete INTEGER,
-        counts TEXT NOT NULL DEFAULT '{}',
-        problems TEXT NOT NULL DEFAULT '[]',
-        error TEXT
-    );
-    CREATE INDEX runs_source ON runs (source, id);
-    CREATE TABLE records (
-        source TEXT NOT NULL,
-        source_id TEXT NOT NULL,
-        name TEXT NOT NULL,
-        metadata_modified TEXT,
-        content_hash TEXT NOT NULL,
-        raw TEXT NOT NULL,
-        first_seen_run INTEGER NOT NULL,
-        last_seen_run INTEGER NOT NULL,
-        last_changed_run INTEGER NOT NULL,
-        gone_at TEXT,
-        gone_run INTEGER,
-        PRIMARY KEY (source, source_id)
-    );
-    CREATE TABLE staged_records (
-        run_id INTEGER NOT NULL,
-        source_id TEXT NOT NULL,
-        name TEXT NOT NULL,
-        metadata_modified TEXT,
-        content_hash TEXT NOT NULL,
-        raw TEXT NOT NULL,
-        PRIMARY KEY (run_id, source_id)
-    );
-    CREATE TABLE contexts (
-        source TEXT PRIMARY KEY,
-        run_id INTEGER NOT NULL,
-        data TEXT NOT NULL
-    );
-    CREATE TABLE staged_contexts (
-        run_id INTEGER PRIMARY KEY,
-        data TEXT NOT NULL
-    );
-    """,
-    # 2: per-record mapping/validation results, and what was published on which target
-    """
-    CREATE TABLE results (
-        source TEXT NOT NULL,
-        source_id TEXT NOT NULL,
-        content_hash TEXT NOT NULL,
-        fingerprint TEXT NOT NULL,
-        identifier TEXT,
-        valid INTEGER NOT NULL,
-        findings TEXT NOT NULL,
-        target_package TEXT,
-        run_id INTEGER NOT NULL,
-        PRIMARY KEY (source, source_id)
-    );
-    CREATE TABLE published (
-        target_url TEXT NOT NULL,
-        identifier TEXT NOT NULL,
-        source TEXT NOT NULL,
-        source_id TEXT NOT NULL,
-        owner_org TEXT NOT NULL,
-        target_name TEXT NOT NULL,
-        target_id TEXT,
-        status TEXT NOT NULL,
-        sent_hash TEXT,
-        target_hash TEXT,
-        target_snapshot TEXT,
-        resource_ids TEXT NOT NULL DEFAULT '{}',
-        adopted INTEGER NOT NULL DEFAULT 0,
-        created_run INTEGER,
-        last_written_run INTEGER,
-        last_written_at TEXT,
-        withdrawn_at TEXT,
-        withdrawn_run INTEGER,
-        PRIMARY KEY (target_url, identifier)
-    );
-    CREATE INDEX published_source ON published (target_url, source, source_id);
-    """,
-    # 3: datasets a light listing saw unchanged (no raw dict fetched), and result keys on publications
-    """
-    CREATE TABLE staged_seen (
-        run_id INTEGER NOT NULL,
-        source_id TEXT NOT NULL,
-        PRIMARY KEY (run_id, source_id)
-    );
-    ALTER TABLE published ADD COLUMN result_key TEXT
-    """,
-    # 4: the target's metadata_modified after our last write (a package that still carries it was
-    # not edited since, so its hash need not be computed again)
-    """
-    ALTER TABLE published ADD COLUMN target_modified TEXT
-    """,
-    # 5: the raw package dicts in a table of their own (a run marks every record it saw, and with
-    # the dicts, kilobytes each, in the same rows every mark rewrote them all); the big JSON
-    # columns of results and published last in their rows (SQLite reads a row's columns in order,
-    # so the small ones before them are read without the kilobytes)
-    """
-    CREATE TABLE record_raws (
-        source TEXT NOT NULL,
-        source_id TEXT NOT NULL,
-        raw TEXT NOT NULL,
-        PRIMARY KEY (source, source_id)
-    );
-    INSERT INTO record_raws (source, source_id, raw) SELECT source, source_id, raw FROM records;
-    ALTER TABLE records DROP COLUMN raw;
-    CREATE TABLE results_new (
-        source TEXT NOT NULL,
-        source_id TEXT NOT NULL,
-        content_hash TEXT NOT NULL,
-        fingerprint TEXT NOT NULL,
-        identifier TEXT,
-        valid INTEGER NOT NULL,
-        run_id INTEGER NOT NULL,
-        findings TEXT NOT NULL,
-        target_package TEXT,
-        PRIMARY KEY (source, source_id)
-    );
-    INSERT INTO results_new (source, source_id, content_hash, fingerprint, identifier, valid, run_id,
-                             findings, target_package)
-        SELECT source, source_id, content_hash, fingerprint, identifier, valid, run_id, findings,
-               target_package FROM results;
-    DROP TABLE results;
-    ALTER TABLE results_new RENAME TO results;
-    CREATE TABLE published_new (
-        target_url TEXT NOT NULL,
-        identifier TEXT NOT NULL,
-        source TEXT NOT NULL,
-        source_id TEXT NOT NULL,
-        owner_org TEXT NOT NULL,
-        target_name TEXT NOT NULL,
-        target_id TEXT,
-        status TEXT NOT NULL,
-        sent_hash TEXT,
-        target_hash TEXT,
-        resource_ids TEXT NOT NULL DEFAULT '{}',
-        adopted INTEGER NOT NULL DEFAULT 0,
-        created_run INTEGER,
-        last_written_run INTEGER,
-        last_written_at TEXT,
-        withdrawn_at TEXT,
-        withdrawn_run INTEGER,
-        result_key TEXT,
-        target_modified TEXT,
-        target_snapshot TEXT,
-        PRIMARY KEY (target_url, identifier)
-    );
-    INSERT INTO published_new SELECT target_url, identifier, source, source_id, owner_org, target_name,
-        target_id, status, sent_hash, target_hash, resource_ids, adopted, created_run, last_written_run,
-        last_written_at, withdrawn_at, withdrawn_run, result_key, target_modified, target_snapshot
-        FROM published;
-    DROP TABLE published;
-    ALTER TABLE published_new RENAME TO published;
-    CREATE INDEX published_source ON published (target_url, source, source_id)
-    """,
-    # 6: the datasets data.overheid.nl would refuse (the plan's pre-send check), with a key over
-    # everything that check reads: a run with the same key takes the problems from here
-    """
-    CREATE TABLE refusals (
-        target_url TEXT NOT NULL,
-        identifier TEXT NOT NULL,
-        check_key TEXT NOT NULL,
-        problems TEXT NOT NULL,
-        PRIMARY KEY (target_url, identifier)
-    )
-    """,
-    # 7: the results' JSON (kilobytes per dataset) in a table of its own: a sync reads the small
-    # columns of every result (is it still the one for this content and code?) and the JSON of
-    # only the few it shows or sends; with the JSON in the same rows, a row filled a page. The
-    # counts of SHACL violations and mapping errors beside them say why an invalid dataset is
-    # not published without its findings being read (NULL: not counted, read the findings)
-    """
-    CREATE TABLE result_json (
-        source TEXT NOT NULL,
-        source_id TEXT NOT NULL,
-        findings TEXT NOT NULL,
-        target_package TEXT,
-        PRIMARY KEY (source, source_id)
-    );
-    INSERT INTO result_json (source, source_id, findings, target_package)
-        SELECT source, source_id, findings, target_package FROM results;
-    CREATE TABLE results_new (
-        source TEXT NOT NULL,
-        source_id TEXT NOT NULL,
-        content_hash TEXT NOT NULL,
-        fingerprint TEXT NOT NULL,
-        identifier TEXT,
-        valid INTEGER NOT NULL,
-        run_id INTEGER NOT NULL,
-        has_package INTEGER NOT NULL,
-        violations INTEGER,
-        mapping_errors INTEGER,
-        PRIMARY KEY (source, source_id)
-    );
-    INSERT INTO results_new (source, source_id, content_hash, fingerprint, identifier, valid, run_id,
-                             has_package)
-        SELECT source, source_id, content_hash, fingerprint, identifier, valid, run_id,
-               target_package IS NOT NULL FROM results;
-    DROP TABLE results;
-    ALTER TABLE results_new RENAME TO results
-    """,
-    # 8: the target's snapshot of a publication (the package as the target returned it after our
-    # last write, ~5 KB) in a table of its own: a plan reads the small columns of every
-    # publication and the snapshot of only the few it diffs; with the snapshots in the same rows,
-    # reading those columns read the whole table (45 MB at 9,000 publications). The table is
-    # made anew (ALTER TABLE ... DROP COLUMN left its pages as sparse as they were)
-    """
-    CREATE TABLE published_snapshots (
-        target_url TEXT NOT NULL,
-        identifier TEXT NOT NULL,
-        target_snapshot TEXT NOT NULL,
-        PRIMARY KEY (target_url, identifier)
-    );
-    INSERT INTO published_snapshots (target_url, identifier, target_snapshot)
-        SELECT target_url, identifier, target_snapshot FROM published WHERE target_snapshot IS NOT NULL;
-    CREATE TABLE published_new (
-        target_url TEXT NOT NULL,
-        identifier TEXT NOT NULL,
-        source TEXT NOT NULL,
-        source_id TEXT NOT NULL,
-        owner_org TEXT NOT NULL,
-        target_name TEXT NOT NULL,
-        target_id TEXT,
-        status TEXT NOT NULL,
-        sent_hash TEXT,
-        target_hash TEXT,
-        resource_ids TEXT NOT NULL DEFAULT '{}',
-        adopted INTEGER NOT NULL DEFAULT 0,
-        created_run INTEGER,
-        last_written_run INTEGER,
-        last_written_at TEXT,
-        withdrawn_at TEXT,
-        withdrawn_run INTEGER,
-        result_key TEXT,
-        target_modified TEXT,
-        PRIMARY KEY (target_url, identifier)
-    );
-    INSERT INTO published_new SELECT target_url, identifier, source, source_id, owner_org, target_name,
-        target_id, status, sent_hash, target_hash, resource_ids, adopted, created_run, last_written_run,
-        last_written_at, withdrawn_at, withdrawn_run, result_key, target_modified
-        FROM published;
-    DROP TABLE published;
-    ALTER TABLE published_new RENAME TO published;
-    CREATE INDEX published_source ON published (target_url, source, source_id)
-    """,
-    # 9: a result's key kept with it: what identifies its target package (a digest of the package's
-    # content and the code that builds packages), so that a dataset whose package a change of the
-    # mapping tables or shapes left as it was is still seen unchanged from its key alone
-    """
-    ALTER TABLE results ADD COLUMN result_key TEXT
-    """,
-]
-
-
-#: the page size of a new store: a result's JSON, packed (`pack_json`), is ~4.3 KB: more than a
-#: 4 KB page (SQLite's default) holds, so each would chain an overflow page; with 16 KB pages it
-#: fits one (measured when results were ~17 KB of text: ~40 % less CPU to store them).
-#: A commit of one small row (apply records each target write at once) writes a whole page to
-#: the log: ~0.6 ms instead of ~0.4, next to a target's API call of a tenth of a second or more
+#: the page size of a new store: a result's packed JSON is a few kilobytes, more than SQLite's
+#: default 4 KB page holds (each would chain an overflow page) and what a 16 KB page does
 PAGE_SIZE = 16384
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def iso(moment: datetime) -> str:
-    """A UTC timestamp as `YYYY-MM-DDTHH:MM:SS.ffffffZ`."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_iso(text: str) -> datetime:
-    """Parse a timestamp written by `iso` (or any ISO 8601 form; naive means UTC)."""
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def same_moment(a: str | None, b: str | None) -> bool:
-    """Whether two metadata_modified values name the same moment, to the millisecond (CKAN's
-    search index keeps milliseconds, "2026-01-02T03:04:05.12Z", where package dicts carry
-    microseconds, "2026-01-02T03:04:05.120456")."""
-    if not a or not b:
-        return False
-    if a == b:
-        return True
-    try:
-        first = datetime.fromisoformat(str(a).replace("Z", "+00:00")).replace(tzinfo=None)
-        second = datetime.fromisoformat(str(b).replace("Z", "+00:00")).replace(tzinfo=None)
-    except ValueError:
-        return False
-    return abs((first - second).total_seconds()) < 0.001
-
-
-def canonical_json(data: Any) -> str:
-    """JSON with sorted keys and no insignificant white space: the basis of content hashes."""
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-def stored_json(data: Any) -> bytes:
-    """Compact JSON of a stage result as the state store keeps it, as UTF-8 bytes: once parsed,
-    equal to what json.dumps writes (orjson writes it about four times faster). What orjson
-    refuses (integers beyond 64 bits, a lone surrogate) json.dumps writes, in ASCII, so that a
-    lone surrogate is kept as its escape and the text is still valid UTF-8."""
-    try:
-        return orjson.dumps(data)
-    except TypeError:
-        return json.dumps(data, separators=(",", ":")).encode("ascii")
-
-
-def pack_json(text: bytes) -> bytes:
-    """A stage result's JSON (`stored_json`) as the state store keeps it: LZ4-compressed. A
-    result is ~17 KB of repetitive JSON (findings, package, score) and packs to about a quarter of
-    that: a tenth of a millisecond less per dataset to send from a worker and to store than
-    the text costs, and a state store a quarter of the size."""
-    return lz4.block.compress(text)
-
-
-def parse_stored(value: str | bytes) -> Any:
-    """A stored result's JSON, parsed: packed (`pack_json`) or, as stores kept it before, text.
-    ValueError when it is neither."""
-    if isinstance(value, bytes):
-        try:
-            value = lz4.block.decompress(value)
-        except lz4.block.LZ4BlockError as exc:
-            raise ValueError(f"a packed result that does not unpack ({exc})") from None
-    return json.loads(value)
-
-
-def content_hash(data: Any) -> str:
-    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -524,7 +195,7 @@ class StateStore:
         self._checkpointers: list[threading.Thread] = []
         self.db = connection
 
-    # -- opening and migrations -------------------------------------------------------------
+    # -- opening ----------------------------------------------------------------------------
 
     @classmethod
     def open(cls, path: str | Path) -> "StateStore":
@@ -542,29 +213,8 @@ class StateStore:
             db.execute("PRAGMA foreign_keys=ON")
         except (sqlite3.Error, OSError) as exc:
             raise StateError(f"{path}: cannot open the state store: {exc}") from None
-        store = cls(path, db)
-        store._migrate()
-        return store
-
-    def _migrate(self) -> None:
-        try:
-            version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        except sqlite3.DatabaseError as exc:
-            raise StateError(f"{self.path}: not a state store (SQLite says: {exc})") from None
-        if version > len(MIGRATIONS):
-            raise StateError(
-                f"{self.path}: the state store has schema version {version}, newer than this "
-                f"harvester knows ({len(MIGRATIONS)}); upgrade the harvester"
-            )
-        for number in range(version, len(MIGRATIONS)):
-            try:
-                with self.transaction():
-                    for statement in MIGRATIONS[number].split(";"):
-                        if statement.strip():
-                            self.db.execute(statement)
-                    self.db.execute(f"PRAGMA user_version={number + 1}")
-            except sqlite3.Error as exc:
-                raise StateError(f"{self.path}: migration {number + 1} failed: {exc}") from None
+        migrate(db, path)
+        return cls(path, db)
 
     @property
     def schema_version(self) -> int:
