@@ -96,7 +96,7 @@ def build_stages(config: Config, source: SourceConfig, store: StateStore) -> Sta
     options = MappingOptions.from_config(source.mapping, f"{config.path or 'configuration'} [sources.{source.name}.mapping]")
     validator = Validator(config.shapes, ontology=mappings.vocabulary_graph, lazy=True)
     return Stages(mappings=mappings, options=options, validator=validator,
-                  context=context_of(store, source.name, source.url), workers=source.workers)
+                  context=context_of(store, source.name, source.url))
 
 
 def open_target(target: TargetConfig | None, *, dry_run: bool) -> TargetApi | EmptyTarget:
