@@ -1,4 +1,7 @@
-"""Python's cyclic garbage collector paused while a batch of short-lived objects is made."""
+"""Python's cyclic garbage collector paused while a batch of short-lived objects is made.
+
+Used by harvester/plan.py only, until that module no longer pauses it; then this module goes.
+"""
 
 from __future__ import annotations
 

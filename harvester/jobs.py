@@ -20,7 +20,7 @@ from harvester.dcat.mapper import MappedDataset, MappingOptions, catalog_graph, 
 from harvester.dcat.tables import load_mappings
 from harvester.donl.api import EmptyTarget, TargetApi
 from harvester.errors import ConfigError, HarvesterError
-from harvester.pipeline import Stages, context_of, prepare, prepare_started
+from harvester.pipeline import Stages, context_of, prepare
 from harvester.plan import Action, Gone, Plan, Planner, PlanSettings, plan_stream, shelve_package
 from harvester.shacl.validator import Validator
 from harvester.source.harvest import HarvestSummary, harvest
@@ -153,8 +153,7 @@ def plan_source(
         adopt=options.adopt, overwrite_drift=options.overwrite_drift,
         force_withdraw=options.force_withdraw, may_withdraw=may, withdraw_blocked_reason=why,
     )
-    # the workers map the first batches while the planner reads the publications and inventory
-    prepared = prepare_started(store, source.name, stages, run_id, progress=progress)
+    prepared = prepare(store, source.name, stages, run_id, progress=progress)
     try:
         planner = Planner(source.name, store.publications(target.url), target, settings,
                           refusals=store.refusals(target.url))
@@ -188,7 +187,7 @@ def plan_source(
 
         plan_stream(planner, prepared, gone_records(store, source.name), carry_out)
     finally:
-        prepared.close()  # a planner that failed (target unreachable): the workers stop
+        prepared.close()  # a planner that failed (target unreachable): nothing more is prepared
     plan.notes = planner.notes
     if isinstance(target, EmptyTarget):
         plan.notes.insert(0, "no target configured: planned against an empty target (what a first publication would create)")

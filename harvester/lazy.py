@@ -1,14 +1,13 @@
 """Dataclass fields whose value is worked out only when it is first read.
 
-    @deferred_fields("raw")
+    @deferred_fields("changes")
     @dataclass
-    class Record: ...
+    class Action: ...
 
-    Record(..., raw=Deferred(json.loads, text))   # parsed on first `record.raw`, then kept
+    action.changes = Deferred(make_changes, target)   # made on first `action.changes`, then kept
 
-A sync where nothing changed reads tens of thousands of stored records and results, and needs
-almost none of their JSON: it decides from hashes. Deferring the parse to the first read makes
-that path cost what it uses. Anything else assigned to such a field is kept as it is.
+Anything else assigned to such a field is kept as it is. Used by harvester/plan.py only (its
+actions), until that module no longer defers its fields; then this module goes.
 """
 
 from __future__ import annotations
@@ -71,5 +70,7 @@ def peek(obj: Any, name: str) -> Any:
 
 def handover(obj: Any, name: str) -> Any:
     """The field as it is held: its `Deferred` while not made yet (to defer it in another object
-    without that object holding `obj`), else its value."""
-    return obj.__dict__["_deferred_" + name]
+    without that object holding `obj`), else its value (also of a plain field)."""
+    held = obj.__dict__
+    key = "_deferred_" + name
+    return held[key] if key in held else getattr(obj, name)

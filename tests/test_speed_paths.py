@@ -456,11 +456,10 @@ def test_the_changes_of_a_create_are_made_when_read(tmp_path: Path, mappings) ->
     store.close()
 
 
-def test_a_no_change_plan_reads_none_of_the_stored_results(tmp_path: Path, mappings) -> None:
-    """Unchanged datasets are planned from their result keys: their stored findings, packages
-    and quality (kilobytes of JSON each) are not read, nor are the raw package dicts; the report
-    still gets them when it asks."""
-    from harvester.lazy import is_deferred
+def test_a_no_change_plan_is_decided_from_the_stored_results(tmp_path: Path, mappings) -> None:
+    """Unchanged datasets are planned from their result keys (no package built), invalid ones
+    from the counts stored beside their findings; what the report reads of them is what the
+    first run made."""
     from harvester.plan import Planner
 
     store, source, run_id = _harvested(tmp_path, 40)
@@ -480,21 +479,19 @@ def test_a_no_change_plan_reads_none_of_the_stored_results(tmp_path: Path, mappi
     actions = planner.plan_batch(again)
     unchanged = [(a, p) for a, p in zip(actions, again) if a.action == "unchanged"]
     assert len(unchanged) == published
-    for action, item in unchanged:
-        assert all(is_deferred(item, name) for name in ("target", "findings", "quality", "title"))
-        assert all(is_deferred(action, name) for name in ("findings", "quality", "title"))
-    assert all(is_deferred(record, "raw") for record in records)
+    for action, _ in unchanged:
+        assert action.package is None
+        assert action.reason == "unchanged at the source since our last write, and not edited on the target"
     # why an invalid dataset is not published comes from the counts stored beside its findings
     invalid = [(a, p) for a, p in zip(actions, again) if a.action == "invalid" and not a.problems]
     assert invalid
     first_reasons = {a.source_id: a.reason for a in plan.actions}
     for action, item in invalid:
-        assert is_deferred(item, "findings") and is_deferred(item, "unmapped")
         assert action.reason == first_reasons[item.source_id]
         assert "SHACL violation(s)" in action.reason or "without a mapping" in action.reason
         assert item.violations == sum(f["severity"] == "violation" for f in item.findings)
         assert item.mapping_errors == sum(u["severity"] == "error" for u in item.unmapped)
-    # read when asked for: the same as what the first run made
+    # the same as what the first run made
     first = {p.source_id: p for p in prepared}
     for action, item in unchanged[:5]:
         assert action.quality == first[item.source_id].quality
@@ -545,9 +542,8 @@ def test_an_unchanged_package_from_a_new_result_records_that_result(tmp_path: Pa
 def test_a_mapping_change_that_leaves_the_packages_keeps_their_result_keys(tmp_path: Path, mappings) -> None:
     """A result's key is its target package's (package_key): after a change of the mapping
     tables every record is mapped again, and the datasets whose package came out as it was
-    are planned unchanged from their keys alone (no stored package read, no package built);
-    a dataset whose package changed gets a new key."""
-    from harvester.lazy import is_deferred
+    are planned unchanged from their keys alone (no package built); a dataset whose package
+    changed gets a new key."""
     from harvester.plan import Planner
 
     store, source, run_id = _harvested(tmp_path, 30)
@@ -568,7 +564,7 @@ def test_a_mapping_change_that_leaves_the_packages_keeps_their_result_keys(tmp_p
     assert len(unchanged) == created
     assert {a.reason for a, _ in unchanged} == {
         "unchanged at the source since our last write, and not edited on the target"}
-    assert all(is_deferred(p, "target") and a.package is None for a, p in unchanged)
+    assert all(a.package is None for a, _ in unchanged)
 
     # a package that changes (here: its title at the source) has a key of its own
     record = store.record(source.name, unchanged[0][1].source_id)
