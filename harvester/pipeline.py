@@ -6,7 +6,7 @@
 Each record passes mapper -> validate -> target (with its quality score), in this process, in
 record order. The result is kept in the state store with the record's content hash and a
 fingerprint of everything that decides it (the mapping tables, the shapes, the source's mapping
-options and context, and this code's version). A record whose hash and fingerprint
+options and context, and harvester.version.LOGIC_VERSION). A record whose hash and fingerprint
 are unchanged is not mapped or validated again: its stored result is used.
 
 The records go through `BATCH` at a time: memory holds one batch, the validator checks a batch's
@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from itertools import islice
-from pathlib import Path
 from typing import Any
 
 from harvester.dcat.mapper import MappedDataset, MappingIssue, MappingOptions, map_dataset
@@ -42,11 +41,10 @@ from harvester.source.context import SourceContext
 from harvester.store.encoding import canonical_json, stored_json
 from harvester.store.rows import Record, Result
 from harvester.store.state import StateStore
-from harvester.version import __version__
+from harvester.version import LOGIC_VERSION
 
 #: records per batch
 BATCH = 500
-_CODE_FILES = ("mapper.py", "text.py", "target.py", "validate.py", "quality.py", "pipeline.py")
 ProgressFn = Callable[[str, int, int | None], None]
 
 
@@ -96,11 +94,7 @@ class Stages:
     def fingerprint(self) -> str:
         """Changes whenever anything that decides a record's result changes."""
         digest = hashlib.sha256()
-        digest.update(__version__.encode())
-        for name in _CODE_FILES:
-            path = Path(__file__).with_name(name)
-            if path.exists():
-                digest.update(path.read_bytes())
+        digest.update(LOGIC_VERSION.encode())
         digest.update(self.mappings.fingerprint.encode())
         digest.update(self.validator.fingerprint.encode())
         digest.update(value_lists_fingerprint(self.mappings).encode())
