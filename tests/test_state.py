@@ -84,7 +84,7 @@ def test_a_store_of_schema_4_keeps_its_raw_dicts_when_migrated(tmp_path: Path) -
         assert (result.identifier, result.valid, result.target_package) == ("urn:a", True, {"title": "T"})
         assert result.findings == [{"x": 1}] and result.result_key is None
         assert store.results_for("src", ["b"])["b"].target_package is None
-        assert {k: (r.findings, r.target_package) for k, r in store.results_for("src", ["a", "b"]).items()} == {
+        assert {k: (r.findings, r.target_package) for k, r in store.results("src").items()} == {
             "a": ([{"x": 1}], {"title": "T"}), "b": ([{"x": 1}], None)}
         columns = [row[1] for row in store.db.execute("PRAGMA table_info(results)")]
         assert "findings" not in columns and "target_package" not in columns
@@ -196,9 +196,9 @@ def test_results_are_stored_packed_and_text_results_still_read(tmp_path: Path) -
                                  "FROM result_json WHERE source_id = 'a'").fetchone()
         assert kinds[0] == "blob" and kinds[2] == "blob"
         assert kinds[1] < len(json.dumps(findings)) / 3  # packed: a third of the text or less
-        results = store.results_for("src", ["a", "b"])
-        assert (results["a"].findings, results["a"].target_package) == (findings, package)
-        assert (results["b"].findings, results["b"].target_package) == ([], None)
+        for results in (store.results("src"), store.results_for("src", ["a", "b"])):
+            assert (results["a"].findings, results["a"].target_package) == (findings, package)
+            assert (results["b"].findings, results["b"].target_package) == ([], None)
         # a result stored as text, as stores before packing kept them, reads as before
         with store.transaction() as db:
             db.execute("INSERT INTO results (source, source_id, content_hash, fingerprint, identifier, valid, "

@@ -303,16 +303,22 @@ class StateStore:
 
     # -- stage results ----------------------------------------------------------------------
 
+    def results(self, source: str) -> dict[str, Result]:
+        """The stored results of a source, by source id."""
+        return self._results(self._plain().execute(f"{_RESULT_SELECT} WHERE r.source = ?", (source,)))
+
     def results_for(self, source: str, source_ids: list[str]) -> dict[str, Result]:
         """The stored results of these records of a source, by source id."""
         found: dict[str, Result] = {}
         for start in range(0, len(source_ids), _IDS_PER_QUERY):
             chunk = source_ids[start:start + _IDS_PER_QUERY]
             marks = ",".join("?" * len(chunk))
-            rows = self._plain().execute(f"{_RESULT_SELECT} WHERE r.source = ? AND r.source_id IN ({marks})",
-                                         [source, *chunk])
-            found.update((row[1], Result.from_row(row, self._parser(row[0], row[1]))) for row in rows)
+            found.update(self._results(self._plain().execute(
+                f"{_RESULT_SELECT} WHERE r.source = ? AND r.source_id IN ({marks})", [source, *chunk])))
         return found
+
+    def _results(self, rows: Iterable[tuple[Any, ...]]) -> dict[str, Result]:
+        return {row[1]: Result.from_row(row, self._parser(row[0], row[1])) for row in rows}
 
     def _parser(self, source: str, source_id: str) -> Any:
         """What parses one stored result's JSON columns: StateError, naming the record, when
