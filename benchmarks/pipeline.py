@@ -1,6 +1,6 @@
 """Benchmark: our pipeline against the naive chain, on a generated DUO-like catalogue.
 
-    .venv/bin/python benchmarks/pipeline.py --datasets 10000 [--workers 2] [--json]
+    .venv/bin/python benchmarks/pipeline.py --datasets 10000 [--json]
 
 One run, in this order (each phase in its own forked process, so each has its own peak RSS and
 none inherits another's memory; they share the SQLite state store on disk):
@@ -19,20 +19,16 @@ none inherits another's memory; they share the SQLite state store on disk):
    alone (nothing kept) with per-stage times: read, map, validate, target (package +
    quality), store. Then the plan alone: prepared from the stored results and planned
    streaming against the state store and target of the previous run, the updates applied
-   (apply timed apart). With `--workers N` (pipeline.Stages.workers) the records are mapped,
-   validated and converted in N worker processes; the per-stage figures are then per worker
-   process (their seconds are summed), the pipeline and end-to-end figures are wall-clock time
-   as always. From here on every phase maps with the updated tables.
+   (apply timed apart). From here on every phase maps with the updated tables.
 3. `--repeat` rounds (default 5) of two phases, each in a fresh process, with the naive chain
    (4) between the first half of the rounds and the second, so that ours and the naive
    chain's figures come from the same stretch of time (a shared machine's speed drifts over
    minutes; each phase's run is reported, the rate is the median run's):
    - *end to end*, in a fresh copy of the one made before the apply, as sync.plan_source does
      it (paying, as a fresh run does, for reading and compiling the shapes): every record
-     mapped again, its result replaced, prepare (map, validate, to-target) and plan streaming (Planner.plan_batch per
-     plan.PLAN_BATCH prepared datasets, the plan of a batch made while the workers map the
-     next ones), nothing applied: ours = N / the median run's seconds, with the highest peak
-     RSS. Every run must plan the same.
+     mapped again, its result replaced, prepare (map, validate, to-target) and plan streaming
+     (Planner.plan_batch per plan.PLAN_BATCH prepared datasets), nothing applied: ours = N /
+     the median run's seconds, with the highest peak RSS. Every run must plan the same.
    - *no-change sync*: nothing changed at the source since the measured run's apply. Harvest
      + prepare + plan (the modules a sync runs loaded before the clock starts, as in the
      CLI): the counters (pipeline.Stages.counters: mapped, validated, reused), the source
@@ -139,7 +135,7 @@ def _setup(workdir: Path, url: str) -> tuple[Any, Any, Any]:
     return source, store, None
 
 
-def _stages(source: Any, store: Any, workers: int | str = 1, tables: Path | None = None) -> Any:
+def _stages(source: Any, store: Any, tables: Path | None = None) -> Any:
     """The pipeline's stages with the mapping tables in `tables` (None: the project's)."""
     from harvester.dcat.mapper import MappingOptions
     from harvester.dcat.tables import load_mappings
@@ -150,7 +146,7 @@ def _stages(source: Any, store: Any, workers: int | str = 1, tables: Path | None
     options = MappingOptions.from_config(source.mapping, "benchmark mapping")
     validator = Validator(ontology=mappings.vocabulary_graph, lazy=True)
     return Stages(mappings=mappings, options=options, validator=validator,
-                  context=context_of(store, source.name, source.url), workers=workers)
+                  context=context_of(store, source.name, source.url))
 
 
 def _settings(store: Any, summary: Any) -> Any:
@@ -175,16 +171,15 @@ def _harvest(source: Any, store: Any) -> tuple[Any, float]:
 def _plan_and_apply(store: Any, stages: Any, target: Any, summary: Any,
                     writers: int | None) -> tuple[Any, dict[str, int], float, float]:
     """Prepare, plan and apply (with `writers`; None: plan only) batch by batch, as
-    sync.plan_source does (the workers started before the planner reads what it needs). The
-    plan (its actions slimmed as sync slims them), the applied
+    sync.plan_source does. The plan (its actions slimmed as sync slims them), the applied
     counts, the seconds of prepare + plan and the seconds of apply."""
     from harvester.apply import Applier
     from harvester.jobs import gone_records
-    from harvester.pipeline import prepare_started
+    from harvester.pipeline import prepare
     from harvester.plan import Plan, Planner, plan_stream
 
     started = time.perf_counter()
-    prepared = prepare_started(store, SOURCE, stages, summary.run_id)
+    prepared = prepare(store, SOURCE, stages, summary.run_id)
     planner = Planner(SOURCE, store.publications(target.url), target, _settings(store, summary),
                       refusals=store.refusals(target.url))
     plan = Plan(source=SOURCE, target=target.url, owner_org=OWNER_ORG)
@@ -208,11 +203,11 @@ def _plan_and_apply(store: Any, stages: Any, target: Any, summary: Any,
     return plan, applied, time.perf_counter() - started - apply_seconds, apply_seconds
 
 
-def previous_run(workdir: Path, url: str, writers: int, workers: int | str = 1) -> dict[str, Any]:
+def previous_run(workdir: Path, url: str, writers: int) -> dict[str, Any]:
     """Phase 1: harvest, pipeline, plan against an empty target, apply (first publication)."""
     source, store, _ = _setup(workdir, url)
     summary, harvest_seconds = _harvest(source, store)
-    stages = _stages(source, store, workers)
+    stages = _stages(source, store)
     target = MemoryTarget()
     plan, applied, plan_seconds, apply_seconds = _plan_and_apply(store, stages, target, summary, writers)
     counts = plan.counts()
@@ -226,22 +221,19 @@ def previous_run(workdir: Path, url: str, writers: int, workers: int | str = 1) 
     }
 
 
-def end_to_end(workdir: Path, url: str, summary: Any, workers: int | str = 1,
-               tables: Path | None = None) -> dict[str, Any]:
+def end_to_end(workdir: Path, url: str, summary: Any, tables: Path | None = None) -> dict[str, Any]:
     """End to end, as sync does it, in a fresh process (so that it pays for reading and compiling
     the shapes as a fresh run does), with the mapping tables in `tables`: the previous run's
     results no longer stand (the tables changed), so every record is mapped again and its
-    result replaced; prepared and planned batch by batch (the plan of a batch made while the
-    workers map the next ones); nothing applied. `workdir` is a fresh copy of the store and
-    target as they were before the measured run's apply."""
+    result replaced; prepared and planned batch by batch; nothing applied. `workdir` is a fresh
+    copy of the store and target as they were before the measured run's apply."""
     source, store, _ = _setup(workdir, url)
     target = MemoryTarget.load(workdir / "target.jsonl")
     started = time.perf_counter()
-    streamed = streaming_plan(store, _stages(source, store, workers, tables), target, summary)
+    streamed = streaming_plan(store, _stages(source, store, tables), target, summary)
     seconds = time.perf_counter() - started
     store.close()
-    workers_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"seconds": seconds, "plan": streamed, "worker_peak_rss_mib": round(workers_rss, 1)}
+    return {"seconds": seconds, "plan": streamed}
 
 
 def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -250,8 +242,7 @@ def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return sorted(runs, key=lambda run: run["seconds"])[len(runs) // 2]
 
 
-def measured_run(workdir: Path, url: str, writers: int, workers: int | str = 1,
-                 tables: Path | None = None) -> dict[str, Any]:
+def measured_run(workdir: Path, url: str, writers: int, tables: Path | None = None) -> dict[str, Any]:
     """Phase 2: some datasets changed at the source, and the run maps with the mapping tables in
     `tables` (changed since the previous run: every record is mapped again). Harvest, then a
     copy of the state store and target as they are now (`BEFORE_APPLY`, where the end-to-end
@@ -267,7 +258,7 @@ def measured_run(workdir: Path, url: str, writers: int, workers: int | str = 1,
     # were made with the tables before), nothing kept
     source, store, _ = _setup(workdir, url)
     target = MemoryTarget.load(workdir / "target.jsonl")
-    stages = _stages(source, store, workers, tables)
+    stages = _stages(source, store, tables)
     started = time.perf_counter()
     seen = 0
     valid = 0
@@ -281,7 +272,7 @@ def measured_run(workdir: Path, url: str, writers: int, workers: int | str = 1,
     # the plan alone: prepared from the results just stored (read again, not mapped), planned
     # and applied (the updates) batch by batch; apply is timed apart
     plan, applied, plan_seconds, apply_seconds = _plan_and_apply(
-        store, _stages(source, store, workers, tables), target, summary, writers)
+        store, _stages(source, store, tables), target, summary, writers)
     plan_rss = peak_rss_mib()
     target.save(workdir / "target.jsonl")
     store.close()
@@ -289,7 +280,7 @@ def measured_run(workdir: Path, url: str, writers: int, workers: int | str = 1,
         "harvest_seconds": harvest_seconds, "source_requests": summary.requests,
         "changed_at_source": summary.changed, "datasets": seen, "valid": valid,
         "pipeline_seconds": pipeline_seconds, "stage_seconds": timings,
-        "counters": counters_fresh, "workers": stages.worker_count(),
+        "counters": counters_fresh,
         "plan_seconds": plan_seconds, "plan": plan.counts(), "plan_peak_rss_mib": round(plan_rss, 1),
         "apply_seconds": apply_seconds, "applied": applied, "target_writes": target.writes,
         "_summary": summary,
@@ -307,15 +298,13 @@ def snapshot(workdir: Path, into: Path) -> None:
 
 
 def streaming_plan(store: Any, stages: Any, target: Any, summary: Any) -> dict[str, int]:
-    """Prepare and plan as sync.plan_source does (without applying): the plan of each batch of
-    `plan.PLAN_BATCH` prepared datasets is made while the worker processes (if any) map,
-    validate and convert the next batches. The plan's counts."""
+    """Prepare and plan as sync.plan_source does (without applying), a batch of
+    `plan.PLAN_BATCH` prepared datasets at a time. The plan's counts."""
     plan, _, _, _ = _plan_and_apply(store, stages, target, summary, None)
     return plan.counts()
 
 
-def no_change_sync(workdir: Path, url: str, workers: int | str = 1,
-                   tables: Path | None = None) -> dict[str, Any]:
+def no_change_sync(workdir: Path, url: str, tables: Path | None = None) -> dict[str, Any]:
     """Phase 3: a whole sync where nothing changed at the source: harvest, then prepare and plan
     streaming, batch by batch, as sync.plan_source does (there is nothing to apply)."""
     # the modules a sync runs, loaded before the clock starts, as the CLI has loaded them when
@@ -328,7 +317,7 @@ def no_change_sync(workdir: Path, url: str, workers: int | str = 1,
     before = target.fingerprint()
     started = time.perf_counter()
     summary, harvest_seconds = _harvest(source, store)
-    stages = _stages(source, store, workers, tables)
+    stages = _stages(source, store, tables)
     setup_seconds = time.perf_counter() - started - harvest_seconds
     middle = time.perf_counter()
     counts = streaming_plan(store, stages, target, summary)
@@ -404,7 +393,7 @@ def compile_bytecode() -> None:
 
 
 def run(n: int, *, seed: int = catalogue.SEED, invalid_share: float = 0.05,
-        changed_share: float = 0.10, writers: int = 1, workers: int | str = 1, naive_max: int = 10_000,
+        changed_share: float = 0.10, writers: int = 1, naive_max: int = 10_000,
         naive: bool = True, workdir: Path | None = None, repeat: int = 5) -> dict[str, Any]:
     """The whole benchmark; returns the result (see the module docstring). The end-to-end and
     no-change phases run `repeat` times each; their rates are the median run's."""
@@ -427,10 +416,10 @@ def run(n: int, *, seed: int = catalogue.SEED, invalid_share: float = 0.05,
 
     try:
         with CatalogueServer(n, seed, invalid_share) as server:
-            result["previous_run"] = timed("previous run", previous_run, workdir, server.url, writers, workers)
+            result["previous_run"] = timed("previous run", previous_run, workdir, server.url, writers)
         with CatalogueServer(n, seed, invalid_share, changed) as server:
             tables = catalogue.updated_mappings(workdir / UPDATED_TABLES)
-            measured = timed("measured run", measured_run, workdir, server.url, writers, workers, tables)
+            measured = timed("measured run", measured_run, workdir, server.url, writers, tables)
             summary = measured.pop("_summary")
             result["measured_run"] = measured
             # the end-to-end and no-change runs in rounds, half of them before the naive chain
@@ -444,15 +433,14 @@ def run(n: int, *, seed: int = catalogue.SEED, invalid_share: float = 0.05,
                                             invalid_share)
                 snapshot(workdir / BEFORE_APPLY, workdir / END_TO_END)  # each run in a fresh copy
                 runs.append(timed("end to end", end_to_end, workdir / END_TO_END, server.url,
-                                  summary, workers, tables))
-                quiet.append(timed("no-change sync", no_change_sync, workdir, server.url, workers, tables))
+                                  summary, tables))
+                quiet.append(timed("no-change sync", no_change_sync, workdir, server.url, tables))
         if any(run["plan"] != runs[0]["plan"] for run in runs):
             raise RuntimeError(f"the end-to-end runs planned differently: {[run['plan'] for run in runs]}")
         measured.update({
             "streaming_seconds": median_run(runs)["seconds"],
             "streaming_runs": [run["seconds"] for run in runs], "streaming_plan": runs[0]["plan"],
             "end_to_end_peak_rss_mib": max(run["peak_rss_mib"] for run in runs),
-            "worker_peak_rss_mib": max(run["worker_peak_rss_mib"] for run in runs),
         })
         result["no_change_sync"] = dict(median_run(quiet), runs=[run["seconds"] for run in quiet],
                                         peak_rss_mib=max(run["peak_rss_mib"] for run in quiet))
@@ -515,8 +503,6 @@ def report_lines(result: dict[str, Any]) -> list[str]:
     p = result["previous_run"]
     c = result["no_change_sync"]
     mach = result["machine"]
-    workers = m.get("workers", 1)
-    each = "  (per worker process)" if workers > 1 else ""
     lines = [
         f"{n} datasets x 3 resources ({result['changed']} changed at the source in the measured "
         f"run); {mach['cpu']}, {mach['cores']} cores, {mach['memory_gib']} GiB, Python {mach['python']}",
@@ -526,18 +512,13 @@ def report_lines(result: dict[str, Any]) -> list[str]:
         f"  plan counts       {p['plan']}",
         f"  create calls      {p['create_calls']} (writers: {p['writers']})",
         f"  peak RSS          {p['peak_rss_mib']:.0f} MiB",
-        "measured run (every record mapped and validated again"
-        + (f"; {workers} worker processes)" if workers > 1 else ")"),
+        "measured run (every record mapped and validated again)",
         f"  harvest           {r['harvest']:>10,.0f} datasets/s  ({m['source_requests']} requests)",
         f"  read              {r['read']:>10,.0f} datasets/s",
-        f"  map               {r['map']:>10,.0f} datasets/s{each}",
-        f"  validate          {r['validate']:>10,.0f} datasets/s{each}",
-        f"  to-target         {r['to_target']:>10,.0f} datasets/s  (package + quality score){each}",
+        f"  map               {r['map']:>10,.0f} datasets/s",
+        f"  validate          {r['validate']:>10,.0f} datasets/s",
+        f"  to-target         {r['to_target']:>10,.0f} datasets/s  (package + quality score)",
         f"  store results     {r['store_results']:>10,.0f} datasets/s",
-    ] + ([
-        f"  workers           {workers} (this process waited {m['stage_seconds'].get('wait', 0):.2f} s "
-        f"for them; peak RSS of a worker {m.get('worker_peak_rss_mib', 0):.0f} MiB)",
-    ] if workers > 1 else []) + [
         f"  pipeline          {r['pipeline']:>10,.0f} datasets/s  (map + validate + to-target, streaming)",
         f"  plan              {r['plan']:>10,.0f} datasets/s  (from the stored results, streaming; "
         f"{m['plan']}; peak RSS {m['plan_peak_rss_mib']:.0f} MiB)",
@@ -583,9 +564,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changed", type=float, default=0.10,
                         help="share of datasets changed at the source in the measured run")
     parser.add_argument("--writers", type=int, default=1, help="parallel writers for apply")
-    parser.add_argument("--workers", default="1",
-                        help="worker processes that map, validate and convert (pipeline.Stages."
-                             "workers): a number, or 0 / auto for one per core (default 1)")
     parser.add_argument("--naive-max", type=int, default=10_000,
                         help="measure the naive chain on at most this many datasets")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive chain")
@@ -598,14 +576,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--datasets must be at least 1")
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
-    from harvester.pipeline import resolve_workers
-
-    try:
-        workers = resolve_workers(args.workers)
-    except ValueError as exc:
-        parser.error(f"--workers: {exc}")
     result = run(args.datasets, seed=args.seed, invalid_share=args.invalid_share,
-                 changed_share=args.changed, writers=args.writers, workers=workers,
+                 changed_share=args.changed, writers=args.writers,
                  naive_max=args.naive_max,
                  naive=not args.no_naive, workdir=args.workdir, repeat=args.repeat)
     lines = report_lines(result)

@@ -19,7 +19,9 @@ from harvester.donl.api import TargetApi, TargetValidationError
 from harvester.donl.convert import canonical_hash
 from harvester.errors import TargetError
 from harvester.plan import Action, Plan, unique_name
-from harvester.store.state import Publication, StateStore, iso, utcnow
+from harvester.store.encoding import iso, utcnow
+from harvester.store.rows import Publication
+from harvester.store.state import StateStore
 
 log = logging.getLogger(__name__)
 

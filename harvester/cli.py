@@ -170,7 +170,7 @@ def plan(env: Env, source_name: str | None, target_name: str | None, target_url:
     planned = jobs.plan_sync(
         env.config, source_name, jobs.TargetChoice(target_name, target_url, owner_org),
         jobs.SyncOptions(adopt=adopt, overwrite_drift=overwrite_drift, force_withdraw=force_withdraw),
-        plan_out, details=env.as_json or not env.quiet,
+        plan_out,
     )
     if env.as_json:
         echo_json(planned.plan.to_dict())

@@ -20,6 +20,7 @@ a source or target names the environment variable that holds its key (`api_key_e
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from harvester.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG_NAME = "harvester.toml"
 CONFIG_ENV = "HARVESTER_CONFIG"
@@ -58,7 +61,6 @@ class SourceConfig:
     full_every_runs: int = 1
     full_every_days: float | None = None
     light_listing: bool = True
-    workers: int | str = 1
     mapping: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -212,9 +214,9 @@ def _source(name: str, table: Any, base: Path, where: str) -> SourceConfig:
     _positive(src.full_every_runs, "full_every_runs", where)
     src.full_every_days = _get(table, "full_every_days", float, where, None)
     src.light_listing = _get(table, "light_listing", bool, where, True)
-    src.workers = _get(table, "workers", (int, str), where, 1)
-    if not (src.workers == "auto" or (isinstance(src.workers, int) and 1 <= src.workers <= 64)):
-        raise ConfigError(f"{where}: key 'workers' must be a whole number from 1 to 64 or \"auto\", got {src.workers!r}")
+    if "workers" in table:  # the worker processes are gone; files that name them still load
+        log.warning("%s: workers: ignored; the records are mapped, validated and converted in this "
+                    "process (the key may be removed)", where)
     src.mapping = dict(_get(table, "mapping", dict, where, {}))
     return src
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover - types only: showing a result needs none 
     )
     from harvester.plan import Action, Plan
     from harvester.source.harvest import HarvestSummary
-    from harvester.store.state import Run
+    from harvester.store.rows import Run
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 

@@ -37,7 +37,7 @@ from harvester.dcat.mapper import MappedDataset, MappingOptions, catalog_graph, 
 from harvester.dcat.tables import load_mappings
 from harvester.donl.api import EmptyTarget, TargetApi
 from harvester.errors import ConfigError, HarvesterError, ReportNotFoundError
-from harvester.pipeline import Prepared, Stages, context_of, prepare, prepare_started
+from harvester.pipeline import Prepared, Stages, context_of, prepare
 from harvester.plan import Action, Gone, Plan, Planner, PlanSettings, plan_stream
 from harvester.report.build import build_report, load_report, write_reports
 from harvester.report.html import render_html
@@ -46,7 +46,8 @@ from harvester.shacl.validator import Validator
 from harvester.source.harvest import HarvestSummary
 from harvester.source.harvest import harvest as harvest_source
 from harvester.store.lock import StateLock
-from harvester.store.state import Run, StateStore
+from harvester.store.rows import Run
+from harvester.store.state import StateStore
 
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[str, int, int | None], None]
@@ -266,12 +267,9 @@ def export(config: Config, source: str | None = None, fmt: str = "turtle") -> Ca
 
 
 def plan_sync(config: Config, source: str | None = None, target: TargetChoice | None = None,
-              options: SyncOptions | None = None, plan_out: Path | None = None,
-              details: bool = True) -> PlanResult:
+              options: SyncOptions | None = None, plan_out: Path | None = None) -> PlanResult:
     """What a sync would do on the target, from the last harvest; no writes. With `plan_out`,
-    the plan (with the packages) is also written there as JSON. `details`: keep what the plan
-    shows of each dataset (changes, findings); without, only the decisions and counts are sure
-    to be readable once the job has returned."""
+    the plan (with the packages) is also written there as JSON."""
     chosen = config.source(source)
     target_config = choose_target(config, target or TargetChoice(), dry_run=True)
     api = open_target(target_config, dry_run=True)
@@ -282,8 +280,6 @@ def plan_sync(config: Config, source: str | None = None, target: TargetChoice | 
             raise ConfigError(f"no harvest of source {chosen.name!r} in {store.path} yet; run `harvester harvest` first")
         plan, _, _ = plan_source(config, chosen, target_config, api, store, latest[0].id, options, None)
         write_plan_file(plan_out, plan, {"dry_run": True})
-        if details:
-            keep_shown(plan)
     return PlanResult(latest[0].id, plan)
 
 
@@ -302,7 +298,6 @@ def sync(config: Config, source: str | None = None, target: TargetChoice | None 
         result.report_json, result.report_html = write_run_report(config, result)
         if result.plan is not None:
             write_plan_file(plan_out, result.plan, {"dry_run": options.dry_run, "run_id": result.run_id})
-            keep_shown(result.plan)
     return result
 
 
@@ -352,7 +347,7 @@ def build_stages(config: Config, source: SourceConfig, store: StateStore) -> Sta
     options = MappingOptions.from_config(source.mapping, f"{config.path or 'configuration'} [sources.{source.name}.mapping]")
     validator = Validator(config.shapes, ontology=mappings.vocabulary_graph, lazy=True)
     return Stages(mappings=mappings, options=options, validator=validator,
-                  context=context_of(store, source.name, source.url), workers=source.workers)
+                  context=context_of(store, source.name, source.url))
 
 
 def open_target(target: TargetConfig | None, *, dry_run: bool) -> TargetApi | EmptyTarget:
@@ -409,8 +404,7 @@ def plan_source(
         adopt=options.adopt, overwrite_drift=options.overwrite_drift,
         force_withdraw=options.force_withdraw, may_withdraw=may, withdraw_blocked_reason=why,
     )
-    # the workers map the first batches while the planner reads the publications and inventory
-    prepared = prepare_started(store, source.name, stages, run_id, progress=progress)
+    prepared = prepare(store, source.name, stages, run_id, progress=progress)
     try:
         planner = Planner(source.name, store.publications(target.url), target, settings,
                           refusals=store.refusals(target.url))
@@ -441,23 +435,11 @@ def plan_source(
 
         plan_stream(planner, prepared, gone_records(store, source.name), carry_out)
     finally:
-        prepared.close()  # a planner that failed (target unreachable): the workers stop
+        prepared.close()  # a planner that failed (target unreachable): nothing more is prepared
     plan.notes = planner.notes
     if isinstance(target, EmptyTarget):
         plan.notes.insert(0, "no target configured: planned against an empty target (what a first publication would create)")
     return plan, stages, applied
-
-
-#: What printing a plan, or its JSON, reads of each action.
-_SHOWN = ("title", "changes", "findings", "unmapped", "quality")
-
-
-def keep_shown(plan: Plan) -> None:
-    """Read now, while the state store is open, what a plan shows of each action (an action may
-    take these from the store when first read), so the plan can be shown after the store closed."""
-    for action in plan.actions:
-        for name in _SHOWN:
-            setattr(action, name, getattr(action, name))
 
 
 def write_plan_file(path: Path | None, plan: Plan, extra: dict[str, Any]) -> None:

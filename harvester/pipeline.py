@@ -1,38 +1,30 @@
 """Map, validate and convert a source's harvested records, reusing results that still stand.
 
-    for item in prepare(store, "duo", stages):   # -> Prepared
+    for item in prepare(store, "duo", stages, run_id):   # -> Prepared
         ...
 
-Each record passes mapper -> validate -> target. The result is kept in the state store with the
-record's content hash and a fingerprint of everything that decides it (the mapping tables, the
-shapes, the source's mapping options and context, and this code's version). A record whose hash
-and fingerprint are unchanged is not mapped or validated again: its stored result is used.
+Each record passes mapper -> validate -> target (with its quality score), in this process, in
+record order. The result is kept in the state store with the record's content hash and a
+fingerprint of everything that decides it (the mapping tables, the shapes, the source's mapping
+options and context, and harvester.version.LOGIC_VERSION). A record whose hash and fingerprint
+are unchanged is not mapped or validated again: its stored result is used.
 
-`Stages(workers=N)` runs mapper, validate and target (and the quality score) in N worker
-processes (harvester/workers.py); this process keeps reading the records and the cached
-results, writing the results to the state store and yielding them, in record order. The
-results are the same, byte for byte, as with `workers=1` (the default: all in this process).
+The records go through `BATCH` at a time: memory holds one batch, the validator checks a batch's
+graphs in one call, the URLs of a batch are checked together (`check_urls`), and a batch's
+results are stored in one transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
-import os
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from itertools import islice
-from pathlib import Path
 from typing import Any
 
-import orjson
-
-from harvester.version import __version__
-from harvester.collector import collector_paused
-from harvester.dcat.mapper import MappingIssue, MappingOptions, map_dataset
+from harvester.dcat.mapper import MappedDataset, MappingIssue, MappingOptions, map_dataset
 from harvester.dcat.tables import Mappings
 from harvester.donl.convert import (
     TargetDataset,
@@ -43,48 +35,22 @@ from harvester.donl.convert import (
     value_lists_fingerprint,
     value_lists_for,
 )
-from harvester.lazy import Deferred, deferred_fields, is_deferred, peek
 from harvester.report.quality import check_urls, dataset_urls, score_dataset
-from harvester.shacl.validator import Finding, Validator
+from harvester.shacl.validator import DatasetReports, Validator
 from harvester.source.context import SourceContext
-from harvester.store.state import Record, Result, StateStore, canonical_json, pack_json, stored_json
+from harvester.store.encoding import canonical_json, stored_json
+from harvester.store.rows import Record, Result
+from harvester.store.state import StateStore
+from harvester.version import LOGIC_VERSION
 
-log = logging.getLogger(__name__)
-
-#: records per batch: each batch's shared work (the validator's merged graph, findings and
-#: scores datasets share, encoded once) is spread over more datasets as it grows, its memory
-#: and the wait before the first results grow with it (measured: 500 beats 250, 750 and 1000)
+#: records per batch
 BATCH = 500
-#: with worker processes: how many batches are handed out beyond one per worker (so that no
-#: worker waits while this process stores and yields a batch); memory holds at most
-#: `workers + AHEAD` batches
-AHEAD = 1
-#: with worker processes, the last records of a run whose size is known are handed out in
-#: batches this many times smaller: the workers then finish at about the same moment, and the
-#: batch left to store and plan once they are done is small (each was ~2 % of a run's time)
-TAIL_SPLIT = 4
-# (workers.py is left out: where the records are worked on does not change their results)
-_CODE_FILES = ("mapper.py", "text.py", "target.py", "validate.py", "quality.py", "pipeline.py")
 ProgressFn = Callable[[str, int, int | None], None]
-#: what a worker gets per record: source id, name, content hash, the raw package dict (or its
-#: JSON text)
-Item = tuple[str, str, str, "dict[str, Any] | str"]
-#: what comes back per record (plain data only, no rdflib terms): source id, identifier, valid,
-#: title, the JSON the state store keeps (the findings with the unmapped values, and the target
-#: package + title + quality: the Prepared dataset reads them from it when needed), the
-#: number of SHACL violations and of mapping errors, and the target package's key
-#: (target.package_key; None without a package)
-Outcome = tuple[str, str | None, bool, str, bytes, bytes, int, int, str | None]
 
 
-
-@deferred_fields("title", "findings", "unmapped", "target", "quality")
 @dataclass
 class Prepared:
-    """One source dataset after mapping, validation and conversion to a target package.
-
-    Rebuilt from a stored result, its title, findings, target package and quality are read from
-    the stored JSON only when used (a dataset planned `unchanged` needs none of them)."""
+    """One source dataset after mapping, validation and conversion to a target package."""
 
     source_id: str
     source_name: str
@@ -96,8 +62,8 @@ class Prepared:
     target: TargetDataset | None = None
     quality: dict[str, Any] | None = None
     result_key: str | None = None
-    #: how many of `findings` are SHACL violations and of `unmapped` errors, when known
-    #: (a stored result says without its findings being read); None: count them
+    #: how many of `findings` are SHACL violations and of `unmapped` errors, when the stored
+    #: result counted them; None: count them
     violations: int | None = None
     mapping_errors: int | None = None
 
@@ -112,16 +78,10 @@ class Stages:
     context: SourceContext
     check_urls: bool = False
     counters: dict[str, int] = field(default_factory=lambda: {"mapped": 0, "validated": 0, "reused": 0})
-    #: seconds spent per stage: read (records and cached results), map, validate, target (the
-    #: data.overheid.nl package and the quality score), store (encoding and saving the results);
-    #: with worker processes, map/validate/target and the encoding are summed over the workers
-    #: (their work overlaps in time) and `wait` is the time this process waited for them
+    #: seconds spent per stage: read (records and stored results), map, validate, target (the
+    #: data.overheid.nl package and the quality score), store (encoding and saving the results)
     timings: dict[str, float] = field(default_factory=lambda: dict.fromkeys(
-        ("read", "map", "validate", "target", "store", "wait"), 0.0))
-    #: processes that map, validate and convert: 1 (default) in this process; N > 1 a pool of N
-    #: worker processes (forked; where fork is unavailable, in this process); 0 or "auto" one
-    #: per core
-    workers: int | str = 1
+        ("read", "map", "validate", "target", "store"), 0.0))
     _lists: ValueLists | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -131,24 +91,10 @@ class Stages:
             self._lists = value_lists_for(self.mappings)
         return self._lists
 
-    def load(self) -> None:
-        """Read now what mapping, validating and converting read on first use (the shapes, the
-        value lists): the worker pool does so before it forks, so that its workers share them."""
-        self.validator.load()
-        self.value_lists  # noqa: B018 - a property: read to load the lists
-
-    def worker_count(self) -> int:
-        """The number of worker processes `workers` asks for (1: none, all in this process)."""
-        return resolve_workers(self.workers)
-
     def fingerprint(self) -> str:
         """Changes whenever anything that decides a record's result changes."""
         digest = hashlib.sha256()
-        digest.update(__version__.encode())
-        for name in _CODE_FILES:
-            path = Path(__file__).with_name(name)
-            if path.exists():
-                digest.update(path.read_bytes())
+        digest.update(LOGIC_VERSION.encode())
         digest.update(self.mappings.fingerprint.encode())
         digest.update(self.validator.fingerprint.encode())
         digest.update(value_lists_fingerprint(self.mappings).encode())
@@ -159,22 +105,6 @@ class Stages:
             context.pop("base_url", None)
         digest.update(canonical_json(context).encode())
         return digest.hexdigest()
-
-
-def resolve_workers(value: int | str | None) -> int:
-    """`workers` as a number of processes: 0, "auto" (or "0") -> os.cpu_count(); N >= 1 -> N."""
-    if value is None:
-        return 1
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in ("auto", "0"):
-            return max(1, os.cpu_count() or 1)
-        if not text.isdigit():
-            raise ValueError(f"workers: expected a whole number or 'auto', got {value!r}")
-        value = int(text)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"workers: expected a whole number >= 0 or 'auto', got {value!r}")
-    return max(1, os.cpu_count() or 1) if value == 0 else value
 
 
 def _options_dict(options: MappingOptions) -> Any:
@@ -191,27 +121,6 @@ def result_key(fingerprint: str, content_hash: str) -> str:
     return hashlib.sha256(f"{fingerprint}:{content_hash}".encode()).hexdigest()
 
 
-#: what `prepare(..., announce=True)` yields first, once the first batches are under way
-_STARTED: Any = object()
-
-
-def prepare_started(
-    store: StateStore,
-    source: str,
-    stages: Stages,
-    run_id: int,
-    *,
-    progress: ProgressFn | None = None,
-) -> Iterator[Prepared]:
-    """`prepare`, begun: with worker processes, they are started and have the first batches when
-    this returns, so that they map while the caller reads what its plan needs (publications, the
-    target's inventory). Stop it with `.close()` when it is not iterated to its end."""
-    begun = prepare(store, source, stages, run_id, progress=progress, announce=True)
-    if next(begun) is not _STARTED:  # pragma: no cover - prepare announces before anything else
-        raise RuntimeError("prepare did not announce its start")
-    return begun
-
-
 def prepare(
     store: StateStore,
     source: str,
@@ -220,268 +129,139 @@ def prepare(
     *,
     progress: ProgressFn | None = None,
     records: Iterable[Record] | None = None,
-    announce: bool = False,
 ) -> Iterator[Prepared]:
-    """Every active record of `source` as a `Prepared` dataset, batch by batch (streaming).
-
-    Memory stays bounded by the batch: records are read, results looked up, mapped, validated
-    and converted `BATCH` at a time, and nothing is kept once a batch has been yielded. With
-    worker processes, at most `workers + AHEAD` batches are under way at once. With `announce`,
-    the first item is a marker, yielded once the first batches are under way (prepare_started).
-    """
+    """Every active record of `source` (or `records`) as a `Prepared` dataset, in record order,
+    batch by batch as it is iterated. The fingerprint is worked out at once (so that what it
+    reads fails here, not at the first dataset)."""
     fingerprint = stages.fingerprint()
     total = None if records is not None else store.record_count(source)
     pending = iter(records if records is not None else store.records(source))
-    workers = stages.worker_count()
-    with store.checkpoints_in_background():
-        if workers > 1:
-            from harvester.workers import WorkerPool, fork_available
-
-            if fork_available():
-                with WorkerPool(stages, workers) as pool:
-                    yield from _prepare_in_pool(pool, store, source, stages, run_id, fingerprint, pending,
-                                                progress, total, announce)
-                return
-            log.info("worker processes need the fork start method, which this system lacks; "
-                     "mapping and validating in this process")
-        if announce:
-            yield _STARTED
-        done = 0
-        clock = time.perf_counter
-        while True:
-            started = clock()
-            with collector_paused():
-                batch = list(islice(pending, BATCH))
-            stages.timings["read"] += clock() - started
-            if not batch:
-                break
-            yield from _batch(store, source, stages, run_id, fingerprint, batch)
-            done += len(batch)
-            if progress:
-                progress("map+validate", done, total)
+    return _batches(store, source, stages, run_id, fingerprint, pending, progress, total)
 
 
-def _batch(
-    store: StateStore,
-    source: str,
-    stages: Stages,
-    run_id: int,
-    fingerprint: str,
-    records: list[Record],
-) -> Iterator[Prepared]:
-    with collector_paused():
-        out, to_map = _reuse(store, source, stages, fingerprint, records)
-        if to_map:
-            outcomes = compute(stages, _items(store, source, to_map), stages.timings)
-            stages.counters["mapped"] += len(to_map)
-            stages.counters["validated"] += len(to_map)
-            _keep(store, source, stages, run_id, fingerprint, to_map, outcomes, out)
-    for record in records:
-        yield out[record.source_id]
-
-
-def _prepare_in_pool(
-    pool: Any,
-    store: StateStore,
-    source: str,
-    stages: Stages,
-    run_id: int,
-    fingerprint: str,
-    pending: Iterator[Record],
-    progress: ProgressFn | None,
-    total: int | None,
-    announce: bool = False,
-) -> Iterator[Prepared]:
-    """`prepare` with the records mapped, validated and converted by the worker pool: batches
-    are read and handed out ahead (at most `workers + AHEAD` under way), their results stored
-    and yielded in record order as they come back. Of a run of known size (`total`), the last
-    records go out in smaller batches (TAIL_SPLIT)."""
-    clock, timings = time.perf_counter, stages.timings
-    window = pool.workers + AHEAD
-    under_way: deque[tuple[list[Record], dict[str, Prepared], list[Record], Any]] = deque()
+def _batches(store: StateStore, source: str, stages: Stages, run_id: int, fingerprint: str,
+             pending: Iterator[Record], progress: ProgressFn | None, total: int | None) -> Iterator[Prepared]:
     done = 0
-    offset = 0
-    exhausted = False
     while True:
-        while not exhausted and len(under_way) < window:
-            started = clock()
-            size = BATCH
-            if total is not None and total - offset <= 2 * pool.workers * BATCH:
-                size = max(1, BATCH // TAIL_SPLIT)
-            with collector_paused():
-                batch = list(islice(pending, size))
-                if batch:
-                    out, to_map = _reuse(store, source, stages, fingerprint, batch)
-            if not batch:
-                timings["read"] += clock() - started
-                exhausted = True
-                break
-            job = None
-            if to_map:
-                job = pool.submit(_items(store, source, to_map), _describe(offset, batch))
-            timings["read"] += clock() - started
-            offset += len(batch)
-            under_way.append((batch, out, to_map, job))
-        if announce:
-            announce = False
-            yield _STARTED
-        if not under_way:
-            break
-        batch, out, to_map, job = under_way.popleft()
-        if job is not None:
-            started = clock()
-            outcomes, spent = pool.result(job)
-            timings["wait"] += clock() - started
-            for stage, seconds in spent.items():
-                timings[stage] += seconds
-            stages.counters["mapped"] += len(to_map)
-            stages.counters["validated"] += len(to_map)
-            with collector_paused():
-                _keep(store, source, stages, run_id, fingerprint, to_map, outcomes, out)
-        del job, to_map
-        for record in batch:
-            yield out[record.source_id]
+        started = time.perf_counter()
+        batch = list(islice(pending, BATCH))
+        stages.timings["read"] += time.perf_counter() - started
+        if not batch:
+            return
+        yield from _batch(store, source, stages, run_id, fingerprint, batch)
         done += len(batch)
-        del batch, out
         if progress:
             progress("map+validate", done, total)
 
 
-def _items(store: StateStore, source: str, records: list[Record]) -> list[Item]:
-    """What compute() gets for these records; raw package dicts not read yet are read here in
-    one query and handed over as JSON text (parsed where they are mapped)."""
-    unread = [r.source_id for r in records if is_deferred(r, "raw")]
-    texts = store.raws(source, unread) if unread else {}
-    return [(r.source_id, r.name, r.content_hash, texts.get(r.source_id) or r.raw) for r in records]
-
-
-def _describe(offset: int, batch: list[Record]) -> str:
-    """A batch, for error messages: its position among the records and its first and last id."""
-    return (f"batch of records {offset + 1}-{offset + len(batch)} "
-            f"(source ids {batch[0].source_id} .. {batch[-1].source_id})")
-
-
-def _reuse(
-    store: StateStore,
-    source: str,
-    stages: Stages,
-    fingerprint: str,
-    records: list[Record],
-) -> tuple[dict[str, Prepared], list[Record]]:
-    """The `Prepared` of the records whose stored result still stands, and the other records."""
-    started = time.perf_counter()
-    cached = store.results_for(source, [r.source_id for r in records])
-    out: dict[str, Prepared] = {}
-    to_map: list[Record] = []
-    check = stages.check_urls
+def _batch(store: StateStore, source: str, stages: Stages, run_id: int, fingerprint: str,
+           records: list[Record]) -> Iterator[Prepared]:
+    """The batch's `Prepared` datasets: from the stored results that still stand, the other
+    records mapped, validated and converted, and their results stored."""
+    results = _standing(store, source, stages, fingerprint, records)
+    to_map = [record for record in records if record.source_id not in results]
+    if to_map:
+        made = compute(stages, to_map, fingerprint, run_id)
+        stages.counters["mapped"] += len(to_map)
+        stages.counters["validated"] += len(to_map)
+        started = time.perf_counter()
+        store.save_results(made)
+        stages.timings["store"] += time.perf_counter() - started
+        results.update((result.source_id, result) for result in made)
     for record in records:
-        old = cached.get(record.source_id)
-        if (old is not None and old.content_hash == record.content_hash and old.fingerprint == fingerprint
-                and not check):
-            stages.counters["reused"] += 1
-            out[record.source_id] = from_result(record, old)
-            continue
-        to_map.append(record)
+        yield from_result(record, results[record.source_id])
+
+
+def _standing(store: StateStore, source: str, stages: Stages, fingerprint: str,
+              records: list[Record]) -> dict[str, Result]:
+    """The stored results of these records made from their content by the same fingerprint (none
+    when URLs are checked: their status is read anew), by source id."""
+    if stages.check_urls:
+        return {}
+    started = time.perf_counter()
+    stored = store.results_for(source, [record.source_id for record in records])
+    standing = {}
+    for record in records:
+        old = stored.get(record.source_id)
+        if old is not None and old.content_hash == record.content_hash and old.fingerprint == fingerprint:
+            standing[record.source_id] = old
+    stages.counters["reused"] += len(standing)
     stages.timings["read"] += time.perf_counter() - started
-    return out, to_map
+    return standing
 
 
-def compute(stages: Stages, items: list[Item], timings: dict[str, float]) -> list[Outcome]:
-    """Map, validate and convert `items` (one batch); one `Outcome` per item, in order.
-
-    Runs in this process or in a worker process (harvester/workers.py); adds the seconds it
-    spends to `timings` (map, validate, target, store: the results' JSON, written and packed).
-    """
-    clock = time.perf_counter
+def compute(stages: Stages, records: list[Record], fingerprint: str, run_id: int) -> list[Result]:
+    """Map, validate and convert `records` (one batch); one `Result` per record, in order, its
+    JSON as the state store gives it back. Adds the seconds spent to `stages.timings`."""
+    clock, timings = time.perf_counter, stages.timings
     started = clock()
-    context, mappings, options = stages.context, stages.mappings, stages.options
-    items = [(i, n, h, json.loads(raw)) if isinstance(raw, str) else (i, n, h, raw)
-             for i, n, h, raw in items]
-    mapped = [map_dataset(raw, context, mappings, options) for _, _, _, raw in items]
+    mapped = [map_dataset(record.raw, stages.context, stages.mappings, stages.options) for record in records]
     timings["map"] += clock() - started
     started = clock()
     views = [m.triple_view() for m in mapped]
-    reports = stages.validator.validate_datasets(
-        (m.source_id, view) for m, view in zip(mapped, views))
+    reports = stages.validator.validate_datasets((m.source_id, view) for m, view in zip(mapped, views))
     timings["validate"] += clock() - started
     started = clock()
     url_status = None
     if stages.check_urls:
-        url_status = check_urls(sorted({u for m, view in zip(mapped, views)
-                                        for u in dataset_urls(view, m.uri)}))
-    lists = stages.value_lists
-    made = []
-    for item, m, view in zip(items, mapped, views):
-        report = reports.get(m.source_id)
-        conforms = report is None or report.conforms
-        findings: list[Any] = report.findings if report is not None else []
-        unmapped = [_issue_dict(issue) for issue in m.issues]
-        valid = conforms and not m.invalid
-        # spatial_scheme + spatial_value together make data.overheid.nl answer HTTP 500
-        # (ckanext-dataoverheid 2.2.2), so spatial coverage stays in the DCAT graph only.
-        target = to_target(m, mappings, spatial=False, lists=lists) if valid else None
-        if target is not None:
-            unmapped += [{"dataset": m.name, "field": "target", "value": None, "message": note,
-                          "severity": "warning"} for note in target.issues]
-        quality = score_dataset(view, m.uri, conforms=conforms, mappings=mappings,
-                                url_status=url_status, shared=True)
-        violations = 0 if report is None else len(report.violations)
-        made.append((item, m, valid, findings, unmapped, target, quality, violations))
+        url_status = check_urls(sorted({u for m, view in zip(mapped, views) for u in dataset_urls(view, m.uri)}))
+    made = [_converted(stages, m, view, reports, url_status) for m, view in zip(mapped, views)]
     timings["target"] += clock() - started
     started = clock()
-    outcomes: list[Outcome] = []
-    scores: dict[int, bytes] = {}
-    for (source_id, name, _, raw), m, valid, findings, unmapped, target, quality, violations in made:
-        # a score is shared by the datasets with the same outcomes: encoded once per batch
-        quality_json = scores.get(id(quality))
-        if quality_json is None:
-            quality_json = scores[id(quality)] = stored_json(quality)
-        title = _title(raw)
-        # the list of findings, then the mapping issues
-        kept = findings + [{**u, "severity": "mapping-" + u["severity"]} for u in unmapped]
-        target_json = _target_json(target) if target is not None else None
-        outcomes.append((source_id, m.identifier, valid, title or name,
-                         pack_json(_findings_json(kept)), pack_json(_package_json(title, quality_json, target_json)),
-                         violations, sum(u["severity"] == "error" for u in unmapped),
-                         package_key(target_json, lists) if target_json is not None else None))
-    del mapped, views, reports
+    results = [_result(stages, record, fingerprint, run_id, *outcome) for record, outcome in zip(records, made)]
     timings["store"] += clock() - started
-    return outcomes
+    return results
 
 
-def _keep(
-    store: StateStore,
-    source: str,
-    stages: Stages,
-    run_id: int,
-    fingerprint: str,
-    records: list[Record],
-    outcomes: list[Outcome],
-    out: dict[str, Prepared],
-) -> None:
-    """Store the results of `records` and add their `Prepared` to `out`."""
-    started = time.perf_counter()
-    if len(outcomes) != len(records):
-        raise RuntimeError(f"{len(records)} records gave {len(outcomes)} results")
-    rows = []
-    for record, outcome in zip(records, outcomes):
-        source_id, identifier, valid, title, findings_json, package_json, violations, errors, key = outcome
-        if source_id != record.source_id:
-            raise RuntimeError(f"the result of record {record.source_id} came back as {source_id}")
-        rows.append((source, source_id, record.content_hash, fingerprint, identifier, int(valid),
-                     findings_json, package_json, run_id, violations, errors, key))
-        # read back from the store when used: a plan keeps its actions (and so these results)
-        # until the run report is written, and the JSON is kilobytes per dataset
-        result = Result(source=source, source_id=source_id, content_hash=record.content_hash,
-                        fingerprint=fingerprint, identifier=identifier, valid=valid, run_id=run_id,
-                        findings=Deferred(store.result_json, source, source_id, "findings",
-                                          record.content_hash),
-                        target_package=Deferred(store.result_json, source, source_id, "target_package",
-                                                record.content_hash),
-                        violations=violations, mapping_errors=errors, result_key=key)
-        out[source_id] = from_result(record, result)
-    store.save_result_rows(rows)
-    stages.timings["store"] += time.perf_counter() - started
+#: what `_converted` gives per dataset: the mapped dataset, whether it is valid, its SHACL
+#: findings (as dicts), its mapping issues (as dicts), its target dataset (None when invalid),
+#: its quality score and its number of SHACL violations
+Converted = tuple[MappedDataset, bool, list[dict[str, Any]], list[dict[str, Any]], TargetDataset | None,
+                  dict[str, Any], int]
+
+
+def _converted(stages: Stages, mapped: MappedDataset, view: Any, reports: DatasetReports,
+               url_status: dict[str, int | None] | None) -> Converted:
+    """One validated dataset converted to its target dataset, and scored."""
+    report = reports.get(mapped.source_id)
+    conforms = report is None or report.conforms
+    findings = [finding.to_dict() for finding in report.findings] if report is not None else []
+    unmapped = [_issue_dict(issue) for issue in mapped.issues]
+    valid = conforms and not mapped.invalid
+    # spatial_scheme + spatial_value together make data.overheid.nl answer HTTP 500
+    # (ckanext-dataoverheid 2.2.2), so spatial coverage stays in the DCAT graph only.
+    target = to_target(mapped, stages.mappings, spatial=False, lists=stages.value_lists) if valid else None
+    if target is not None:
+        unmapped += [{"dataset": mapped.name, "field": "target", "value": None, "message": note,
+                      "severity": "warning"} for note in target.issues]
+    quality = score_dataset(view, mapped.uri, conforms=conforms, mappings=stages.mappings,
+                            url_status=url_status, shared=True)
+    violations = 0 if report is None else len(report.violations)
+    return mapped, valid, findings, unmapped, target, quality, violations
+
+
+def _result(stages: Stages, record: Record, fingerprint: str, run_id: int, mapped: MappedDataset, valid: bool,
+            findings: list[dict[str, Any]], unmapped: list[dict[str, Any]], target: TargetDataset | None,
+            quality: dict[str, Any], violations: int) -> Result:
+    """The result the state store keeps for a record: its findings then its mapping issues (their
+    severity prefixed "mapping-"), and its title, quality and target dataset."""
+    kept = findings + [{**u, "severity": "mapping-" + u["severity"]} for u in unmapped]
+    package: dict[str, Any] = {"title": _title(record.raw), "quality": quality}
+    key = None
+    if target is not None:
+        package["target"] = _target_dict(target)
+        key = package_key(stored_json(package["target"]), stages.value_lists)
+    return Result(source=record.source, source_id=record.source_id, content_hash=record.content_hash,
+                  fingerprint=fingerprint, identifier=mapped.identifier, valid=valid,
+                  findings=_as_stored(kept), target_package=_as_stored(package), run_id=run_id,
+                  violations=violations, mapping_errors=sum(u["severity"] == "error" for u in unmapped),
+                  result_key=key)
+
+
+def _as_stored(data: Any) -> Any:
+    """`data` as the state store gives it back (JSON's types only), so that a dataset prepared
+    now is the same as one prepared from its stored result."""
+    return json.loads(stored_json(data))
 
 
 def _issue_dict(issue: MappingIssue) -> dict[str, Any]:
@@ -489,34 +269,15 @@ def _issue_dict(issue: MappingIssue) -> dict[str, Any]:
             "message": issue.message, "severity": issue.severity}
 
 
-def _findings_json(kept: list[Any]) -> bytes:
-    """The stored JSON of a dataset's findings (`Finding`s, then mapping issues as dicts):
-    orjson writes a Finding as its to_dict(), in one call for the whole list."""
-    try:
-        return orjson.dumps(kept)
-    except TypeError:  # what orjson refuses (a lone surrogate): stored_json's way
-        return stored_json([k.to_dict() if isinstance(k, Finding) else k for k in kept])
-
-
-def _package_json(title: str, quality_json: bytes, target_json: bytes | None) -> bytes:
-    """The stored JSON of {"title", "quality", "target"}: `quality_json` is the score's JSON,
-    written once for the datasets that share it; `target_json` is `_target_json`'s."""
-    text = b'{"title":' + stored_json(title) + b',"quality":' + quality_json
-    if target_json is not None:
-        text += b',"target":' + target_json
-    return text + b"}"
-
-
-def _target_json(target: TargetDataset) -> bytes:
-    """The stored JSON of a target dataset: asdict(target), without its deep copy (the result
-    is only serialised)."""
-    return stored_json({
+def _target_dict(target: TargetDataset) -> dict[str, Any]:
+    """A target dataset as the state store keeps it: asdict(target), without its deep copy."""
+    return {
         "identifier": target.identifier, "source_name": target.source_name,
         "fields": target.fields,
         "resources": [{"distribution_uri": r.distribution_uri, "fields": r.fields}
                       for r in target.resources],
         "issues": target.issues,
-    })
+    }
 
 
 def _title(raw: dict[str, Any]) -> str:
@@ -525,40 +286,29 @@ def _title(raw: dict[str, Any]) -> str:
 
 
 def from_result(record: Record, result: Result) -> Prepared:
-    """A `Prepared` dataset rebuilt from a stored result (its JSON is parsed when first used)."""
+    """A `Prepared` dataset made from a record's result."""
+    package = result.target_package or {}
     return Prepared(
         source_id=record.source_id, source_name=record.name, identifier=result.identifier,
-        title=Deferred(_stored_title, result, record.name), valid=result.valid,
-        findings=Deferred(_stored_findings, result, False),
-        unmapped=Deferred(_stored_findings, result, True),
-        target=Deferred(_stored_target, result), quality=Deferred(_stored_quality, result),
+        title=package.get("title") or record.name, valid=result.valid,
+        findings=_findings(result, unmapped=False), unmapped=_findings(result, unmapped=True),
+        target=_target(package.get("target")), quality=package.get("quality"),
         result_key=result.result_key or result_key(result.fingerprint, result.content_hash),
         violations=result.violations, mapping_errors=result.mapping_errors,
     )
 
 
-# (a stored result's JSON is read each time one of these is made, not kept in the Result: the
-# plan's actions hold these until the run report is written)
-def _stored_title(result: Result, name: str) -> str:
-    return (peek(result, "target_package") or {}).get("title") or name
-
-
-def _stored_quality(result: Result) -> dict[str, Any] | None:
-    return (peek(result, "target_package") or {}).get("quality")
-
-
-def _stored_findings(result: Result, unmapped: bool) -> list[dict[str, Any]]:
-    """The stored SHACL findings, or (`unmapped`) the mapping issues kept beside them."""
+def _findings(result: Result, *, unmapped: bool) -> list[dict[str, Any]]:
+    """The result's SHACL findings, or (`unmapped`) the mapping issues kept beside them."""
     out = []
-    for finding in peek(result, "findings"):
+    for finding in result.findings:
         severity = str(finding.get("severity", ""))
         if severity.startswith("mapping-") == unmapped:
             out.append({**finding, "severity": severity.removeprefix("mapping-")} if unmapped else finding)
     return out
 
 
-def _stored_target(result: Result) -> TargetDataset | None:
-    stored = (peek(result, "target_package") or {}).get("target")
+def _target(stored: dict[str, Any] | None) -> TargetDataset | None:
     if not stored:
         return None
     data = dict(stored)

@@ -8,7 +8,9 @@ from typing import Any
 
 from benchmarks import catalogue
 from harvester.pipeline import Stages, prepare
-from harvester.store.state import Record, StateStore, content_hash
+from harvester.store.encoding import content_hash
+from harvester.store.rows import Record
+from harvester.store.state import StateStore
 
 
 def make_record(source: str, package: dict[str, Any]) -> Record:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -98,8 +99,15 @@ def test_adhoc_source_is_named_after_the_host() -> None:
         adhoc_source("not a url")
 
 
-def test_workers_setting(tmp_path: Path) -> None:
-    assert load_config(write(tmp_path, "[sources.d]\nworkers = 'auto'\n")).source("d").workers == "auto"
-    assert load_config(write(tmp_path, "[sources.d]\nworkers = 2\n")).source("d").workers == 2
-    with pytest.raises(ConfigError, match="key 'workers' must be a whole number from 1 to 64"):
-        load_config(write(tmp_path, "[sources.d]\nworkers = 'many'\n"))
+@pytest.mark.parametrize("value", ["'auto'", "2", "'many'"])
+def test_the_workers_key_is_ignored_with_one_warning(tmp_path: Path, caplog, value: str) -> None:
+    """Configuration files written for the worker processes still load, whatever they say."""
+    with caplog.at_level(logging.WARNING, logger="harvester.config"):
+        cfg = load_config(write(tmp_path, f"[sources.d]\nworkers = {value}\n"))
+    assert cfg.source("d").name == "d" and not hasattr(cfg.source("d"), "workers")
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "[sources.d]: workers: ignored; " in warnings[0]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="harvester.config"):
+        load_config(write(tmp_path, "[sources.d]\npage_size = 10\n"))
+    assert not caplog.records

@@ -21,7 +21,8 @@ from harvester.donl.convert import FieldProblem, TargetDataset, TargetResource
 from harvester.donl.memory import MemoryTarget
 from harvester.pipeline import Prepared
 from harvester.plan import Action, Gone, Plan, Planner, PlanSettings, rules
-from harvester.store.state import StateStore, iso
+from harvester.store.encoding import iso
+from harvester.store.state import StateStore
 
 SOURCE = "duo"
 ORG = "dienst-uitvoering-onderwijs"

@@ -125,7 +125,7 @@ def test_the_light_inventory_reads_a_few_indexed_fields_that_match_what_we_recor
     (from the search index) names the same moment as package_show's, which we record."""
     from harvester.config import TargetConfig
     from harvester.donl.api import INVENTORY_FIELDS, TargetApi
-    from harvester.store.state import same_moment
+    from harvester.store.encoding import same_moment
 
     assert setup.sync()[0] == 0
     api = TargetApi(TargetConfig(name="test", url=donl.url, owner_org=ORG, retries=0), donl.api_key,

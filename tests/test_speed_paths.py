@@ -37,7 +37,8 @@ from harvester.shacl.validator import (
 )
 from harvester.source.context import SourceContext
 from harvester.source.harvest import harvest
-from harvester.store.state import StateStore, content_hash
+from harvester.store.encoding import content_hash
+from harvester.store.state import StateStore
 from tests.streaming import peak_while_preparing
 
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
@@ -428,10 +429,10 @@ def test_a_first_publication_makes_exactly_one_create_call_per_dataset(tmp_path:
     store.close()
 
 
-def test_a_no_change_plan_reads_no_stored_package(tmp_path: Path, mappings) -> None:
-    """Unchanged datasets are planned from their result keys: their stored packages are not
-    read, nor are the raw package dicts; their findings and quality are the first run's."""
-    from harvester.lazy import is_deferred
+def test_a_no_change_plan_is_decided_from_the_stored_results(tmp_path: Path, mappings) -> None:
+    """Unchanged datasets are planned from their result keys (no package built), invalid ones
+    from the counts stored beside their findings; what the report reads of them is what the
+    first run made."""
     from harvester.plan import Planner
 
     store, source, run_id = _harvested(tmp_path, 40)
@@ -451,9 +452,9 @@ def test_a_no_change_plan_reads_no_stored_package(tmp_path: Path, mappings) -> N
     actions = planner.plan_batch(again)
     unchanged = [(a, p) for a, p in zip(actions, again) if a.action == "unchanged"]
     assert len(unchanged) == published
-    for action, item in unchanged:
-        assert is_deferred(item, "target")
-    assert all(is_deferred(record, "raw") for record in records)
+    for action, _ in unchanged:
+        assert action.package is None
+        assert action.reason == "unchanged at the source since our last write, and not edited on the target"
     # why an invalid dataset is not published comes from the counts stored beside its findings
     invalid = [(a, p) for a, p in zip(actions, again) if a.action == "invalid" and not a.problems]
     assert invalid
@@ -514,9 +515,8 @@ def test_an_unchanged_package_from_a_new_result_records_that_result(tmp_path: Pa
 def test_a_mapping_change_that_leaves_the_packages_keeps_their_result_keys(tmp_path: Path, mappings) -> None:
     """A result's key is its target package's (package_key): after a change of the mapping
     tables every record is mapped again, and the datasets whose package came out as it was
-    are planned unchanged from their keys alone (no stored package read, no package built);
-    a dataset whose package changed gets a new key."""
-    from harvester.lazy import is_deferred
+    are planned unchanged from their keys alone (no package built); a dataset whose package
+    changed gets a new key."""
     from harvester.plan import Planner
 
     store, source, run_id = _harvested(tmp_path, 30)
@@ -537,7 +537,7 @@ def test_a_mapping_change_that_leaves_the_packages_keeps_their_result_keys(tmp_p
     assert len(unchanged) == created
     assert {a.reason for a, _ in unchanged} == {
         "unchanged at the source since our last write, and not edited on the target"}
-    assert all(is_deferred(p, "target") and a.package is None for a, p in unchanged)
+    assert all(a.package is None for a, _ in unchanged)
 
     # a package that changes (here: its title at the source) has a key of its own
     record = store.record(source.name, unchanged[0][1].source_id)
@@ -596,7 +596,7 @@ def test_vocabulary_terms_are_one_instance_across_the_stages(mappings) -> None:
 ])
 def test_same_moment_compares_ckan_and_search_index_timestamps_to_the_millisecond(
         first, second, same) -> None:
-    from harvester.store.state import same_moment
+    from harvester.store.encoding import same_moment
 
     assert same_moment(first, second) is same
     assert same_moment(second, first) is same

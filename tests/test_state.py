@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from harvester.errors import StateError
-from harvester.store.state import (
-    MIGRATIONS,
-    PAGE_SIZE,
-    Publication,
-    Result,
-    StateStore,
-    content_hash,
-    pack_json,
-    parse_stored,
-    stored_json,
-)
+from harvester.store.encoding import content_hash, pack_json, parse_stored, stored_json
+from harvester.store.migrations import MIGRATIONS
+from harvester.store.rows import Publication, Result
+from harvester.store.state import PAGE_SIZE, StateStore
 
 
 def pkg(ident: str, title: str = "t", **extra: object) -> dict:
@@ -88,7 +80,6 @@ def test_a_store_of_schema_4_keeps_its_raw_dicts_when_migrated(tmp_path: Path) -
         assert "raw" not in columns
         record = store.record("src", "a")
         assert record is not None and record.raw == raw
-        assert store.raws("src", ["a", "b"]) == {"a": json.dumps(raw)}
         result = store.results_for("src", ["a"])["a"]
         assert (result.identifier, result.valid, result.target_package) == ("urn:a", True, {"title": "T"})
         assert result.findings == [{"x": 1}] and result.result_key is None
@@ -209,8 +200,12 @@ def test_results_are_stored_packed_and_text_results_still_read(tmp_path: Path) -
             assert (results["a"].findings, results["a"].target_package) == (findings, package)
             assert (results["b"].findings, results["b"].target_package) == ([], None)
         # a result stored as text, as stores before packing kept them, reads as before
-        store.save_result_rows([("src", "c", "h", "fp", "urn:c", 1, json.dumps(findings), json.dumps(package),
-                                 1, 0, 0, "key-c")])
+        with store.transaction() as db:
+            db.execute("INSERT INTO results (source, source_id, content_hash, fingerprint, identifier, valid, "
+                       "run_id, has_package, violations, mapping_errors, result_key) "
+                       "VALUES ('src', 'c', 'h', 'fp', 'urn:c', 1, 1, 1, 0, 0, 'key-c')")
+            db.execute("INSERT INTO result_json (source, source_id, findings, target_package) VALUES ('src', 'c', ?, ?)",
+                       (json.dumps(findings), json.dumps(package)))
         assert store.db.execute("SELECT typeof(findings) FROM result_json WHERE source_id = 'c'").fetchone()[0] == "text"
         again = store.results_for("src", ["c"])["c"]
         assert (again.findings, again.target_package, again.result_key) == (findings, package, "key-c")
@@ -218,42 +213,30 @@ def test_results_are_stored_packed_and_text_results_still_read(tmp_path: Path) -
         with store.transaction() as db:
             db.execute("UPDATE result_json SET findings = X'00FFFFFF0102' WHERE source_id = 'a'")
         with pytest.raises(StateError, match="findings of record a of source src cannot be read"):
-            _ = store.results_for("src", ["a"])["a"].findings
+            store.results_for("src", ["a"])
 
 
-def test_results_are_checkpointed_in_the_background_while_a_run_stores_them(tmp_path: Path) -> None:
-    import threading
-    import time
-
-    def checkpointers() -> list[threading.Thread]:
-        return [t for t in threading.enumerate() if t.name == "state-checkpoints" and t.is_alive()]
-
+def test_what_the_store_reads_is_usable_after_it_is_closed(tmp_path: Path) -> None:
+    """Records, results and publications hold their values: a report or plan that reads them
+    after the run closed the store gets them (publication snapshots read before closing)."""
     path = tmp_path / "s.sqlite"
     with StateStore.open(path) as store:
-        harvest_once(store, [pkg(f"p{i}") for i in range(40)])
-        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        size = path.stat().st_size
-        with store.checkpoints_in_background(every=0.01):
-            assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
-            assert checkpointers()
-            for i in range(40):  # a run storing results, ~0.5 MB of them
-                store.save_result_rows([("src", f"p{i}", "h", "fp", f"urn:{i}", 1, os.urandom(12000), None, 1, 0, 0, None)])
-            deadline = time.monotonic() + 10
-            while path.stat().st_size <= size + 400_000 and time.monotonic() < deadline:
-                time.sleep(0.01)
-            # copied into the database file although this connection's checkpoints were off
-            assert path.stat().st_size > size + 400_000
-        assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
-        deadline = time.monotonic() + 10
-        while checkpointers() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert not checkpointers()
-        assert len(store.results_for("src", [f"p{i}" for i in range(40)])) == 40
-
-    # closed right after a run: SQLite folds the log into the file and removes it, as always
-    with StateStore.open(path) as store, store.checkpoints_in_background(every=0.001):
-        store.save_result_rows([("src", "p0", "h", "fp", "urn:0", 1, os.urandom(12000), None, 1, 0, 0, None)])
-    assert not path.with_name(path.name + "-wal").exists()
+        harvest_once(store, [pkg("a", title="Eerste"), pkg("b")])
+        store.save_results([Result("src", "a", "h", "fp", "urn:a", True, [{"severity": "info"}],
+                                   {"title": "Eerste", "target": {"fields": {}}}, 1, 0, 0, "key-a")])
+        pub = Publication(target_url="https://t", identifier="urn:a", source="src", source_id="a",
+                          owner_org="org", target_name="name-a", target_id="p1", status="active",
+                          resource_ids={"d": "r1"})
+        store.save_publication(pub)
+    with StateStore.open(path) as store:
+        records = list(store.records("src"))
+        results = store.results_for("src", ["a", "b"])
+        publications = store.publications("https://t")
+    assert [(r.source_id, r.raw["title"]) for r in records] == [("a", "Eerste"), ("b", "t")]
+    assert list(results) == ["a"] and results["a"].findings == [{"severity": "info"}]
+    assert results["a"].target_package == {"title": "Eerste", "target": {"fields": {}}}
+    assert results["a"].result_key == "key-a"
+    assert publications["urn:a"].resource_ids == {"d": "r1"}
 
 
 def test_gone_only_after_complete_full_listing(tmp_path: Path) -> None:

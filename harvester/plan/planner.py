@@ -12,7 +12,8 @@ from harvester.plan import rules
 from harvester.plan.model import Action, Gone, Plan, PlanSettings
 from harvester.plan.rules import Case
 from harvester.plan.target import TargetReader, derive_name, read_inventory
-from harvester.store.state import Publication, parse_iso
+from harvester.store.encoding import parse_iso
+from harvester.store.rows import Publication
 
 PLAN_BATCH = 500
 

@@ -32,7 +32,7 @@ from harvester.donl.convert import (
 from harvester.pipeline import Prepared
 from harvester.plan.model import Action, PlanSettings
 from harvester.plan.target import Held, held
-from harvester.store.state import Publication
+from harvester.store.rows import Publication
 
 #: reads a package on the target by id or name (TargetReader.show)
 Show = Callable[[str], "dict[str, Any] | None"]

@@ -10,7 +10,8 @@ from itertools import chain
 from typing import Any, Iterable, Protocol
 
 from harvester.donl.convert import canonical_hash
-from harvester.store.state import Publication, same_moment
+from harvester.store.encoding import same_moment
+from harvester.store.rows import Publication
 
 
 class TargetReader(Protocol):

@@ -14,7 +14,7 @@ from harvester.errors import SourceError
 from harvester.source.context import SourceContext
 from harvester.source.http import CkanActionClient, RetryPolicy
 from harvester.source.listing import Listing, Unchanged, check_package, modified_after
-from harvester.store.state import same_moment
+from harvester.store.encoding import same_moment
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,8 @@ from harvester.errors import HarvesterError
 from harvester.source.ckan import CkanSource
 from harvester.source.dump import DumpSource
 from harvester.source.listing import Listing, Unchanged, organization_keys
-from harvester.store.state import StateStore, parse_iso, utcnow
+from harvester.store.encoding import parse_iso, utcnow
+from harvester.store.state import StateStore
 
 log = logging.getLogger(__name__)
 

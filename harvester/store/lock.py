@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from harvester.errors import LockedError
-from harvester.store.state import iso, utcnow
+from harvester.store.encoding import iso, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -1,518 +1,48 @@
 """The state store: one SQLite file holding runs, harvested source records and what was published.
 
-Schema changes are numbered migrations (PRAGMA user_version). The file runs in WAL mode. A harvest
-writes what it fetches into a staging table of its own run as it goes, and merges it into the
-records in one transaction at the end; a run that dies before that leaves the records as they
-were, and the next run marks it `aborted` and drops its staging rows.
+    with StateStore.open("state/harvester.sqlite") as store:
+        run_id = store.begin_run("harvest", "duo", url, "full")
+
+The file runs in WAL mode; its schema is brought up to date when it is opened (harvester/store/
+migrations.py). A harvest writes what it fetches into a staging table of its own run as it goes,
+and merges it into the records in one transaction at the end; a run that dies before that leaves
+the records as they were, and the next run marks it `aborted` and drops its staging rows. What
+it reads back are the plain dataclasses of harvester/store/rows.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import logging
 import sqlite3
-import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-import lz4.block
-import orjson
-
-from harvester.collector import collector_paused
 from harvester.errors import StateError
-from harvester.lazy import Deferred, deferred_fields
-
-log = logging.getLogger(__name__)
-
-MIGRATIONS: list[str] = [
-    # 1: runs, records and the source context
-    """
-    CREATE TABLE sources (
-        name TEXT PRIMARY KEY,
-        location TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        created_at TEXT NOT NULL
-    );
-    CREATE TABLE runs (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        kind TEXT NOT NULL,
-        source TEXT NOT NULL,
-        location TEXT NOT NULL,
-        mode TEXT NOT NULL,
-        started_at TEXT NOT NULL,
-        finished_at TEXT,
-        outcome TEXT NOT NULL,
-        complete INTEGER,
-        counts TEXT NOT NULL DEFAULT '{}',
-        problems TEXT NOT NULL DEFAULT '[]',
-        error TEXT
-    );
-    CREATE INDEX runs_source ON runs (source, id);
-    CREATE TABLE records (
-        source TEXT NOT NULL,
-        source_id TEXT NOT NULL,
-        name TEXT NOT NULL,
-        metadata_modified TEXT,
-        content_hash TEXT NOT NULL,
-        raw TEXT NOT NULL,
-        first_seen_run INTEGER NOT NULL,
-        last_seen_run INTEGER NOT NULL,
-        last_changed_run INTEGER NOT NULL,
-        gone_at TEXT,
-        gone_run INTEGER,
-        PRIMARY KEY (source, source_id)
-    );
-    CREATE TABLE staged_records (
-        run_id INTEGER NOT NULL,
-        source_id TEXT NOT NULL,
-        name TEXT NOT NULL,
-        metadata_modified TEXT,
-        content_hash TEXT NOT NULL,
-        raw TEXT NOT NULL,
-        PRIMARY KEY (run_id, source_id)
-    );
-    CREATE TABLE contexts (
-        source TEXT PRIMARY KEY,
-        run_id INTEGER NOT NULL,
-        data TEXT NOT NULL
-    );
-    CREATE TABLE staged_contexts (
-        run_id INTEGER PRIMARY KEY,
-        data TEXT NOT NULL
-    );
-    """,
-    # 2: per-record mapping/validation results, and what was published on which target
-    """
-    CREATE TABLE results (
-        source TEXT NOT NULL,
-        source_id TEXT NOT NULL,
-        content_hash TEXT NOT NULL,
-        fingerprint TEXT NOT NULL,
-        identifier TEXT,
-        valid INTEGER NOT NULL,
-        findings TEXT NOT NULL,
-        target_package TEXT,
-        run_id INTEGER NOT NULL,
-        PRIMARY KEY (source, source_id)
-    );
-    CREATE TABLE published (
-        target_url TEXT NOT NULL,
-        identifier TEXT NOT NULL,
-        source TEXT NOT NULL,
-        source_id TEXT NOT NULL,
-        owner_org TEXT NOT NULL,
-        target_name TEXT NOT NULL,
-        target_id TEXT,
-        status TEXT NOT NULL,
-        sent_hash TEXT,
-        target_hash TEXT,
-        target_snapshot TEXT,
-        resource_ids TEXT NOT NULL DEFAULT '{}',
-        adopted INTEGER NOT NULL DEFAULT 0,
-        created_run INTEGER,
-        last_written_run INTEGER,
-        last_written_at TEXT,
-        withdrawn_at TEXT,
-        withdrawn_run INTEGER,
-        PRIMARY KEY (target_url, identifier)
-    );
-    CREATE INDEX published_source ON published (target_url, source, source_id);
-    """,
-    # 3: datasets a light listing saw unchanged (no raw dict fetched), and result keys on publications
-    """
-    CREATE TABLE staged_seen (
-        run_id INTEGER NOT NULL,
-        source_id TEXT NOT NULL,
-        PRIMARY KEY (run_id, source_id)
-    );
-    ALTER TABLE published ADD COLUMN result_key TEXT
-    """,
-    # 4: the target's metadata_modified after our last write (a package that still carries it was
-    # not edited since, so its hash need not be computed again)
-    """
-    ALTER TABLE published ADD COLUMN target_modified TEXT
-    """,
-    # 5: the raw package dicts in a table of their own (a run marks every record it saw, and with
-    # the dicts, kilobytes each, in the same rows every mark rewrote them all); the big JSON
-    # columns of results and published last in their rows (SQLite reads a row's columns in order,
-    # so the small ones before them are read without the kilobytes)
-    """
-    CREATE TABLE record_raws (
-        source TEXT NOT NULL,
-        source_id TEXT NOT NULL,
-        raw TEXT NOT NULL,
-        PRIMARY KEY (source, source_id)
-    );
-    INSERT INTO record_raws (source, source_id, raw) SELECT source, source_id, raw FROM records;
-    ALTER TABLE records DROP COLUMN raw;
-    CREATE TABLE results_new (
-        source TEXT NOT NULL,
-        source_id TEXT NOT NULL,
-        content_hash TEXT NOT NULL,
-        fingerprint TEXT NOT NULL,
-        identifier TEXT,
-        valid INTEGER NOT NULL,
-        run_id INTEGER NOT NULL,
-        findings TEXT NOT NULL,
-        target_package TEXT,
-        PRIMARY KEY (source, source_id)
-    );
-    INSERT INTO results_new (source, source_id, content_hash, fingerprint, identifier, valid, run_id,
-                             findings, target_package)
-        SELECT source, source_id, content_hash, fingerprint, identifier, valid, run_id, findings,
-               target_package FROM results;
-    DROP TABLE results;
-    ALTER TABLE results_new RENAME TO results;
-    CREATE TABLE published_new (
-        target_url TEXT NOT NULL,
-        identifier TEXT NOT NULL,
-        source TEXT NOT NULL,
-        source_id TEXT NOT NULL,
-        owner_org TEXT NOT NULL,
-        target_name TEXT NOT NULL,
-        target_id TEXT,
-        status TEXT NOT NULL,
-        sent_hash TEXT,
-        target_hash TEXT,
-        resource_ids TEXT NOT NULL DEFAULT '{}',
-        adopted INTEGER NOT NULL DEFAULT 0,
-        created_run INTEGER,
-        last_written_run INTEGER,
-        last_written_at TEXT,
-        withdrawn_at TEXT,
-        withdrawn_run INTEGER,
-        result_key TEXT,
-        target_modified TEXT,
-        target_snapshot TEXT,
-        PRIMARY KEY (target_url, identifier)
-    );
-    INSERT INTO published_new SELECT target_url, identifier, source, source_id, owner_org, target_name,
-        target_id, status, sent_hash, target_hash, resource_ids, adopted, created_run, last_written_run,
-        last_written_at, withdrawn_at, withdrawn_run, result_key, target_modified, target_snapshot
-        FROM published;
-    DROP TABLE published;
-    ALTER TABLE published_new RENAME TO published;
-    CREATE INDEX published_source ON published (target_url, source, source_id)
-    """,
-    # 6: the datasets data.overheid.nl would refuse (the plan's pre-send check), with a key over
-    # everything that check reads: a run with the same key takes the problems from here
-    """
-    CREATE TABLE refusals (
-        target_url TEXT NOT NULL,
-        identifier TEXT NOT NULL,
-        check_key TEXT NOT NULL,
-        problems TEXT NOT NULL,
-        PRIMARY KEY (target_url, identifier)
-    )
-    """,
-    # 7: the results' JSON (kilobytes per dataset) in a table of its own: a sync reads the small
-    # columns of every result (is it still the one for this content and code?) and the JSON of
-    # only the few it shows or sends; with the JSON in the same rows, a row filled a page. The
-    # counts of SHACL violations and mapping errors beside them say why an invalid dataset is
-    # not published without its findings being read (NULL: not counted, read the findings)
-    """
-    CREATE TABLE result_json (
-        source TEXT NOT NULL,
-        source_id TEXT NOT NULL,
-        findings TEXT NOT NULL,
-        target_package TEXT,
-        PRIMARY KEY (source, source_id)
-    );
-    INSERT INTO result_json (source, source_id, findings, target_package)
-        SELECT source, source_id, findings, target_package FROM results;
-    CREATE TABLE results_new (
-        source TEXT NOT NULL,
-        source_id TEXT NOT NULL,
-        content_hash TEXT NOT NULL,
-        fingerprint TEXT NOT NULL,
-        identifier TEXT,
-        valid INTEGER NOT NULL,
-        run_id INTEGER NOT NULL,
-        has_package INTEGER NOT NULL,
-        violations INTEGER,
-        mapping_errors INTEGER,
-        PRIMARY KEY (source, source_id)
-    );
-    INSERT INTO results_new (source, source_id, content_hash, fingerprint, identifier, valid, run_id,
-                             has_package)
-        SELECT source, source_id, content_hash, fingerprint, identifier, valid, run_id,
-               target_package IS NOT NULL FROM results;
-    DROP TABLE results;
-    ALTER TABLE results_new RENAME TO results
-    """,
-    # 8: the target's snapshot of a publication (the package as the target returned it after our
-    # last write, ~5 KB) in a table of its own: a plan reads the small columns of every
-    # publication and the snapshot of only the few it diffs; with the snapshots in the same rows,
-    # reading those columns read the whole table (45 MB at 9,000 publications). The table is
-    # made anew (ALTER TABLE ... DROP COLUMN left its pages as sparse as they were)
-    """
-    CREATE TABLE published_snapshots (
-        target_url TEXT NOT NULL,
-        identifier TEXT NOT NULL,
-        target_snapshot TEXT NOT NULL,
-        PRIMARY KEY (target_url, identifier)
-    );
-    INSERT INTO published_snapshots (target_url, identifier, target_snapshot)
-        SELECT target_url, identifier, target_snapshot FROM published WHERE target_snapshot IS NOT NULL;
-    CREATE TABLE published_new (
-        target_url TEXT NOT NULL,
-        identifier TEXT NOT NULL,
-        source TEXT NOT NULL,
-        source_id TEXT NOT NULL,
-        owner_org TEXT NOT NULL,
-        target_name TEXT NOT NULL,
-        target_id TEXT,
-        status TEXT NOT NULL,
-        sent_hash TEXT,
-        target_hash TEXT,
-        resource_ids TEXT NOT NULL DEFAULT '{}',
-        adopted INTEGER NOT NULL DEFAULT 0,
-        created_run INTEGER,
-        last_written_run INTEGER,
-        last_written_at TEXT,
-        withdrawn_at TEXT,
-        withdrawn_run INTEGER,
-        result_key TEXT,
-        target_modified TEXT,
-        PRIMARY KEY (target_url, identifier)
-    );
-    INSERT INTO published_new SELECT target_url, identifier, source, source_id, owner_org, target_name,
-        target_id, status, sent_hash, target_hash, resource_ids, adopted, created_run, last_written_run,
-        last_written_at, withdrawn_at, withdrawn_run, result_key, target_modified
-        FROM published;
-    DROP TABLE published;
-    ALTER TABLE published_new RENAME TO published;
-    CREATE INDEX published_source ON published (target_url, source, source_id)
-    """,
-    # 9: a result's key kept with it: what identifies its target package (a digest of the package's
-    # content and the code that builds packages), so that a dataset whose package a change of the
-    # mapping tables or shapes left as it was is still seen unchanged from its key alone
-    """
-    ALTER TABLE results ADD COLUMN result_key TEXT
-    """,
-]
-
-
-#: the page size of a new store: a result's JSON, packed (`pack_json`), is ~4.3 KB: more than a
-#: 4 KB page (SQLite's default) holds, so each would chain an overflow page; with 16 KB pages it
-#: fits one (measured when results were ~17 KB of text: ~40 % less CPU to store them).
-#: A commit of one small row (apply records each target write at once) writes a whole page to
-#: the log: ~0.6 ms instead of ~0.4, next to a target's API call of a tenth of a second or more
-PAGE_SIZE = 16384
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def iso(moment: datetime) -> str:
-    """A UTC timestamp as `YYYY-MM-DDTHH:MM:SS.ffffffZ`."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_iso(text: str) -> datetime:
-    """Parse a timestamp written by `iso` (or any ISO 8601 form; naive means UTC)."""
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def same_moment(a: str | None, b: str | None) -> bool:
-    """Whether two metadata_modified values name the same moment, to the millisecond (CKAN's
-    search index keeps milliseconds, "2026-01-02T03:04:05.12Z", where package dicts carry
-    microseconds, "2026-01-02T03:04:05.120456")."""
-    if not a or not b:
-        return False
-    if a == b:
-        return True
-    try:
-        first = datetime.fromisoformat(str(a).replace("Z", "+00:00")).replace(tzinfo=None)
-        second = datetime.fromisoformat(str(b).replace("Z", "+00:00")).replace(tzinfo=None)
-    except ValueError:
-        return False
-    return abs((first - second).total_seconds()) < 0.001
-
-
-def canonical_json(data: Any) -> str:
-    """JSON with sorted keys and no insignificant white space: the basis of content hashes."""
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-def stored_json(data: Any) -> bytes:
-    """Compact JSON of a stage result as the state store keeps it, as UTF-8 bytes: once parsed,
-    equal to what json.dumps writes (orjson writes it about four times faster). What orjson
-    refuses (integers beyond 64 bits, a lone surrogate) json.dumps writes, in ASCII, so that a
-    lone surrogate is kept as its escape and the text is still valid UTF-8."""
-    try:
-        return orjson.dumps(data)
-    except TypeError:
-        return json.dumps(data, separators=(",", ":")).encode("ascii")
-
-
-def pack_json(text: bytes) -> bytes:
-    """A stage result's JSON (`stored_json`) as the state store keeps it: LZ4-compressed. A
-    result is ~17 KB of repetitive JSON (findings, package, score) and packs to about a quarter of
-    that: a tenth of a millisecond less per dataset to send from a worker and to store than
-    the text costs, and a state store a quarter of the size."""
-    return lz4.block.compress(text)
-
-
-def parse_stored(value: str | bytes) -> Any:
-    """A stored result's JSON, parsed: packed (`pack_json`) or, as stores kept it before, text.
-    ValueError when it is neither."""
-    if isinstance(value, bytes):
-        try:
-            value = lz4.block.decompress(value)
-        except lz4.block.LZ4BlockError as exc:
-            raise ValueError(f"a packed result that does not unpack ({exc})") from None
-    return json.loads(value)
-
-
-def content_hash(data: Any) -> str:
-    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
-
-
-@dataclass
-class Run:
-    id: int
-    kind: str
-    source: str
-    location: str
-    mode: str
-    started_at: str
-    finished_at: str | None
-    outcome: str
-    complete: bool | None
-    counts: dict[str, Any] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-    error: str | None = None
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> "Run":
-        return cls(
-            id=row["id"], kind=row["kind"], source=row["source"], location=row["location"],
-            mode=row["mode"], started_at=row["started_at"], finished_at=row["finished_at"],
-            outcome=row["outcome"],
-            complete=None if row["complete"] is None else bool(row["complete"]),
-            counts=json.loads(row["counts"]), problems=json.loads(row["problems"]), error=row["error"],
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-@deferred_fields("raw")
-@dataclass
-class Record:
-    """One source dataset as last harvested (`raw` is parsed when first read)."""
-
-    source: str
-    source_id: str
-    name: str
-    metadata_modified: str | None
-    content_hash: str
-    raw: dict[str, Any]
-    first_seen_run: int
-    last_seen_run: int
-    last_changed_run: int
-    gone_at: str | None
-    gone_run: int | None
-
-
-@deferred_fields("findings", "target_package")
-@dataclass
-class Result:
-    """The mapping and validation result for one source record, cached by content and fingerprint
-    (`findings` and `target_package` are parsed when first read)."""
-
-    source: str
-    source_id: str
-    content_hash: str
-    fingerprint: str
-    identifier: str | None
-    valid: bool
-    findings: list[dict[str, Any]]
-    target_package: dict[str, Any] | None
-    run_id: int
-    #: how many of the findings are SHACL violations, and of the mapping issues errors (None:
-    #: not counted when stored; count them in `findings`)
-    violations: int | None = None
-    mapping_errors: int | None = None
-    #: what identifies the result's target package (target.package_key; None: stored before
-    #: results kept their key, or no package)
-    result_key: str | None = None
-
-
-@deferred_fields("resource_ids")
-@dataclass
-class Publication:
-    """What this harvester wrote for one dataset identifier on one target."""
-
-    target_url: str
-    identifier: str
-    source: str
-    source_id: str
-    owner_org: str
-    target_name: str
-    target_id: str | None
-    status: str  # pending | active | withdrawn
-    sent_hash: str | None = None
-    target_hash: str | None = None
-    snapshot_json: str | None = None
-    resource_ids: dict[str, str] = field(default_factory=dict)
-    adopted: bool = False
-    created_run: int | None = None
-    last_written_run: int | None = None
-    last_written_at: str | None = None
-    withdrawn_at: str | None = None
-    withdrawn_run: int | None = None
-    result_key: str | None = None
-    target_modified: str | None = None
-    snapshot_loader: Any = field(default=None, repr=False, compare=False)
-
-    @property
-    def target_snapshot(self) -> dict[str, Any] | None:
-        """The package as the target returned it after our last write (read when first needed)."""
-        if self.snapshot_json is None and self.snapshot_loader is not None:
-            self.snapshot_json = self.snapshot_loader(self.target_url, self.identifier)
-        return json.loads(self.snapshot_json) if self.snapshot_json else None
-
-    @target_snapshot.setter
-    def target_snapshot(self, value: dict[str, Any] | None) -> None:
-        self.snapshot_json = json.dumps(value, ensure_ascii=False) if value is not None else None
-        self.snapshot_loader = None
-
-
-#: the columns `publications` reads, in order (the snapshot is read when first used)
-_PUBLICATION_READ = (
-    "target_url", "identifier", "source", "source_id", "owner_org", "target_name", "target_id", "status",
-    "sent_hash", "target_hash", "resource_ids", "adopted", "created_run", "last_written_run",
-    "last_written_at", "withdrawn_at", "withdrawn_run", "result_key", "target_modified",
+from harvester.store.encoding import (
+    content_hash,
+    iso,
+    pack_json,
+    parse_stored,
+    stored_json,
+    utcnow,
 )
-#: the columns records and results are read with (the JSON is read when first used)
-_RECORD_COLUMNS = ("source, source_id, name, metadata_modified, content_hash, first_seen_run, "
-                   "last_seen_run, last_changed_run, gone_at, gone_run")
-_RESULT_COLUMNS = ("source, source_id, content_hash, fingerprint, identifier, valid, run_id, has_package, "
-                   "violations, mapping_errors, result_key")
-_RESULT_WIDTH = len(_RESULT_COLUMNS.split(", "))
+from harvester.store.migrations import migrate
+from harvester.store.rows import (
+    PUBLICATION_COLUMNS,
+    RECORD_COLUMNS,
+    RESULT_COLUMNS,
+    Publication,
+    Record,
+    Result,
+    Run,
+)
 
-
-def _publication(row: tuple[Any, ...], snapshot_loader: Any) -> Publication:
-    """A Publication from a row of the `_PUBLICATION_READ` columns, in that order."""
-    (target_url, identifier, source, source_id, owner_org, target_name, target_id, status, sent_hash,
-     target_hash, resource_ids, adopted, created_run, last_written_run, last_written_at, withdrawn_at,
-     withdrawn_run, result_key, target_modified) = row
-    return Publication(
-        target_url=target_url, identifier=identifier, source=source, source_id=source_id,
-        owner_org=owner_org, target_name=target_name, target_id=target_id, status=status,
-        sent_hash=sent_hash, target_hash=target_hash, resource_ids=Deferred(json.loads, resource_ids),
-        adopted=bool(adopted), created_run=created_run, last_written_run=last_written_run,
-        last_written_at=last_written_at, withdrawn_at=withdrawn_at, withdrawn_run=withdrawn_run,
-        result_key=result_key, target_modified=target_modified, snapshot_loader=snapshot_loader,
-    )
+#: the page size of a new store: a result's packed JSON is a few kilobytes, more than SQLite's
+#: default 4 KB page holds (each would chain an overflow page) and what a 16 KB page does
+PAGE_SIZE = 16384
+#: records and results are looked up this many source ids per query
+_IDS_PER_QUERY = 500
 
 
 class StateStore:
@@ -520,11 +50,9 @@ class StateStore:
 
     def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
         self.path = path
-        #: threads of checkpoints_in_background (close waits for them)
-        self._checkpointers: list[threading.Thread] = []
         self.db = connection
 
-    # -- opening and migrations -------------------------------------------------------------
+    # -- opening ----------------------------------------------------------------------------
 
     @classmethod
     def open(cls, path: str | Path) -> "StateStore":
@@ -542,29 +70,8 @@ class StateStore:
             db.execute("PRAGMA foreign_keys=ON")
         except (sqlite3.Error, OSError) as exc:
             raise StateError(f"{path}: cannot open the state store: {exc}") from None
-        store = cls(path, db)
-        store._migrate()
-        return store
-
-    def _migrate(self) -> None:
-        try:
-            version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        except sqlite3.DatabaseError as exc:
-            raise StateError(f"{self.path}: not a state store (SQLite says: {exc})") from None
-        if version > len(MIGRATIONS):
-            raise StateError(
-                f"{self.path}: the state store has schema version {version}, newer than this "
-                f"harvester knows ({len(MIGRATIONS)}); upgrade the harvester"
-            )
-        for number in range(version, len(MIGRATIONS)):
-            try:
-                with self.transaction():
-                    for statement in MIGRATIONS[number].split(";"):
-                        if statement.strip():
-                            self.db.execute(statement)
-                    self.db.execute(f"PRAGMA user_version={number + 1}")
-            except sqlite3.Error as exc:
-                raise StateError(f"{self.path}: migration {number + 1} failed: {exc}") from None
+        migrate(db, path)
+        return cls(path, db)
 
     @property
     def schema_version(self) -> int:
@@ -583,47 +90,7 @@ class StateStore:
             self.db.execute("COMMIT")
 
     def close(self) -> None:
-        # a background checkpoint still under way ends first, so that this connection is the last
-        # one to close and SQLite folds the log into the database file and removes it, as always
-        for thread in self._checkpointers:
-            thread.join(timeout=60)
         self.db.close()
-
-    @contextmanager
-    def checkpoints_in_background(self, every: float = 0.5) -> Iterator[None]:
-        """While a run stores results batch after batch: the log (WAL) is copied into the
-        database file every `every` seconds by a thread with a connection of its own (a passive
-        checkpoint: it never waits for, nor holds up, this connection's writes), instead of by
-        the one commit of this connection that takes the log past SQLite's limit, which then
-        waited for the copy and its fsync (~0.08 s, holding up the pipeline). SQLite's own
-        checkpoints are back on afterwards; a copy under way then finishes in its thread (which
-        `close` waits for)."""
-        self.db.execute("PRAGMA wal_autocheckpoint=0")
-        stop = threading.Event()
-        path = self.path
-
-        def copy() -> None:
-            try:
-                con = sqlite3.connect(path, timeout=60, isolation_level=None)
-            except sqlite3.Error as exc:
-                log.warning("%s: background checkpoints not started: %s", path, exc)
-                return
-            try:
-                while not stop.wait(every):
-                    con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            except sqlite3.Error as exc:  # SQLite's own checkpoints take over again
-                log.warning("%s: background checkpoint failed: %s", path, exc)
-            finally:
-                con.close()
-
-        thread = threading.Thread(target=copy, name="state-checkpoints", daemon=True)
-        thread.start()
-        self._checkpointers = [t for t in self._checkpointers if t.is_alive()] + [thread]
-        try:
-            yield
-        finally:
-            stop.set()
-            self.db.execute("PRAGMA wal_autocheckpoint=1000")
 
     def __enter__(self) -> "StateStore":
         return self
@@ -757,64 +224,13 @@ class StateStore:
         listing was complete and full, records of this source that it did not list are marked
         gone at the source (kept, not deleted); records that come back lose that mark.
         """
-        run = self.run(run_id)
-        source = run.source
+        source = self.run(run_id).source
         now = iso(utcnow())
         problems = list(problems)
         with self.transaction() as db:
             counts = {"seen": 0, "new": 0, "changed": 0, "unchanged": 0, "gone": 0, "returned": 0}
-            staged = db.execute(
-                "SELECT s.source_id, s.name, s.metadata_modified, s.content_hash, s.raw, "
-                "r.content_hash AS old_hash, r.gone_at AS old_gone "
-                "FROM staged_records s LEFT JOIN records r "
-                "ON r.source = ? AND r.source_id = s.source_id WHERE s.run_id = ?",
-                (source, run_id),
-            )
-            for row in staged:
-                counts["seen"] += 1
-                if row["old_hash"] is None:
-                    counts["new"] += 1
-                    db.execute(
-                        "INSERT INTO records (source, source_id, name, metadata_modified, content_hash, "
-                        "first_seen_run, last_seen_run, last_changed_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (source, row["source_id"], row["name"], row["metadata_modified"],
-                         row["content_hash"], run_id, run_id, run_id),
-                    )
-                    db.execute("INSERT OR REPLACE INTO record_raws (source, source_id, raw) VALUES (?, ?, ?)",
-                               (source, row["source_id"], row["raw"]))
-                    continue
-                if row["old_gone"] is not None:
-                    counts["returned"] += 1
-                if row["old_hash"] != row["content_hash"]:
-                    counts["changed"] += 1
-                    db.execute(
-                        "UPDATE records SET name = ?, metadata_modified = ?, content_hash = ?, "
-                        "last_seen_run = ?, last_changed_run = ?, gone_at = NULL, gone_run = NULL "
-                        "WHERE source = ? AND source_id = ?",
-                        (row["name"], row["metadata_modified"], row["content_hash"],
-                         run_id, run_id, source, row["source_id"]),
-                    )
-                    db.execute("INSERT OR REPLACE INTO record_raws (source, source_id, raw) VALUES (?, ?, ?)",
-                               (source, row["source_id"], row["raw"]))
-                else:
-                    counts["unchanged"] += 1
-                    db.execute(
-                        "UPDATE records SET last_seen_run = ?, gone_at = NULL, gone_run = NULL "
-                        "WHERE source = ? AND source_id = ?",
-                        (run_id, source, row["source_id"]),
-                    )
-            seen = db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(r.gone_at IS NOT NULL), 0) FROM staged_seen s "
-                "JOIN records r ON r.source = ? AND r.source_id = s.source_id WHERE s.run_id = ?",
-                (source, run_id)).fetchone()
-            counts["seen"] += int(seen[0])
-            counts["unchanged"] += int(seen[0])
-            counts["returned"] += int(seen[1])
-            db.execute(
-                "UPDATE records SET last_seen_run = ?, gone_at = NULL, gone_run = NULL "
-                "WHERE source = ? AND source_id IN (SELECT source_id FROM staged_seen WHERE run_id = ?)",
-                (run_id, source, run_id))
-            db.execute("DELETE FROM staged_seen WHERE run_id = ?", (run_id,))
+            _merge_staged(db, source, run_id, counts)
+            _merge_seen(db, source, run_id, counts)
             if complete and full:
                 cursor = db.execute(
                     "UPDATE records SET gone_at = ?, gone_run = ? "
@@ -842,47 +258,14 @@ class StateStore:
 
     def records(self, source: str, *, include_gone: bool = False, gone_only: bool = False) -> Iterator[Record]:
         """The source's records in source-id order (gone ones only when asked; `gone_only`: only
-        those). Their raw package dicts are read when first used (see `raws` for many at once)."""
-        sql = f"SELECT {_RECORD_COLUMNS} FROM records WHERE source = ?"
+        those)."""
+        sql = "WHERE r.source = ?"
         if gone_only:
-            sql += " AND gone_at IS NOT NULL"
+            sql += " AND r.gone_at IS NOT NULL"
         elif not include_gone:
-            sql += " AND gone_at IS NULL"
-        for row in self._plain().execute(sql + " ORDER BY source_id", (source,)):
+            sql += " AND r.gone_at IS NULL"
+        for row in self._plain().execute(f"{_RECORD_SELECT} {sql} ORDER BY r.source_id", (source,)):
             yield self._record(row)
-
-    def raws(self, source: str, source_ids: list[str]) -> dict[str, str]:
-        """The raw package dicts (JSON text) of these records, by source id."""
-        return dict(self._rows_for("SELECT source_id, raw FROM record_raws", source, source_ids))
-
-    def _plain(self) -> sqlite3.Cursor:
-        """A cursor giving plain tuples (cheaper than sqlite3.Row for many rows)."""
-        cursor = self.db.cursor()
-        cursor.row_factory = None
-        return cursor
-
-    def _rows_for(self, select: str, source: str, source_ids: list[str]) -> Iterator[tuple[Any, ...]]:
-        """`select` (up to its WHERE) for these records of a source, 500 ids per query."""
-        for start in range(0, len(source_ids), 500):
-            chunk = source_ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            yield from self._plain().execute(f"{select} WHERE source = ? AND source_id IN ({marks})",
-                                             [source, *chunk])
-
-    def _record(self, row: tuple[Any, ...]) -> Record:
-        """A Record from a row of `_RECORD_COLUMNS`; its raw dict is read when first used."""
-        (source, source_id, name, modified, content_hash_, first, last, changed, gone_at, gone_run) = row
-        return Record(source=source, source_id=source_id, name=name, metadata_modified=modified,
-                      content_hash=content_hash_, raw=Deferred(self._raw, source, source_id),
-                      first_seen_run=first, last_seen_run=last, last_changed_run=changed,
-                      gone_at=gone_at, gone_run=gone_run)
-
-    def _raw(self, source: str, source_id: str) -> dict[str, Any]:
-        row = self.db.execute("SELECT raw FROM record_raws WHERE source = ? AND source_id = ?",
-                              (source, source_id)).fetchone()
-        if row is None:
-            raise StateError(f"{self.path}: record {source_id} of source {source} has no raw package dict")
-        return json.loads(row[0])
 
     def record_count(self, source: str) -> int:
         """How many of the source's records are not gone."""
@@ -890,97 +273,75 @@ class StateStore:
         return int(row[0])
 
     def record(self, source: str, source_id: str) -> Record | None:
-        row = self._plain().execute(
-            f"SELECT {_RECORD_COLUMNS} FROM records WHERE source = ? AND source_id = ?", (source, source_id)
-        ).fetchone()
+        row = self._plain().execute(f"{_RECORD_SELECT} WHERE r.source = ? AND r.source_id = ?",
+                                    (source, source_id)).fetchone()
         return self._record(row) if row else None
+
+    def _record(self, row: tuple[Any, ...]) -> Record:
+        if row[-1] is None:
+            raise StateError(f"{self.path}: record {row[1]} of source {row[0]} has no raw package dict")
+        return Record.from_row(row)
 
     def context(self, source: str) -> dict[str, Any] | None:
         row = self.db.execute("SELECT data FROM contexts WHERE source = ?", (source,)).fetchone()
         return json.loads(row["data"]) if row else None
 
-    # -- stage results and publications --------------------------------------------------
+    def _plain(self) -> sqlite3.Cursor:
+        """A cursor giving plain tuples (for rows read by position)."""
+        cursor = self.db.cursor()
+        cursor.row_factory = None
+        return cursor
+
+    # -- stage results ----------------------------------------------------------------------
 
     def results(self, source: str) -> dict[str, Result]:
-        """The cached results of a source, by source id, with their JSON (usable after close)."""
-        columns = ", ".join(f"r.{c}" for c in _RESULT_COLUMNS.split(", "))
-        rows = self._plain().execute(
-            f"SELECT {columns}, j.findings, j.target_package FROM results r JOIN result_json j "
-            "USING (source, source_id) WHERE r.source = ?", (source,))
-        width = _RESULT_WIDTH
-        return {row[1]: self._result(row[:width], row[width], row[width + 1]) for row in rows}
+        """The stored results of a source, by source id."""
+        return self._results(self._plain().execute(f"{_RESULT_SELECT} WHERE r.source = ?", (source,)))
 
     def results_for(self, source: str, source_ids: list[str]) -> dict[str, Result]:
-        """The cached results of these records of a source, by source id. Their findings and
-        target packages are read from the store when first used."""
-        rows = self._rows_for(f"SELECT {_RESULT_COLUMNS} FROM results", source, source_ids)
-        return {row[1]: self._result(row) for row in rows}
+        """The stored results of these records of a source, by source id."""
+        found: dict[str, Result] = {}
+        for start in range(0, len(source_ids), _IDS_PER_QUERY):
+            chunk = source_ids[start:start + _IDS_PER_QUERY]
+            marks = ",".join("?" * len(chunk))
+            found.update(self._results(self._plain().execute(
+                f"{_RESULT_SELECT} WHERE r.source = ? AND r.source_id IN ({marks})", [source, *chunk])))
+        return found
 
-    def _result(self, row: tuple[Any, ...], findings: str | bytes | None = None,
-                package: str | bytes | None = None) -> Result:
-        """A Result from a row of `_RESULT_COLUMNS`; its JSON parsed from `findings` and `package`
-        when given, else read from the store when first used."""
-        (source, source_id, content_hash_, fingerprint, identifier, valid, run_id, has_package, violations,
-         mapping_errors, key) = row
+    def _results(self, rows: Iterable[tuple[Any, ...]]) -> dict[str, Result]:
+        return {row[1]: Result.from_row(row, self._parser(row[0], row[1])) for row in rows}
 
-        def stored(column: str, text: str | bytes | None) -> Deferred:
-            if text is not None:
-                return Deferred(parse_stored, text)
-            return Deferred(self.result_json, source, source_id, column, content_hash_)
+    def _parser(self, source: str, source_id: str) -> Any:
+        """What parses one stored result's JSON columns: StateError, naming the record, when
+        one cannot be read."""
 
-        return Result(
-            source=source, source_id=source_id, content_hash=content_hash_, fingerprint=fingerprint,
-            identifier=identifier, valid=bool(valid), run_id=run_id,
-            findings=stored("findings", findings),
-            target_package=stored("target_package", package) if has_package else None,
-            violations=violations, mapping_errors=mapping_errors, result_key=key,
-        )
+        def parse(column: str, value: str | bytes) -> Any:
+            try:
+                return parse_stored(value)
+            except ValueError as exc:
+                raise StateError(f"{self.path}: the stored {column} of record {source_id} of source {source} "
+                                 f"cannot be read ({exc}); `harvester sync` maps it again after "
+                                 "dropping the results (StateStore.drop_results)") from None
 
-    def result_json(self, source: str, source_id: str, column: str, content_hash: str) -> Any:
-        """One stored result's `findings` or `target_package`, parsed (StateError when the result
-        is no longer the one for `content_hash`)."""
-        if column not in ("findings", "target_package"):
-            raise ValueError(f"not a JSON column of results: {column!r}")
-        row = self.db.execute(f"SELECT j.{column}, r.content_hash FROM results r JOIN result_json j "
-                              "USING (source, source_id) WHERE r.source = ? AND r.source_id = ?",
-                              (source, source_id)).fetchone()
-        if row is None or row[1] != content_hash:
-            raise StateError(f"{self.path}: the stored result of record {source_id} of source {source} "
-                             "changed or went away while it was in use")
-        if row[0] is None:
-            return None
-        try:
-            return parse_stored(row[0])
-        except ValueError as exc:
-            raise StateError(f"{self.path}: the stored {column} of record {source_id} of source {source} "
-                             f"cannot be read ({exc}); `harvester sync` maps it again after "
-                             "dropping the results (StateStore.drop_results)") from None
+        return parse
 
     def save_results(self, results: Iterable[Result]) -> None:
-        """Store mapping/validation results (one transaction)."""
-        self.save_result_rows([
-            (r.source, r.source_id, r.content_hash, r.fingerprint, r.identifier, int(r.valid),
-             pack_json(stored_json(r.findings)),
-             pack_json(stored_json(r.target_package)) if r.target_package is not None else None,
-             r.run_id, r.violations, r.mapping_errors, r.result_key)
-            for r in results
-        ])
-
-    def save_result_rows(self, rows: list[tuple[Any, ...]]) -> None:
-        """Store results already encoded: (source, source_id, content_hash, fingerprint,
-        identifier, valid, findings JSON, target package JSON, run_id, violations,
-        mapping_errors, result key) per row, the JSON packed (`pack_json`) or as text; one
-        transaction."""
+        """Store mapping/validation results, their JSON packed (one transaction)."""
+        rows = [(r, pack_json(stored_json(r.findings)),
+                 pack_json(stored_json(r.target_package)) if r.target_package is not None else None)
+                for r in results]
         with self.transaction() as db:
             db.executemany(
                 "INSERT OR REPLACE INTO results (source, source_id, content_hash, fingerprint, identifier, "
                 "valid, run_id, has_package, violations, mapping_errors, result_key) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(r[0], r[1], r[2], r[3], r[4], r[5], r[8], r[7] is not None, r[9], r[10], r[11]) for r in rows],
+                [(r.source, r.source_id, r.content_hash, r.fingerprint, r.identifier, int(r.valid), r.run_id,
+                  package is not None, r.violations, r.mapping_errors, r.result_key)
+                 for r, _, package in rows],
             )
             db.executemany(
                 "INSERT OR REPLACE INTO result_json (source, source_id, findings, target_package) "
-                "VALUES (?, ?, ?, ?)", [(r[0], r[1], r[6], r[7]) for r in rows])
+                "VALUES (?, ?, ?, ?)", [(r.source, r.source_id, findings, package) for r, findings, package in rows])
 
     def drop_results(self, source: str) -> None:
         """Forget the stored results of a source (its records are mapped again next time)."""
@@ -988,16 +349,16 @@ class StateStore:
             db.execute("DELETE FROM results WHERE source = ?", (source,))
             db.execute("DELETE FROM result_json WHERE source = ?", (source,))
 
+    # -- publications -----------------------------------------------------------------------
+
     def publications(self, target_url: str, source: str | None = None) -> dict[str, Publication]:
-        """What was published on a target (optionally for one source), by identifier. Snapshots
-        are read from the store only when a publication's `target_snapshot` is used."""
-        sql, args = f"SELECT {', '.join(_PUBLICATION_READ)} FROM published WHERE target_url = ?", [target_url]
+        """What was published on a target (optionally for one source), by identifier. A
+        publication's snapshot is read from the store when its `target_snapshot` is first used."""
+        sql, args = f"SELECT {', '.join(PUBLICATION_COLUMNS)} FROM published WHERE target_url = ?", [target_url]
         if source is not None:
             sql += " AND source = ?"
             args.append(source)
-        loader = self.snapshot
-        with collector_paused():  # tens of thousands of objects, none of them in a cycle
-            return {row[1]: _publication(row, loader) for row in self._plain().execute(sql, args)}
+        return {row[1]: Publication.from_row(row, self.snapshot) for row in self._plain().execute(sql, args)}
 
     def snapshot(self, target_url: str, identifier: str) -> str | None:
         """The stored target snapshot (JSON text) of one publication."""
@@ -1075,3 +436,71 @@ class StateStore:
                 "last_complete_run": complete.to_dict() if complete else None,
             })
         return result
+
+
+_RECORD_SELECT = f"SELECT {RECORD_COLUMNS} FROM records r LEFT JOIN record_raws w USING (source, source_id)"
+_RESULT_SELECT = f"SELECT {RESULT_COLUMNS} FROM results r JOIN result_json j USING (source, source_id)"
+
+
+def _merge_staged(db: sqlite3.Connection, source: str, run_id: int, counts: dict[str, int]) -> None:
+    """The records a harvest fetched (staged_records) into the records: new ones inserted, changed
+    ones rewritten, unchanged ones marked seen; counted in `counts`."""
+    staged = db.execute(
+        "SELECT s.source_id, s.name, s.metadata_modified, s.content_hash, s.raw, "
+        "r.content_hash AS old_hash, r.gone_at AS old_gone "
+        "FROM staged_records s LEFT JOIN records r "
+        "ON r.source = ? AND r.source_id = s.source_id WHERE s.run_id = ?",
+        (source, run_id),
+    )
+    for row in staged:
+        counts["seen"] += 1
+        if row["old_hash"] is None:
+            counts["new"] += 1
+            db.execute(
+                "INSERT INTO records (source, source_id, name, metadata_modified, content_hash, "
+                "first_seen_run, last_seen_run, last_changed_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (source, row["source_id"], row["name"], row["metadata_modified"],
+                 row["content_hash"], run_id, run_id, run_id),
+            )
+            _write_raw(db, source, row)
+            continue
+        if row["old_gone"] is not None:
+            counts["returned"] += 1
+        if row["old_hash"] != row["content_hash"]:
+            counts["changed"] += 1
+            db.execute(
+                "UPDATE records SET name = ?, metadata_modified = ?, content_hash = ?, "
+                "last_seen_run = ?, last_changed_run = ?, gone_at = NULL, gone_run = NULL "
+                "WHERE source = ? AND source_id = ?",
+                (row["name"], row["metadata_modified"], row["content_hash"],
+                 run_id, run_id, source, row["source_id"]),
+            )
+            _write_raw(db, source, row)
+        else:
+            counts["unchanged"] += 1
+            db.execute(
+                "UPDATE records SET last_seen_run = ?, gone_at = NULL, gone_run = NULL "
+                "WHERE source = ? AND source_id = ?",
+                (run_id, source, row["source_id"]),
+            )
+
+
+def _write_raw(db: sqlite3.Connection, source: str, row: sqlite3.Row) -> None:
+    db.execute("INSERT OR REPLACE INTO record_raws (source, source_id, raw) VALUES (?, ?, ?)",
+               (source, row["source_id"], row["raw"]))
+
+
+def _merge_seen(db: sqlite3.Connection, source: str, run_id: int, counts: dict[str, int]) -> None:
+    """The records a light listing saw unchanged (staged_seen) marked seen; counted in `counts`."""
+    seen = db.execute(
+        "SELECT COUNT(*), COALESCE(SUM(r.gone_at IS NOT NULL), 0) FROM staged_seen s "
+        "JOIN records r ON r.source = ? AND r.source_id = s.source_id WHERE s.run_id = ?",
+        (source, run_id)).fetchone()
+    counts["seen"] += int(seen[0])
+    counts["unchanged"] += int(seen[0])
+    counts["returned"] += int(seen[1])
+    db.execute(
+        "UPDATE records SET last_seen_run = ?, gone_at = NULL, gone_run = NULL "
+        "WHERE source = ? AND source_id IN (SELECT source_id FROM staged_seen WHERE run_id = ?)",
+        (run_id, source, run_id))
+    db.execute("DELETE FROM staged_seen WHERE run_id = ?", (run_id,))
