@@ -32,7 +32,9 @@ import orjson
 
 from harvester.version import __version__
 from harvester.collector import collector_paused
-from harvester.dcat.mapper import MappingIssue, MappingOptions, map_dataset
+from harvester.dcat.dataset import map_dataset
+from harvester.dcat.issues import MappingIssue
+from harvester.dcat.options import MappingOptions
 from harvester.dcat.tables import Mappings
 from harvester.donl.convert import (
     TargetDataset,

@@ -22,7 +22,8 @@ import pytest
 
 from benchmarks import catalogue
 from harvester import pipeline, workers
-from harvester.dcat.mapper import MappingOptions, map_dataset
+from harvester.dcat.dataset import map_dataset
+from harvester.dcat.options import MappingOptions
 from harvester.dcat.tables import load_mappings
 from harvester.donl.convert import TargetDataset, TargetResource
 from harvester.errors import HarvesterError

@@ -343,7 +343,9 @@ def duo_mapped():
     import tomllib
 
     from harvester.config import load_config
-    from harvester.dcat.mapper import MappingOptions, catalog_graph, map_dataset
+    from harvester.dcat.catalog import catalog_graph
+    from harvester.dcat.dataset import map_dataset
+    from harvester.dcat.options import MappingOptions
     from harvester.dcat.tables import load_mappings
     from harvester.source.ckan import DumpSource, Listing, organization_keys
 
@@ -520,9 +522,9 @@ def results(ours: Validator, official: Validator, shared_dir: Path) -> Results:
     duo_skipped = None
     t = time.perf_counter()
     try:
-        import harvester.dcat.mapper  # noqa: F401
+        import harvester.dcat.dataset  # noqa: F401
     except ImportError as exc:  # the mapper is part of the project; only absent mid-development
-        duo_skipped = f"harvester.dcat.mapper not importable: {exc}"
+        duo_skipped = f"harvester.dcat.dataset not importable: {exc}"
     else:
         datasets, catalogue = duo_mapped()
         duo = compare_many(ours, official, datasets, context=catalogue, isolate=False)
