@@ -137,7 +137,7 @@ def _setup(workdir: Path, url: str) -> tuple[Any, Any, Any]:
 
 def _stages(source: Any, store: Any, tables: Path | None = None) -> Any:
     """The pipeline's stages with the mapping tables in `tables` (None: the project's)."""
-    from harvester.dcat.mapper import MappingOptions
+    from harvester.dcat.options import MappingOptions
     from harvester.dcat.tables import load_mappings
     from harvester.pipeline import Stages, context_of
     from harvester.shacl.validator import Validator
@@ -343,7 +343,8 @@ def naive_chain(n: int, seed: int, invalid_share: float) -> dict[str, Any]:
     import pyshacl
     from rdflib import Graph
 
-    from harvester.dcat.mapper import MappingOptions, map_dataset
+    from harvester.dcat.dataset import map_dataset
+    from harvester.dcat.options import MappingOptions
     from harvester.dcat.tables import load_mappings
     from harvester.shacl.validator import Validator
     from harvester.source.context import SourceContext

@@ -9,7 +9,7 @@ a source or target names the environment variable that holds its key (`api_key_e
     type = "ckan"
     url = "https://onderwijsdata.duo.nl"
 
-    [sources.duo.mapping]          # passed to the mapper (see harvester.dcat.mapper.MappingOptions)
+    [sources.duo.mapping]          # passed to the mapper (see harvester.dcat.options.MappingOptions)
     portal_url = "https://onderwijsdata.duo.nl"
 
     [targets.test]

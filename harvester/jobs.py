@@ -32,8 +32,10 @@ from harvester.config import (
     adhoc_source,
     api_key_from_env,
 )
+from harvester.dcat.catalog import catalog_graph
+from harvester.dcat.dataset import MappedDataset, map_dataset
 from harvester.dcat.export import export_catalog
-from harvester.dcat.mapper import MappedDataset, MappingOptions, catalog_graph, map_dataset
+from harvester.dcat.options import MappingOptions
 from harvester.dcat.tables import load_mappings
 from harvester.donl.api import EmptyTarget, TargetApi
 from harvester.errors import ConfigError, HarvesterError, ReportNotFoundError

@@ -24,7 +24,9 @@ from dataclasses import asdict, dataclass, field
 from itertools import islice
 from typing import Any
 
-from harvester.dcat.mapper import MappedDataset, MappingIssue, MappingOptions, map_dataset
+from harvester.dcat.dataset import MappedDataset, map_dataset
+from harvester.dcat.issues import MappingIssue
+from harvester.dcat.options import MappingOptions
 from harvester.dcat.tables import Mappings
 from harvester.donl.convert import (
     TargetDataset,

@@ -393,7 +393,8 @@ def test_show_has_lists_defaults_and_changetype(donl: Any, reference: Reference)
 @pytest.fixture(scope="module")
 def duo_targets() -> list[Any]:
     """to_target of the DUO packages whose resources all have a description."""
-    from harvester.dcat.mapper import MappingOptions, map_dataset
+    from harvester.dcat.dataset import map_dataset
+    from harvester.dcat.options import MappingOptions
     from harvester.dcat.tables import load_mappings
     from harvester.source.context import SourceContext
 

@@ -17,17 +17,10 @@ import pytest
 from rdflib import BNode, Graph, URIRef
 from rdflib.compare import isomorphic
 
+from harvester.dcat.dataset import map_dataset
 from harvester.dcat.export import export_catalog, export_graph
-from harvester.dcat.mapper import (
-    DCAT,
-    DCT,
-    FOAF,
-    NAMESPACES,
-    RDF,
-    SKOS,
-    MappingOptions,
-    map_dataset,
-)
+from harvester.dcat.options import MappingOptions
+from harvester.dcat.rdf import DCAT, DCT, FOAF, NAMESPACES, RDF, SKOS
 from harvester.dcat.tables import load_mappings
 from harvester.errors import HarvesterError
 from harvester.source.context import SourceContext
@@ -105,7 +98,8 @@ def test_export_is_deterministic_across_processes(repo_dir):
         from pathlib import Path
         from harvester.source.context import SourceContext
         from harvester.dcat.export import export_catalog
-        from harvester.dcat.mapper import MappingOptions, map_dataset
+        from harvester.dcat.dataset import map_dataset
+        from harvester.dcat.options import MappingOptions
         from harvester.dcat.tables import load_mappings
         F = Path({str(FIXTURES)!r})
         ctx = SourceContext.from_dict(json.loads((F / "duo-context.json").read_text("utf-8")))

@@ -1,4 +1,5 @@
-"""The mapper: CKAN package -> DCAT-AP-NL 3.0 graph (harvester.dcat.mapper) and text hygiene.
+"""The mapper: CKAN package -> DCAT-AP-NL 3.0 graph (harvester.dcat.dataset, .catalog, .options)
+and text hygiene.
 
 Golden files: tests/fixtures/mapper/<package>.json (DUO packages from the bundled snapshot, and
 rich-package.json, a package of our own that uses every field the mapper knows) map, with the
@@ -22,26 +23,16 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
-from harvester.dcat.mapper import (
-    DCAT,
-    DCT,
-    FOAF,
-    NAMESPACES,
-    RDF,
-    SKOS,
-    XSD,
-    MappedDataset,
-    MappingIssue,
-    MappingOptions,
-    catalog_graph,
-    map_dataset,
-)
+from harvester.dcat.catalog import catalog_graph
+from harvester.dcat.dataset import MappedDataset, map_dataset
+from harvester.dcat.issues import MappingIssue
+from harvester.dcat.options import MappingOptions
+from harvester.dcat.rdf import DCAT, DCT, FOAF, NAMESPACES, RDF, SKOS, XSD
 from harvester.dcat.tables import load_mappings
 from harvester.dcat.text import markdown_to_text, plain_text, single_line, strip_html
 from harvester.errors import ConfigError
 from harvester.source.context import SourceContext
 
-XSD_NS = "http://www.w3.org/2001/XMLSchema#"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "mapper"
 DUO_GOLDEN = ["01voins-v1", "p03hoinschr", "adressen_so", "rio_nfo_po_vo_vavo_mbo_ho-changelog"]
 GOLDEN = [*DUO_GOLDEN, "rich-package"]  # rich-package.json: a package of our own, every field
@@ -811,26 +802,3 @@ def test_duo_snapshot_maps_to_valid_dcat_ap_nl(repo_dir, context, mappings, opti
     violations = {k: [f.message for f in r.violations] for k, r in reports.items() if r.violations}
     assert violations == {}
     assert reports.context.violations == []
-
-
-@pytest.mark.parametrize("build, args, expected", [
-    ("_text_literal", ("tekst", "nl"), Literal("tekst", lang="nl")),
-    ("_text_literal", ("tekst", "NL"), Literal("tekst", lang="NL")),
-    ("_text_literal", ("https://example.org/id/1", None), Literal("https://example.org/id/1")),
-    ("_count_literal", (0,), Literal("0", datatype=XSD_NS + "nonNegativeInteger")),
-    ("_count_literal", (123456789012345678901234567890,),
-     Literal("123456789012345678901234567890", datatype=XSD_NS + "nonNegativeInteger")),
-    ("_count_literal", (-3,), Literal("-3", datatype=XSD_NS + "nonNegativeInteger")),
-    ("_hex_literal", ("0a1bff",), Literal("0a1bff", datatype=XSD_NS + "hexBinary")),
-    ("_hex_literal", ("abc",), Literal("abc", datatype=XSD_NS + "hexBinary")),  # odd: ill-typed
-])
-def test_literals_built_directly_are_what_literal_builds(build: str, args: tuple, expected: Literal) -> None:
-    """The mapper's literal shortcuts give objects indistinguishable from rdflib's Literal()."""
-    import harvester.dcat.mapper as mapper
-
-    made = getattr(mapper, build)(*args)
-    assert type(made) is Literal and made == expected and hash(made) == hash(expected)
-    assert made.n3() == expected.n3() and repr(made) == repr(expected)
-    for slot in ("_language", "_datatype", "_value", "_ill_typed"):
-        assert getattr(made, slot) == getattr(expected, slot), slot
-    assert made.eq(expected) and type(made.value) is type(expected.value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harvester import pipeline
-from harvester.dcat.mapper import MappingOptions
+from harvester.dcat.options import MappingOptions
 from harvester.dcat.tables import load_mappings
 from harvester.pipeline import Stages
 from harvester.shacl.validator import Validator

@@ -18,7 +18,8 @@ from typing import ClassVar
 import pytest
 from rdflib import Graph
 
-from harvester.dcat.mapper import MappingOptions, map_dataset
+from harvester.dcat.dataset import map_dataset
+from harvester.dcat.options import MappingOptions
 from harvester.dcat.tables import load_mappings
 from harvester.report.quality import (
     FULL_MAX,
@@ -205,7 +206,7 @@ def test_what_the_tables_say_of_a_format_is_remembered_per_set_of_tables():
 
     from rdflib import Literal, URIRef
 
-    from harvester.dcat.mapper import DCAT, DCT, RDF
+    from harvester.dcat.rdf import DCAT, DCT, RDF
     from harvester.dcat.tables import FileFormat
 
     @dataclass

@@ -16,7 +16,7 @@ Nothing is filtered silently: an unexplained difference fails the test, with a t
 
 Graphs:
   (a) every package of the bundled DUO snapshot (examples/duo/duo-catalogue.json) mapped by
-      harvester.dcat.mapper, plus its catalogue graph: zero violations on both sides;
+      harvester.dcat, plus its catalogue graph: zero violations on both sides;
       the hand-written DUO-like graphs in tests/fixtures/graphs/ likewise;
   (b) the SEMIC DCAT-AP 3.0.0 examples (../shared/reference/peers/semic-dcat-ap-3.0.0-examples;
       two of them do not parse, see UNPARSABLE_EXAMPLES);
@@ -114,7 +114,7 @@ DISAGREEMENTS: tuple[Disagreement, ...] = (
         "dcat:endpointDescription, dct:relation and dct:isReferencedBy the constraint "
         "sh:class rdfs:Resource. SHACL does no RDFS entailment, so every URL that is not "
         "explicitly typed rdfs:Resource fails. DCAT-AP 3.0.1 dropped these constraints; ours "
-        "require an IRI (sh:nodeKind sh:IRI) instead. (harvester.dcat.mapper types its URLs "
+        "require an IRI (sh:nodeKind sh:IRI) instead. (harvester.dcat types its URLs "
         "rdfs:Resource, so mapped DUO graphs do not meet this.)",
         lambda f, shapes: _shape_has(shapes, f, SH["class"], RDFS.Resource),
     ),
@@ -334,7 +334,7 @@ def load(*names: str) -> Graph:
 
 
 def duo_mapped():
-    """(datasets {uri: graph}, catalogue graph) of the bundled DUO snapshot, via harvester.dcat.mapper.
+    """(datasets {uri: graph}, catalogue graph) of the bundled DUO snapshot, via harvester.dcat.
 
     The mapping options are the bundled configuration's [sources.duo.mapping] table
     (examples/duo-offline.toml); while that has none, the DUO table the mapper's own tests use
@@ -343,7 +343,9 @@ def duo_mapped():
     import tomllib
 
     from harvester.config import load_config
-    from harvester.dcat.mapper import MappingOptions, catalog_graph, map_dataset
+    from harvester.dcat.catalog import catalog_graph
+    from harvester.dcat.dataset import map_dataset
+    from harvester.dcat.options import MappingOptions
     from harvester.dcat.tables import load_mappings
     from harvester.source.dump import DumpSource
     from harvester.source.listing import Listing, organization_keys
@@ -521,9 +523,9 @@ def results(ours: Validator, official: Validator, shared_dir: Path) -> Results:
     duo_skipped = None
     t = time.perf_counter()
     try:
-        import harvester.dcat.mapper  # noqa: F401
+        import harvester.dcat.dataset  # noqa: F401
     except ImportError as exc:  # the mapper is part of the project; only absent mid-development
-        duo_skipped = f"harvester.dcat.mapper not importable: {exc}"
+        duo_skipped = f"harvester.dcat.dataset not importable: {exc}"
     else:
         datasets, catalogue = duo_mapped()
         duo = compare_many(ours, official, datasets, context=catalogue, isolate=False)

@@ -22,8 +22,11 @@ from benchmarks import catalogue
 from harvester import pipeline
 from harvester.apply import Applier
 from harvester.config import SourceConfig
-from harvester.dcat.mapper import MappingOptions, TripleView, catalog_graph, map_dataset
+from harvester.dcat.catalog import catalog_graph
+from harvester.dcat.dataset import map_dataset
+from harvester.dcat.options import MappingOptions
 from harvester.dcat.tables import load_mappings
+from harvester.dcat.triples import TripleView
 from harvester.donl.convert import to_target
 from harvester.donl.memory import MemoryTarget
 from harvester.pipeline import Stages, context_of, prepare

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from harvester.dcat.mapper import MappedDataset, MappingOptions, map_dataset
+from harvester.dcat.dataset import MappedDataset, map_dataset
+from harvester.dcat.options import MappingOptions
 from harvester.dcat.tables import load_mappings
 from harvester.donl.convert import (
     DATASET_FIELDS,
@@ -510,7 +511,7 @@ def test_the_graph_reader_answers_alike_from_a_view_and_from_a_graph() -> None:
     others, interleaved across subjects."""
     from rdflib import BNode, Graph, Literal, URIRef
 
-    from harvester.dcat.mapper import TripleView
+    from harvester.dcat.triples import TripleView
     from harvester.donl.convert import _Reader
 
     ex = "http://example.org/"

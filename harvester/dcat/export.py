@@ -32,14 +32,10 @@ from rdflib.compare import to_canonical_graph
 from rdflib.plugins.serializers.turtle import TurtleSerializer
 from rdflib.plugins.stores.memory import SimpleMemory
 
-from harvester.dcat.mapper import (
-    DCAT,
-    NAMESPACES,
-    RDF,
-    MappedDataset,
-    MappingOptions,
-    catalog_graph,
-)
+from harvester.dcat.catalog import catalog_graph
+from harvester.dcat.dataset import MappedDataset
+from harvester.dcat.options import MappingOptions
+from harvester.dcat.rdf import DCAT, NAMESPACES, RDF
 from harvester.errors import HarvesterError
 from harvester.source.context import SourceContext
 

@@ -1,9 +1,8 @@
-"""Value mapping tables (mappings/*.csv) and their loader.
+"""Value mapping tables (mappings/*.csv), loaded into lookups: `load_mappings` and Mappings.
 
 The tables are data: CSV files that start with ``# `` comment lines naming their source of truth
-and explaining their columns, followed by a CSV header row and the rows. Comment lines (first
-non-blank character ``#``) and blank lines may appear anywhere and are skipped; line numbers in
-error messages are physical line numbers of the file.
+and explaining their columns, followed by a CSV header row and the rows (harvester.dcat.table_files
+reads and checks them; line numbers in its errors are physical line numbers of the file).
 
 Tables (all required):
 
@@ -30,19 +29,27 @@ line and what was expected.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import rdflib
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS
 
 from harvester.config import MAPPINGS_DIR
+from harvester.dcat.table_files import (
+    BOOLS,
+    SPECS,
+    TABLE_FILES,
+    Row,
+    check_row,
+    fail,
+    is_uri,
+    read_table,
+)
 from harvester.errors import MappingError
 
 DEFAULT_PATH = MAPPINGS_DIR
@@ -99,62 +106,7 @@ class Concept:
     label: str
 
 
-# --------------------------------------------------------------------------------------------
-# table layout
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Spec:
-    name: str
-    required: tuple[str, ...]
-    optional: tuple[str, ...] = ("note",)
-    # URI columns: column name -> "single" | "multi" ("|"-separated) | "optional" (may be empty)
-    uri_columns: tuple[tuple[str, str], ...] = ()
-    bool_columns: tuple[str, ...] = ()
-
-    @property
-    def filename(self) -> str:
-        return f"{self.name}.csv"
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return self.required + self.optional
-
-
-_CONCEPT_SPEC = {
-    "required": ("key", "uri", "donl", "label"),
-    "uri_columns": (("uri", "single"), ("donl", "single")),
-}
-
-SPECS: dict[str, _Spec] = {
-    "themes": _Spec(
-        "themes", ("key", "eu_theme", "owms_themes", "label_nl"),
-        uri_columns=(("eu_theme", "single"), ("owms_themes", "multi")),
-    ),
-    "licences": _Spec("licences", **_CONCEPT_SPEC),
-    "formats": _Spec(
-        "formats",
-        ("key", "file_type", "media_type", "label", "machine_readable", "non_proprietary"),
-        uri_columns=(("file_type", "single"), ("media_type", "optional")),
-        bool_columns=("machine_readable", "non_proprietary"),
-    ),
-    "organisations": _Spec(
-        "organisations", ("key", "uri", "name_nl", "name_en"), uri_columns=(("uri", "single"),)
-    ),
-    "languages": _Spec("languages", **_CONCEPT_SPEC),
-    "frequencies": _Spec("frequencies", **_CONCEPT_SPEC),
-    "access_rights": _Spec("access_rights", **_CONCEPT_SPEC),
-    "schemes": _Spec(
-        "schemes", ("table", "column", "prefix", "scheme", "label_nl"), optional=(),
-        uri_columns=(("scheme", "single"),),
-    ),
-}
-TABLE_FILES: tuple[str, ...] = tuple(sorted(spec.filename for spec in SPECS.values()))
-
-_BOOLS = {"yes": True, "no": False}
 _URL_RE = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
-_BAD_URI_CHARS = re.compile(r"[\s<>\"{}|\\^`]")
 _LICENCE_SUFFIX = re.compile(r"/(deed\.[a-z]{2}(-[a-z]{2})?|legalcode(\.[a-z]{2})?)$")
 
 
@@ -163,31 +115,6 @@ _LICENCE_SUFFIX = re.compile(r"/(deed\.[a-z]{2}(-[a-z]{2})?|legalcode(\.[a-z]{2}
 # --------------------------------------------------------------------------------------------
 
 
-def _memo(function: Callable[[str], str]) -> Callable[[str], str]:
-    """`function` (pure, of one value) with its answers kept: the same few values (formats,
-    licences, themes) are looked up again for every dataset. Only plain strings are kept (1 and
-    True are equal keys, but not equal values here); the memo is emptied when it grows past
-    100,000 values."""
-    memo: dict[str, str] = {}
-
-    def remembered(value: Any) -> str:
-        if type(value) is not str:
-            return function(value)
-        found = memo.get(value)
-        if found is not None:
-            return found
-        result = function(value)
-        if len(memo) >= 100_000:
-            memo.clear()
-        memo[value] = result
-        return result
-
-    remembered.__wrapped__ = function  # type: ignore[attr-defined]
-    remembered.__doc__ = function.__doc__
-    return remembered
-
-
-@_memo
 def _norm(value: str) -> str:
     text = " ".join(str(value).split()).casefold()
     if _URL_RE.match(text):
@@ -196,7 +123,6 @@ def _norm(value: str) -> str:
     return text
 
 
-@_memo
 def _norm_licence(value: str) -> str:
     text = _norm(value)
     if "/" in text:
@@ -204,7 +130,6 @@ def _norm_licence(value: str) -> str:
     return text
 
 
-@_memo
 def _norm_format(value: str) -> str:
     text = str(value).strip()
     if not _URL_RE.match(text):
@@ -214,119 +139,11 @@ def _norm_format(value: str) -> str:
     return _norm(text)
 
 
-@_memo
 def _norm_language(value: str) -> str:
     text = _norm(value)
     if not _URL_RE.match(str(value).strip()):
         text = text.replace("_", "-")
     return text
-
-
-def _is_uri(value: str) -> bool:
-    if not value or _BAD_URI_CHARS.search(value):
-        return False
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
-
-
-# --------------------------------------------------------------------------------------------
-# reading
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Row:
-    line: int
-    values: dict[str, str]
-
-    def __getitem__(self, key: str) -> str:
-        return self.values.get(key, "")
-
-
-def _fail(path: Path, line: int | None, message: str) -> MappingError:
-    where = f"{path}, line {line}" if line is not None else f"{path}"
-    return MappingError(f"{where}: {message}")
-
-
-def _read_table(path: Path, spec: _Spec) -> tuple[bytes, list[_Row]]:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise _fail(path, None, f"mapping table not found; expected a CSV file with columns "
-                    f"{', '.join(spec.columns)}") from None
-    except OSError as exc:
-        raise _fail(path, None, f"cannot read mapping table ({exc.strerror or exc}); expected a "
-                    f"readable CSV file") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise _fail(path, line, f"not valid UTF-8 ({exc.reason}); expected a UTF-8 CSV "
-                    f"file") from None
-
-    header: list[str] | None = None
-    rows: list[_Row] = []
-    lines = text.splitlines()
-    for number, line in enumerate(lines, start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        try:
-            fields = next(csv.reader([line], strict=True))
-        except csv.Error as exc:
-            raise _fail(path, number, f"not a valid CSV line ({exc}); expected "
-                        f"comma-separated fields, quoted with \" where needed") from None
-        fields = [f.strip() for f in fields]
-        if header is None:
-            missing = [c for c in spec.required if c not in fields]
-            unknown = [c for c in fields if c not in spec.columns]
-            dupes = sorted({c for c in fields if fields.count(c) > 1})
-            if missing or unknown or dupes:
-                problems = []
-                if missing:
-                    problems.append(f"missing column(s) {', '.join(missing)}")
-                if unknown:
-                    problems.append(f"unknown column(s) {', '.join(unknown)}")
-                if dupes:
-                    problems.append(f"repeated column(s) {', '.join(dupes)}")
-                raise _fail(path, number, f"bad header row ({'; '.join(problems)}); expected "
-                            f"the columns {', '.join(spec.required)}"
-                            + (f" and optionally {', '.join(spec.optional)}"
-                               if spec.optional else ""))
-            header = fields
-            continue
-        if len(fields) != len(header):
-            raise _fail(path, number, f"expected {len(header)} fields ({', '.join(header)}), "
-                        f"got {len(fields)}")
-        rows.append(_Row(number, dict(zip(header, fields))))
-    if header is None:
-        raise _fail(path, len(lines) + 1, f"no header row; expected a CSV header with the "
-                    f"columns {', '.join(spec.required)}")
-    return raw, rows
-
-
-def _check_row(path: Path, spec: _Spec, row: _Row) -> None:
-    uri_kinds = dict(spec.uri_columns)
-    for column in spec.required:
-        value = row[column]
-        kind = uri_kinds.get(column)
-        if not value:
-            if kind == "optional":
-                continue
-            raise _fail(path, row.line, f"column '{column}' is empty; expected "
-                        + ("an absolute http(s) URI" if kind else "a value"))
-        if kind == "multi":
-            parts = value.split("|")
-            for part in parts:
-                if not _is_uri(part.strip()):
-                    raise _fail(path, row.line, f"column '{column}' value {part.strip()!r} is "
-                                f"not an absolute http(s) URI; expected one or more URIs "
-                                f"separated by '|'")
-        elif kind and not _is_uri(value):
-            raise _fail(path, row.line, f"column '{column}' value {value!r} is not an absolute "
-                        f"http(s) URI")
-        if column in spec.bool_columns and value.casefold() not in _BOOLS:
-            raise _fail(path, row.line, f"column '{column}' value {value!r}; expected yes or no")
 
 
 # --------------------------------------------------------------------------------------------
@@ -443,12 +260,12 @@ class Mappings:
 
     def _load(self) -> None:
         raw: dict[str, bytes] = {}
-        tables: dict[str, list[_Row]] = {}
+        tables: dict[str, list[Row]] = {}
         for name, spec in SPECS.items():
             path = self.path / spec.filename
-            raw[spec.filename], rows = _read_table(path, spec)
+            raw[spec.filename], rows = read_table(path, spec)
             for row in rows:
-                _check_row(path, spec, row)
+                check_row(path, spec, row)
             tables[name] = rows
         digest = hashlib.sha256()
         for filename in sorted(raw):
@@ -470,25 +287,25 @@ class Mappings:
     def _file(self, table: str) -> Path:
         return self.path / SPECS[table].filename
 
-    def _load_schemes(self, rows: list[_Row]) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    def _load_schemes(self, rows: list[Row]) -> dict[tuple[str, str], list[tuple[str, str]]]:
         path = self._file("schemes")
         rules: dict[tuple[str, str], list[tuple[str, str]]] = {}
         seen: dict[tuple[str, str, str], int] = {}
         for row in rows:
             table, column, prefix = row["table"], row["column"], row["prefix"]
             if table not in SPECS or table == "schemes":
-                raise _fail(path, row.line, f"unknown table {table!r}; expected one of "
+                raise fail(path, row.line, f"unknown table {table!r}; expected one of "
                             f"{', '.join(n for n in SPECS if n != 'schemes')}")
             uri_columns = dict(SPECS[table].uri_columns)
             if column not in uri_columns:
-                raise _fail(path, row.line, f"{table}.csv has no URI column {column!r}; expected "
+                raise fail(path, row.line, f"{table}.csv has no URI column {column!r}; expected "
                             f"one of {', '.join(uri_columns)}")
-            if not _is_uri(prefix):
-                raise _fail(path, row.line, f"column 'prefix' value {prefix!r} is not the start "
+            if not is_uri(prefix):
+                raise fail(path, row.line, f"column 'prefix' value {prefix!r} is not the start "
                             f"of an absolute http(s) URI")
             key = (table, column, prefix)
             if key in seen:
-                raise _fail(path, row.line, f"duplicate scheme rule for {table}.{column} prefix "
+                raise fail(path, row.line, f"duplicate scheme rule for {table}.{column} prefix "
                             f"{prefix} (first on line {seen[key]})")
             seen[key] = row.line
             rules.setdefault((table, column), []).append((prefix, row["scheme"]))
@@ -501,7 +318,7 @@ class Mappings:
         for prefix, scheme in rules.get((table, column), ()):
             if uri.startswith(prefix):
                 return scheme
-        raise _fail(self._file(table), line, f"no concept scheme for {table}.{column} value "
+        raise fail(self._file(table), line, f"no concept scheme for {table}.{column} value "
                     f"{uri}; expected a row in {self._file('schemes').name} with table "
                     f"{table!r}, column {column!r} and a prefix of this URI")
 
@@ -514,7 +331,7 @@ class Mappings:
             info.roles.add(role)
 
     def _register_keys(
-        self, table: str, rows: list[_Row], make: Callable[[_Row], object],
+        self, table: str, rows: list[Row], make: Callable[[Row], object],
         target: dict, norm: Callable[[str], str], key_column: str = "key",
     ) -> None:
         path = self._file(table)
@@ -522,9 +339,9 @@ class Mappings:
         for row in rows:
             key = norm(row[key_column])
             if not key:
-                raise _fail(path, row.line, f"column '{key_column}' is empty; expected a value")
+                raise fail(path, row.line, f"column '{key_column}' is empty; expected a value")
             if key in first_line:
-                raise _fail(path, row.line, f"duplicate key {row[key_column]!r} (case-insensitive;"
+                raise fail(path, row.line, f"duplicate key {row[key_column]!r} (case-insensitive;"
                             f" first defined on line {first_line[key]}); expected each key once")
             first_line[key] = row.line
             target[key] = make(row)
@@ -535,10 +352,10 @@ class Mappings:
             if value:
                 target.setdefault(norm(value), obj)
 
-    def _load_themes(self, rows: list[_Row], rules) -> None:
+    def _load_themes(self, rows: list[Row], rules) -> None:
         path = self._file("themes")
 
-        def make(row: _Row) -> Theme:
+        def make(row: Row) -> Theme:
             owms = tuple(part.strip() for part in row["owms_themes"].split("|"))
             return Theme(eu_theme=row["eu_theme"], owms_themes=owms, label_nl=row["label_nl"])
 
@@ -550,18 +367,18 @@ class Mappings:
                 for uri in uris:
                     own = self._themes.get(_norm(uri))
                     if own is None:
-                        raise _fail(path, row.line, f"{column} {uri} has no row of its own; "
+                        raise fail(path, row.line, f"{column} {uri} has no row of its own; "
                                     f"expected a row keyed by this URI (it gives its label)")
                     scheme = self._scheme_for(rules, "themes", column, uri, row.line)
                     self._note_uri(uri, own.label_nl, scheme, column)
 
-    def _load_licences(self, rows: list[_Row], rules) -> None:
+    def _load_licences(self, rows: list[Row], rules) -> None:
         path = self._file("licences")
-        by_uri: dict[str, _Row] = {}
+        by_uri: dict[str, Row] = {}
         for row in rows:
             first = by_uri.setdefault(row["uri"], row)
             if (row["donl"], row["label"]) != (first["donl"], first["label"]):
-                raise _fail(path, row.line, f"uri {row['uri']} has donl/label "
+                raise fail(path, row.line, f"uri {row['uri']} has donl/label "
                             f"{row['donl']!r}/{row['label']!r} but line {first.line} gives "
                             f"{first['donl']!r}/{first['label']!r}; expected the same values "
                             f"for the same uri")
@@ -583,14 +400,14 @@ class Mappings:
             if owner == lic.uri != lic.donl and (lic.uri, lic.donl) not in self._same_as:
                 self._same_as.append((lic.uri, lic.donl))
 
-    def _load_formats(self, rows: list[_Row], rules) -> None:
-        def make(row: _Row) -> FileFormat:
+    def _load_formats(self, rows: list[Row], rules) -> None:
+        def make(row: Row) -> FileFormat:
             return FileFormat(
                 file_type=row["file_type"],
                 media_type=row["media_type"] or None,
                 label=row["label"],
-                machine_readable=_BOOLS[row["machine_readable"].casefold()],
-                non_proprietary=_BOOLS[row["non_proprietary"].casefold()],
+                machine_readable=BOOLS[row["machine_readable"].casefold()],
+                non_proprietary=BOOLS[row["non_proprietary"].casefold()],
             )
 
         self._register_keys("formats", rows, make, self._formats, _norm_format)
@@ -606,7 +423,7 @@ class Mappings:
                 self._note_uri(fmt.media_type, fmt.media_type.split("/media-types/", 1)[-1], scheme,
                                "media_type")
 
-    def _load_organisations(self, rows: list[_Row], rules) -> None:
+    def _load_organisations(self, rows: list[Row], rules) -> None:
         path = self._file("organisations")
         self._register_keys("organisations", rows,
                             lambda r: Organisation(r["uri"], r["name_nl"], r["name_en"]),
@@ -615,20 +432,20 @@ class Mappings:
             org = self._organisations[_norm(row["key"])]
             names = (org.name_nl, org.name_en)
             if self._org_names.setdefault(org.uri, names) != names:
-                raise _fail(path, row.line, f"uri {org.uri} has other names than on an earlier "
+                raise fail(path, row.line, f"uri {org.uri} has other names than on an earlier "
                             f"line; expected the same name_nl and name_en for the same uri")
             self._alias(self._organisations, _norm, (org.uri,), org)
             self._note_uri(org.uri, org.name_nl,
                            self._scheme_for(rules, "organisations", "uri", org.uri, row.line),
                            "organisation")
 
-    def _load_concepts(self, table: str, rows: list[_Row], target: dict, rules, norm) -> None:
+    def _load_concepts(self, table: str, rows: list[Row], target: dict, rules, norm) -> None:
         path = self._file(table)
-        by_uri: dict[str, _Row] = {}
+        by_uri: dict[str, Row] = {}
         for row in rows:
             first = by_uri.setdefault(row["uri"], row)
             if (row["donl"], row["label"]) != (first["donl"], first["label"]):
-                raise _fail(path, row.line, f"uri {row['uri']} has donl/label "
+                raise fail(path, row.line, f"uri {row['uri']} has donl/label "
                             f"{row['donl']!r}/{row['label']!r} but line {first.line} gives "
                             f"{first['donl']!r}/{first['label']!r}; expected the same values "
                             f"for the same uri")

@@ -82,9 +82,9 @@ from urllib.parse import urlsplit
 from rdflib import Literal, URIRef
 
 from harvester.config import MAPPINGS_DIR
-from harvester.dcat.mapper import TripleView
 from harvester.dcat.tables import lookup as _lookup
 from harvester.dcat.terms import term
+from harvester.dcat.triples import TripleView
 from harvester.errors import MappingError
 
 __all__ = [

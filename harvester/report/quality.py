@@ -230,7 +230,7 @@ def score_dataset(
 
     `conforms` is the SHACL validation's verdict on the dataset; `mappings` the loaded mapping
     tables; `url_status` the status per URL from `check_urls` (None: URLs not checked).
-    `graph` may be an rdflib Graph or a harvester.dcat.mapper.TripleView (read through its index).
+    `graph` may be an rdflib Graph or a harvester.dcat.triples.TripleView (read through its index).
     With `shared`, the score is the one object every dataset with the same outcomes gets: to be
     read (or serialised) only, never changed.
     """

@@ -33,8 +33,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, SKOS
 
 from harvester.config import SHAPES_DIR
-from harvester.dcat.mapper import add_objects
 from harvester.dcat.terms import shared, term
+from harvester.dcat.triples import add_objects
 from harvester.errors import HarvesterError
 
 _SEVERITIES = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
