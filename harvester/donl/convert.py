@@ -86,6 +86,7 @@ from harvester.dcat.mapper import TripleView
 from harvester.dcat.tables import lookup as _lookup
 from harvester.dcat.terms import term
 from harvester.errors import MappingError
+from harvester.version import LOGIC_VERSION
 
 __all__ = [
     "DATASET_FIELDS",
@@ -269,17 +270,14 @@ class ValueLists:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-#: this module's code: it makes a package of a stored target dataset and checks it
-_PACKAGE_CODE = hashlib.sha256(Path(__file__).read_bytes()).digest()
-
-
 def package_key(target_json: bytes, lists: ValueLists) -> str:
     """A result's key from its target dataset's stored JSON: the same key means the same target
     package, whatever else changed (the mapping tables, the shapes: a result they left as it
     was keeps its key, so the plan sees it unchanged without building its package). Part of the
-    key are what makes a package of the JSON and checks it before it is sent: this module's
-    code and what data.overheid.nl's value lists (`lists`) hold."""
-    return hashlib.sha256(_PACKAGE_CODE + lists.content_digest.encode() + b"\0" + target_json).hexdigest()
+    key are what makes a package of the JSON and checks it before it is sent: the logic's
+    version (harvester.version.LOGIC_VERSION) and what data.overheid.nl's value lists hold."""
+    parts = (LOGIC_VERSION.encode(), lists.content_digest.encode(), target_json)
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()
 
 
 def load_value_lists(path: str | Path | None = None) -> ValueLists:
