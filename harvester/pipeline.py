@@ -34,15 +34,9 @@ from harvester.version import __version__
 from harvester.collector import collector_paused
 from harvester.dcat.mapper import MappingIssue, MappingOptions, map_dataset
 from harvester.dcat.tables import Mappings
-from harvester.donl.convert import (
-    TargetDataset,
-    TargetResource,
-    ValueLists,
-    package_key,
-    to_target,
-    value_lists_fingerprint,
-    value_lists_for,
-)
+from harvester.donl.compare import package_key
+from harvester.donl.convert import TargetDataset, TargetResource, to_target
+from harvester.donl.valuelists import ValueLists, value_lists_fingerprint, value_lists_for
 from harvester.lazy import Deferred, deferred_fields, is_deferred, peek
 from harvester.report.quality import check_urls, dataset_urls, score_dataset
 from harvester.shacl.validator import Finding, Validator

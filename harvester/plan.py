@@ -29,14 +29,9 @@ from itertools import chain, islice
 from typing import Any, Callable, Iterable, Protocol
 
 from harvester.collector import collector_paused, survivors_frozen
-from harvester.donl.convert import (
-    TargetDataset,
-    canonical_hash,
-    check_package,
-    diff_packages,
-    normal_hash,
-    normalise_package,
-)
+from harvester.donl.compare import canonical_hash, diff_packages, normal_hash, normalise_package
+from harvester.donl.convert import TargetDataset
+from harvester.donl.rules import check_package
 from harvester.lazy import Deferred, deferred_fields, handover
 from harvester.pipeline import Prepared
 from harvester.store.state import (

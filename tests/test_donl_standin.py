@@ -37,14 +37,9 @@ from typing import Any
 import ckanapi
 import pytest
 
-from harvester.donl.convert import (
-    FieldProblem,
-    canonical_hash,
-    check_package,
-    diff_packages,
-    problems_from_errors,
-    to_target,
-)
+from harvester.donl.compare import canonical_hash, diff_packages
+from harvester.donl.convert import to_target
+from harvester.donl.rules import FieldProblem, check_package, problems_from_errors
 
 REPO = Path(__file__).resolve().parent.parent
 DONL_DIR = REPO / "tests" / "ckan_stack" / "donl"
