@@ -37,7 +37,7 @@ from typing import Any
 
 from benchmarks.ckan_server import ActionState, ServerProcess
 from harvester.apply import NAME_IN_USE
-from harvester.donl.convert import check_package
+from harvester.donl.rules import check_package
 from harvester.donl.memory import MemoryTarget
 
 ORGANISATION = "dienst-uitvoering-onderwijs"

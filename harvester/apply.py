@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from harvester.donl.api import TargetApi, TargetValidationError
-from harvester.donl.convert import canonical_hash
+from harvester.donl.compare import canonical_hash
 from harvester.errors import TargetError
 from harvester.plan import Action, Plan, unique_name
 from harvester.store.encoding import iso, utcnow

@@ -28,15 +28,9 @@ from harvester.dcat.dataset import MappedDataset, map_dataset
 from harvester.dcat.issues import MappingIssue
 from harvester.dcat.options import MappingOptions
 from harvester.dcat.tables import Mappings
-from harvester.donl.convert import (
-    TargetDataset,
-    TargetResource,
-    ValueLists,
-    package_key,
-    to_target,
-    value_lists_fingerprint,
-    value_lists_for,
-)
+from harvester.donl.compare import package_key
+from harvester.donl.convert import TargetDataset, TargetResource, to_target
+from harvester.donl.valuelists import ValueLists, value_lists_fingerprint, value_lists_for
 from harvester.report.quality import check_urls, dataset_urls, score_dataset
 from harvester.shacl.validator import DatasetReports, Validator
 from harvester.source.context import SourceContext

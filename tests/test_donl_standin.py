@@ -3,8 +3,8 @@
 A real CKAN 2.12 of the test stack runs ckanext-scheming with donl_schema.yaml and the
 `donl_standin` plugin. Every case of ../shared/reference/donl/validator-behaviour.md that the
 stand-in models is sent to it and must get the very error dict data.overheid.nl gave (or be
-accepted when it was); and harvester.donl.convert.check_package must give the same field messages for
-the same body (the pre-send check and the target agree). Further cases check behaviour the
+accepted when it was); and harvester.donl.rules.check_package must give the same field messages
+for the same body (the pre-send check and the target agree). Further cases check behaviour the
 document does not cover (the spatial rules as intended, names, tags, checksums), and that what
 to_target makes of the DUO catalogue goes through and comes back unchanged.
 
@@ -37,14 +37,9 @@ from typing import Any
 import ckanapi
 import pytest
 
-from harvester.donl.convert import (
-    FieldProblem,
-    canonical_hash,
-    check_package,
-    diff_packages,
-    problems_from_errors,
-    to_target,
-)
+from harvester.donl.compare import canonical_hash, diff_packages
+from harvester.donl.convert import to_target
+from harvester.donl.rules import FieldProblem, check_package, problems_from_errors
 
 REPO = Path(__file__).resolve().parent.parent
 DONL_DIR = REPO / "tests" / "ckan_stack" / "donl"

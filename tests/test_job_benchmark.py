@@ -28,7 +28,7 @@ from benchmarks.target_server import (
 from harvester.apply import NAME_IN_USE
 from harvester.config import TargetConfig, parse_config
 from harvester.donl.api import TargetApi, TargetValidationError
-from harvester.donl.convert import FieldProblem
+from harvester.donl.rules import FieldProblem
 from harvester.donl.memory import MemoryTarget
 from harvester.errors import TargetError
 

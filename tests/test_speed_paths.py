@@ -559,7 +559,8 @@ def test_a_mapping_change_that_leaves_the_packages_keeps_their_result_keys(tmp_p
     assert [c for c in action.changes if c["field"] == "title"]
     store.close()
     # what checks a package before it is sent is part of its key: the value lists too
-    from harvester.donl.convert import ValueLists, package_key
+    from harvester.donl.compare import package_key
+    from harvester.donl.valuelists import ValueLists
 
     one = ValueLists({"Overheid:Taal": frozenset({"nl", "en"})}, {}, "lists-1")
     other = ValueLists({"Overheid:Taal": frozenset({"nl"})}, {}, "lists-1")

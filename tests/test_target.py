@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-import random
 import re
 from dataclasses import asdict
 from pathlib import Path
@@ -21,24 +20,17 @@ from rdflib import Graph, Literal, URIRef
 from harvester.dcat.dataset import MappedDataset, map_dataset
 from harvester.dcat.options import MappingOptions
 from harvester.dcat.tables import load_mappings
-from harvester.donl.convert import (
+from harvester.donl.compare import TARGET_MANAGED_FIELDS, FieldChange, canonical_hash, diff_packages
+from harvester.donl.convert import TargetDataset, TargetResource, to_target
+from harvester.donl.formats import donl_date
+from harvester.donl.rules import (
     DATASET_FIELDS,
     RESOURCE_FIELDS,
-    TARGET_MANAGED_FIELDS,
-    FieldChange,
     FieldProblem,
-    TargetDataset,
-    TargetResource,
-    canonical_hash,
     check_package,
-    diff_packages,
-    donl_date,
-    load_value_lists,
     problems_from_errors,
-    to_target,
-    value_lists_fingerprint,
-    value_lists_for,
 )
+from harvester.donl.valuelists import load_value_lists, value_lists_fingerprint, value_lists_for
 from harvester.source.context import SourceContext
 
 REPO = Path(__file__).resolve().parent.parent
@@ -475,79 +467,8 @@ def test_check_package_does_not_change_its_input() -> None:
     assert [p.field for p in problems] == ["resources[0].hash", "resources[0].hash_algorithm"]
 
 
-def test_the_uri_check_answers_as_urlsplit_does() -> None:
-    """_is_uri answers plain http(s) URLs without urlsplit: the same answers (and the same
-    ValueError for a broken IPv6 host) as splitting every value, on random near-URLs."""
-    from urllib.parse import urlsplit
-
-    from harvester.donl.convert import _is_uri
-
-    def by_split(value: object) -> object:
-        if not isinstance(value, str):
-            return False
-        try:
-            parts = urlsplit(value)
-        except ValueError:
-            return "ValueError"
-        return bool(parts.scheme and parts.netloc)
-
-    rng = random.Random(7)
-    values: list[object] = [None, 5, "http://a", "http://a/", "https://x.nl:80/p", "http://[::1", "http:///x",
-                            " http://a/", "HTTP://A/", "http://a b/", "http://a:[/", "mailto:a@b.nl"]
-    for _ in range(20000):
-        values.append(rng.choice(["http://", "https://", "http:/", "", "ftp://", "https://x.nl"])
-                      + "".join(rng.choice("htps:/?#[]@.-_ \t\nAa0é%") for _ in range(rng.randint(0, 12))))
-    for value in values:
-        try:
-            answer: object = _is_uri(value)
-        except ValueError:
-            answer = "ValueError"
-        assert answer == by_split(value), value
-
-
-def test_the_graph_reader_answers_alike_from_a_view_and_from_a_graph() -> None:
-    """_Reader reads a single value without sorting lists: the same answers as reading an rdflib
-    Graph (sorted), for no, one and several values of every kind, in the metadata language and
-    others, interleaved across subjects."""
-    from rdflib import BNode, Graph, Literal, URIRef
-
-    from harvester.dcat.triples import TripleView
-    from harvester.donl.convert import _Reader
-
-    ex = "http://example.org/"
-    a, b = URIRef(ex + "a"), URIRef(ex + "b")
-    triples = [
-        (a, URIRef(ex + "one-uri"), URIRef(ex + "x")),
-        (a, URIRef(ex + "one-text"), Literal(" Tekst ", lang="nl")),
-        (a, URIRef(ex + "one-other-language"), Literal("Text", lang="en")),
-        (a, URIRef(ex + "one-plain"), Literal("plain")),
-        (a, URIRef(ex + "one-blank"), BNode("n1")),
-        (a, URIRef(ex + "literal-not-uri"), Literal("http://example.org/z")),
-        (a, URIRef(ex + "uri-not-literal"), URIRef(ex + "y")),
-        (b, URIRef(ex + "many"), URIRef(ex + "q")),
-        (b, URIRef(ex + "many"), URIRef(ex + "p")),
-        (b, URIRef(ex + "many"), Literal("z", lang="en")),
-        (b, URIRef(ex + "many"), Literal("y", lang="nl")),
-        (b, URIRef(ex + "many"), Literal("  ")),
-        (b, URIRef(ex + "many"), BNode("n2")),
-        (b, URIRef(ex + "texts"), Literal("b", lang="en")),
-        (b, URIRef(ex + "texts"), Literal("a", lang="de")),
-    ]
-    graph = Graph()
-    for triple in triples:
-        graph.add(triple)
-    names = ["one-uri", "one-text", "one-other-language", "one-plain", "one-blank", "literal-not-uri",
-             "uri-not-literal", "many", "texts", "absent"]
-    view_reader, graph_reader = _Reader(TripleView(triples), "nl"), _Reader(graph, "nl")
-    for subject in (a, b, URIRef(ex + "unknown"), a):
-        for name in names:
-            for method in ("objects", "uris", "uri", "texts", "text"):
-                got = getattr(view_reader, method)(subject, ex, name)
-                assert got == getattr(graph_reader, method)(subject, ex, name), (subject, name, method)
-
-
 def test_a_diff_from_a_normal_form_given_is_the_diff() -> None:
-    from harvester.donl.convert import canonical_hash, diff_packages, normal_hash, normalise_package
+    from harvester.donl.compare import normal_hash, normalise_package
 
     ours = dict(base_package(), tags=[{"name": "b"}, {"name": "a"}], modified="2018-04-11",
                 resources=[resource_body(), resource_body(name="s", url="http://my.organization.com/s"), "x"])

@@ -1,9 +1,10 @@
-"""An in-memory data.overheid.nl for the benchmark: plan.TargetReader + the writes apply.Applier
-makes, with request and write counters like harvester.donl.api.TargetApi.
+"""An in-memory data.overheid.nl: the test double of harvester.donl.api.TargetApi that the tests
+and the benchmark plan and apply against (plan.TargetReader + the writes apply.Applier makes,
+with request and write counters like TargetApi's).
 
-The packages are kept as compressed JSON (about 1 KB each instead of some 20 KB of Python
-objects), so that the benchmark's peak RSS, which includes this stand-in target, is mostly the
-harvester's own; the inventory is read one package at a time, as TargetApi reads it page by
+Like CKAN, it hands out a fresh copy of a package on every read: packages are kept as JSON,
+compressed so that the benchmark's peak memory, which includes this target, is mostly the
+harvester's own. The inventory is read one package at a time, as TargetApi reads it page by
 page."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
-from harvester.donl.convert import canonical_hash
+from harvester.donl.compare import canonical_hash
 
 
 class MemoryTarget:
@@ -139,7 +140,7 @@ class MemoryTarget:
 
 def _now() -> str:
     """CKAN's form of metadata_modified: UTC, ISO 8601 with microseconds, no zone."""
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None).isoformat()
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None).isoformat()
 
 
 class _Packages(MutableMapping):

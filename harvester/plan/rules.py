@@ -22,13 +22,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from harvester.donl.convert import (
-    TargetDataset,
-    check_package,
-    diff_packages,
-    normal_hash,
-    normalise_package,
-)
+from harvester.donl.compare import diff_packages, normal_hash, normalise_package
+from harvester.donl.convert import TargetDataset
+from harvester.donl.rules import check_package
 from harvester.pipeline import Prepared
 from harvester.plan.model import Action, PlanSettings
 from harvester.plan.target import Held, held

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any, Iterable, Protocol
 
-from harvester.donl.convert import canonical_hash
+from harvester.donl.compare import canonical_hash
 from harvester.store.encoding import same_moment
 from harvester.store.rows import Publication
 
