@@ -17,7 +17,8 @@ from typing import Any, Iterable
 import pytest
 
 from harvester.apply import Applier
-from harvester.donl.convert import FieldProblem, TargetDataset, TargetResource
+from harvester.donl.convert import TargetDataset, TargetResource
+from harvester.donl.rules import FieldProblem
 from harvester.donl.memory import MemoryTarget
 from harvester.pipeline import Prepared
 from harvester.plan import Action, Gone, Plan, Planner, PlanSettings, rules
