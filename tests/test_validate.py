@@ -15,7 +15,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import FOAF, RDF, SH
 
 from harvester.errors import HarvesterError
-from harvester.shacl.shapes import probe
+from harvester.shacl.shapes import SHIPPED_FINGERPRINT, fingerprint, probe, shape_files
 from harvester.shacl.validator import (
     SHAPES_DIR,
     Finding,
@@ -419,9 +419,30 @@ def test_recommended_shapes_are_warnings_and_nothing_else_is(shapes) -> None:
 
 
 def test_project_shapes_pass_the_well_formedness_probe(shapes) -> None:
-    """pySHACL loads every constraint of our shapes (the check a configured shapes folder gets
-    when it is loaded) without complaint."""
+    """pySHACL loads every constraint of the shipped shapes (the check other shapes get when
+    they are loaded) without complaint; shapes with their fingerprint are not probed again."""
     assert probe(shapes) is None
+    shipped = fingerprint(shape_files(SHAPES_DIR))
+    assert shipped == SHIPPED_FINGERPRINT, (
+        f"the shipped shapes changed: set harvester.shacl.shapes.SHIPPED_FINGERPRINT to {shipped!r}")
+
+
+def test_only_shapes_other_than_the_shipped_ones_are_probed_when_loaded(tmp_path, monkeypatch) -> None:
+    import harvester.shacl.shapes as shapes_module
+
+    monkeypatch.setattr(shapes_module, "_loaded", {})  # as in a new process
+    probed: list[int] = []
+    monkeypatch.setattr(shapes_module, "probe", lambda g: probed.append(len(g)))
+    assert Validator(ontology=Graph()).engine == "compiled"
+    assert probed == []
+    folder = tmp_path / "shapes"
+    shutil.copytree(SHAPES_DIR, folder)
+    core = folder / "dcat-ap-nl-core.ttl"
+    core.write_text(core.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    Validator(folder, ontology=Graph())
+    assert len(probed) == 1
+    Validator.from_files(sorted(folder.glob("*.ttl")), Graph(), check=False)
+    assert len(probed) == 1
 
 
 def test_the_vocabulary_graph_can_be_made_when_the_shapes_are_loaded(validator: Validator) -> None:
