@@ -1,16 +1,21 @@
 """The fast SHACL engine: our shapes compiled into Python checks (`CompiledShapes`).
 
-What it buys: validation without pySHACL on every run. The SHACL Core subset our shapes use
-(class targets, predicate paths, sh:minCount/maxCount, sh:class, sh:datatype, sh:nodeKind,
-sh:pattern, sh:in, sh:hasValue, sh:node, sh:property, sh:or, qualified value shapes) is turned
-into plain Python functions evaluated on the data's subject index directly, grouped per node type
-so that each property's values are looked up once; pySHACL is not even imported. It is the one
-performance mechanism this package keeps. Shapes using anything else cannot be compiled
-(`UnsupportedShapes`): the validator then falls back to pySHACL, the reference engine.
+What it buys: validation of a whole catalogue without pySHACL and its overhead per node. The
+SHACL Core subset our shapes use (class targets, predicate paths, sh:minCount/maxCount, sh:class,
+sh:datatype, sh:nodeKind, sh:pattern, sh:in, sh:hasValue, sh:node, sh:property, sh:or, qualified
+value shapes) is turned into plain Python functions, evaluated on the data's subject index
+directly and grouped per combination of node types, so that each property's values are looked
+up once. It is the one performance mechanism this package keeps. Shapes using anything else
+cannot be compiled (`UnsupportedShapes`): the validator then falls back to pySHACL, the
+reference engine.
 
 Its contract is the agreement tests with pySHACL in tests/test_speed_paths.py: on a catalogue
 with every kind of error our shapes check, on single graphs and on the background, both
 engines give the very same findings (severity, focus node, path, value, message, shape).
+
+The module is longer than the project's ~600 lines: the compiler, the evaluation context and
+the check functions share private types and the marks the plan reads (`count_range`,
+`on_values`, `kind_only`), and change together.
 """
 
 from __future__ import annotations
@@ -55,6 +60,8 @@ _RDFS_LITERAL = term(str(RDFS) + "Literal")
 _RDFS_DATATYPE = term(str(RDFS) + "Datatype")
 _LANG_STRING = term(str(RDF) + "langString")
 _XSD_STRING = term(_XSD + "string")
+#: sh:flags letters and the re flags they stand for
+_REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
 
 #: what `CompiledShapes.run` reports: the focus node, the shape it fails and the value at fault
 #: (None: no value in particular, e.g. a missing one)
@@ -589,10 +596,8 @@ def _pattern(pattern: Any, flags: Any) -> Any:
     options = 0
     if flags is not None:
         text = str(flags.value if isinstance(flags, Literal) else flags).lower()
-        options |= re.IGNORECASE if "i" in text else 0
-        options |= re.MULTILINE if "m" in text else 0
-        options |= re.DOTALL if "s" in text else 0
-        options |= re.VERBOSE if "x" in text else 0
+        for letter, flag in _REGEX_FLAGS.items():
+            options |= flag if letter in text else 0
     regex = re.compile(str(pattern.value if isinstance(pattern, Literal) else pattern), options)
     plain = (None, _LANG_STRING, _XSD_STRING)
 
