@@ -31,13 +31,9 @@ from harvester.donl.convert import to_target
 from harvester.donl.memory import MemoryTarget
 from harvester.pipeline import Stages, context_of, prepare
 from harvester.plan import PlanSettings, make_plan
-from harvester.shacl.validator import (
-    SHAPES_DIR,
-    CompiledShapes,
-    ShapesError,
-    UnsupportedShapes,
-    Validator,
-)
+from harvester.shacl.compiled import CompiledShapes
+from harvester.shacl.shapes import UnsupportedShapes
+from harvester.shacl.validator import SHAPES_DIR, ShapesError, Validator
 from harvester.source.context import SourceContext
 from harvester.source.harvest import harvest
 from harvester.store.encoding import content_hash

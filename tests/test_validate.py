@@ -1,4 +1,4 @@
-"""The validation stage (harvester/validate.py) with this project's DCAT-AP-NL 3.0 shapes.
+"""The validation stage (harvester/shacl/) with this project's DCAT-AP-NL 3.0 shapes.
 
 Graphs come from tests/fixtures/graphs/ (hand-written DUO-like descriptions) and are broken in
 the test. Values of value lists come from the project's mapping tables (the default background).
@@ -15,6 +15,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import FOAF, RDF, SH
 
 from harvester.errors import HarvesterError
+from harvester.shacl.shapes import SHIPPED_FINGERPRINT, fingerprint, probe, shape_files
 from harvester.shacl.validator import (
     SHAPES_DIR,
     Finding,
@@ -417,93 +418,31 @@ def test_recommended_shapes_are_warnings_and_nothing_else_is(shapes) -> None:
         assert "recommended" in str(node)
 
 
-def test_shapes_that_pass_the_probe_are_probed_once_per_version(tmp_path, monkeypatch) -> None:
-    """The well-formedness probe (pyshacl over one instance per target class) runs once per
-    version of the shapes: a marker under the cache folder remembers the shapes that passed;
-    changed shapes are probed again, and shapes that fail leave no marker."""
-    import harvester.shacl.validator as validate_module
+def test_project_shapes_pass_the_well_formedness_probe(shapes) -> None:
+    """pySHACL loads every constraint of the shipped shapes (the check other shapes get when
+    they are loaded) without complaint; shapes with their fingerprint are not probed again."""
+    assert probe(shapes) is None
+    shipped = fingerprint(shape_files(SHAPES_DIR))
+    assert shipped == SHIPPED_FINGERPRINT, (
+        f"the shipped shapes changed: set harvester.shacl.shapes.SHIPPED_FINGERPRINT to {shipped!r}")
 
-    monkeypatch.setenv("HARVESTER_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(validate_module, "_shapes_cache", {})  # as in a new process
+
+def test_only_shapes_other_than_the_shipped_ones_are_probed_when_loaded(tmp_path, monkeypatch) -> None:
+    import harvester.shacl.shapes as shapes_module
+
+    monkeypatch.setattr(shapes_module, "_loaded", {})  # as in a new process
     probed: list[int] = []
-    real_probe = validate_module._probe
-
-    def counting_probe(shapes):
-        probed.append(len(shapes))
-        return real_probe(shapes)
-
-    monkeypatch.setattr(validate_module, "_probe", counting_probe)
+    monkeypatch.setattr(shapes_module, "probe", lambda g: probed.append(len(g)))
+    assert Validator(ontology=Graph()).engine == "compiled"
+    assert probed == []
     folder = tmp_path / "shapes"
     shutil.copytree(SHAPES_DIR, folder)
-    first = Validator(folder, ontology=Graph()).load()
-    marker = validate_module.checked_shapes_marker(first.fingerprint)
-    assert len(probed) == 1 and marker is not None and marker.is_file()
-    assert marker.is_relative_to(tmp_path / "cache")
-    validate_module._shapes_cache.clear()  # as in the next run's process
-    Validator(folder, ontology=Graph()).load()
+    core = folder / "dcat-ap-nl-core.ttl"
+    core.write_text(core.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    Validator(folder, ontology=Graph())
     assert len(probed) == 1
-
-    broken = folder / "zz-broken.ttl"
-    broken.write_text("@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
-                      "<urn:x> a sh:NodeShape ; sh:targetClass <urn:C> ;\n"
-                      "  sh:property [ sh:path <urn:p> ; sh:minCount \"veel\" ] .\n", encoding="utf-8")
-    with pytest.raises(ShapesError, match="not well-formed SHACL"):
-        Validator(folder, ontology=Graph()).load()
-    assert len(probed) >= 2
-    assert sorted(p.name for p in marker.parent.iterdir()) == [marker.name]
-
-
-def test_checked_shapes_are_read_back_parsed_from_the_cache(tmp_path, monkeypatch) -> None:
-    """Shapes that passed every check are kept parsed in the cache folder: the next process
-    reads them from there, not from the Turtle files, into the same graph (and the same
-    verdicts); a damaged cache file is parsed around and written anew; shapes that fail their
-    checks leave none."""
-    import harvester.shacl.validator as validate_module
-    from rdflib.compare import isomorphic
-
-    monkeypatch.setenv("HARVESTER_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(validate_module, "_shapes_cache", {})  # as in a new process
-    parsed: list[int] = []
-    real_parse = validate_module._parse_shapes
-
-    def counting_parse(files, fingerprint, check):
-        parsed.append(len(files))
-        return real_parse(files, fingerprint, check)
-
-    monkeypatch.setattr(validate_module, "_parse_shapes", counting_parse)
-    folder = tmp_path / "shapes"
-    shutil.copytree(SHAPES_DIR, folder)
-    first = Validator(folder).load()
-    kept = validate_module.parsed_shapes_file(first.fingerprint)
-    assert parsed == [4] and kept is not None and kept.is_file()
-    assert kept.is_relative_to(tmp_path / "cache")
-
-    validate_module._shapes_cache.clear()  # the next run's process
-    second = Validator(folder).load()
-    assert parsed == [4]
-    assert second.shapes_graph is not first.shapes_graph
-    assert isomorphic(second.shapes_graph, first.shapes_graph)
-    assert sorted(second.shapes_graph.namespaces()) == sorted(first.shapes_graph.namespaces())
-    broken = replaced(load("duo-p01hoinges.ttl"), P01, DCT.accessRights, Literal("open"))
-    broken.remove((P01, DCT.description, None))
-    assert second.engine == first.engine == "compiled"
-    one, two = first.validate(broken), second.validate(broken)
-    assert not one.conforms and len(one.violations) >= 2
-    assert [f.to_dict() for f in one.findings] == [f.to_dict() for f in two.findings]
-
-    kept.write_text('{"terms": [["u", "urn:x"]], "triples": [[0, 0, 7]]}', encoding="utf-8")
-    validate_module._shapes_cache.clear()
-    third = Validator(folder).load()
-    assert parsed == [4, 4] and isomorphic(third.shapes_graph, first.shapes_graph)
-    assert validate_module.read_parsed_shapes(first.fingerprint) is not None  # written anew
-
-    (folder / "zz-broken.ttl").write_text(
-        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
-        "<urn:x> a sh:NodeShape ; sh:targetClass <urn:C> ;\n"
-        "  sh:property [ sh:path <urn:p> ; sh:minCount \"veel\" ] .\n", encoding="utf-8")
-    with pytest.raises(ShapesError, match="not well-formed SHACL"):
-        Validator(folder).load()
-    assert sorted(p.name for p in kept.parent.iterdir()) == [kept.name]
+    Validator.from_files(sorted(folder.glob("*.ttl")), Graph(), check=False)
+    assert len(probed) == 1
 
 
 def test_the_vocabulary_graph_can_be_made_when_the_shapes_are_loaded(validator: Validator) -> None:

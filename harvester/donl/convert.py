@@ -191,7 +191,7 @@ def _sort_key(term: Any) -> tuple[int, str, str]:
 class _Reader:
     """Graph reads in a fixed order (sorted), preferring the metadata language `lang` for text.
 
-    `graph` is an rdflib Graph or a harvester.dcat.mapper.TripleView."""
+    `graph` is an rdflib Graph or a harvester.dcat.triples.TripleView."""
 
     def __init__(self, graph: Any) -> None:
         self.graph = graph
@@ -553,7 +553,7 @@ def to_target(mapped: Any, mappings: Any, *, spatial: bool = True,
               lists: ValueLists | None = None, description_fallback: bool = True) -> TargetDataset:
     """Convert a mapped dataset's graph to a data.overheid.nl package (see the module docstring).
 
-    `mapped` is a harvester.dcat.mapper.MappedDataset (uri, identifier, graph, distribution_uris,
+    `mapped` is a harvester.dcat.dataset.MappedDataset (uri, identifier, graph, distribution_uris,
     record, name); `mappings` the loaded mapping tables (their `donl` values are what is sent).
     With `description_fallback`, a distribution without a description sends its title as the
     resource description (data.overheid.nl requires one), noted in `issues`.

@@ -1,0 +1,208 @@
+"""Our SHACL shapes: reading a shapes folder (shapes/*.ttl), its fingerprint, and the checks that
+the shapes are whole and well-formed before any data is judged by them.
+
+A shapes folder is read into one graph. With `check` (the default), every shape a file refers
+to must be defined in some file, and the shapes must be well-formed SHACL: pySHACL parses a
+constraint only when it first evaluates it, so a malformed shape (`sh:minCount "veel"`, a broken
+sh:pattern) would otherwise surface in the middle of a harvest. The probe that finds those
+(`probe`, which needs pySHACL) runs when shapes are loaded, except for the shipped shapes as
+they are shipped (`SHIPPED_FINGERPRINT`): their probe is a test (tests/test_validate.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from pathlib import Path
+
+import rdflib
+from rdflib import Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import RDF, SH
+
+from harvester.errors import HarvesterError
+
+#: the `fingerprint` of the shapes shipped in harvester/shapes/: shapes with this fingerprint are
+#: not probed when loaded. tests/test_validate.py probes the shipped shapes and checks this value
+#: (when a shape file changes, the test names the new one).
+SHIPPED_FINGERPRINT = "eddace7d9abd29deb7339cdd6a8f276e04883209ccde4de6f267dfcd64f8139d"
+
+#: sh:severity -> the severity a Finding names
+SEVERITIES = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
+
+_SHAPE_REF_PREDICATES = (SH.property, SH.node, SH.qualifiedValueShape, SH["not"])
+_SHAPE_LIST_PREDICATES = (SH["or"], SH["and"], SH.xone)
+_PROBE = "urn:dcat-ap-nl-harvester:probe:"
+
+
+class ShapesError(HarvesterError):
+    """A shape file is missing, does not parse, or is not well-formed SHACL."""
+
+
+class UnsupportedShapes(Exception):
+    """The shapes use a SHACL feature the compiled engine does not implement."""
+
+
+def shape_files(shapes_dir: Path) -> list[Path]:
+    """The *.ttl files of a shapes folder, in name order."""
+    if not shapes_dir.is_dir():
+        raise ShapesError(f"shapes folder {shapes_dir} does not exist")
+    files = sorted(p for p in shapes_dir.glob("*.ttl") if p.is_file())
+    if not files:
+        raise ShapesError(f"shapes folder {shapes_dir} holds no *.ttl shape files")
+    return files
+
+
+def existing_files(files: list[Path]) -> list[Path]:
+    """`files`, when there is at least one and each of them exists."""
+    if not files:
+        raise ShapesError("no shape files given")
+    for f in files:
+        if not f.is_file():
+            raise ShapesError(f"shape file {f} does not exist")
+    return files
+
+
+def fingerprint(files: list[Path]) -> str:
+    """A digest of the shape files' names and contents (changes whenever a shape does)."""
+    h = hashlib.sha256()
+    for p in files:
+        h.update(p.name.encode("utf-8") + b"\0")
+        h.update(p.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+_loaded: dict[str, Graph] = {}
+_loaded_lock = threading.Lock()
+
+
+def load_shapes(files: list[Path], digest: str, check: bool = True) -> Graph:
+    """The shape files (whose `fingerprint` is `digest`) parsed into one graph, checked with
+    `check` (the shipped shapes are not probed, see `SHIPPED_FINGERPRINT`); read once per
+    process and shared by every validator of these shapes."""
+    key = f"{digest}:{int(check)}"
+    with _loaded_lock:
+        found = _loaded.get(key)
+        if found is None:
+            found = _loaded[key] = _parse_shapes(files, check=check,
+                                                 probe_them=check and digest != SHIPPED_FINGERPRINT)
+        return found
+
+
+def _parse_shapes(files: list[Path], *, check: bool, probe_them: bool) -> Graph:
+    """The shape files parsed into one graph (checked for dangling references with `check`,
+    and for well-formedness with `probe_them`)."""
+    per_file = [(path, _parse_file(path)) for path in files]
+    union = Graph()
+    for _, g in per_file:
+        for t in g:
+            union.add(t)
+    if check:
+        _check_references(per_file, union)
+    if probe_them:
+        _check_well_formed(per_file, union)
+    for prefix, ns in per_file[0][1].namespace_manager.namespaces():
+        union.bind(prefix, ns, override=False)
+    return union
+
+
+def _parse_file(path: Path) -> Graph:
+    g = Graph()
+    try:
+        g.parse(path, format="turtle")
+    except Exception as exc:  # rdflib raises several unrelated exception types
+        raise ShapesError(f"shape file {path} does not parse as Turtle: {exc}") from exc
+    return g
+
+
+def _check_references(per_file: list[tuple[Path, Graph]], union: Graph) -> None:
+    """Every shape a file refers to (sh:property, sh:node, sh:or, ...) must be defined somewhere."""
+
+    def defined(node: rdflib.term.Node) -> bool:
+        return next(union.predicate_objects(node), None) is not None
+
+    for path, g in per_file:
+        for pred in _SHAPE_REF_PREDICATES:
+            for s, o in g.subject_objects(pred):
+                if not defined(o):
+                    raise ShapesError(f"shape file {path}: {show(s)} refers with {show(pred)} to "
+                                      f"{show(o)}, which no shape file defines")
+        for pred in _SHAPE_LIST_PREDICATES:
+            for s, head in g.subject_objects(pred):
+                for member in Collection(union, head):
+                    if not defined(member):
+                        raise ShapesError(f"shape file {path}: {show(s)} lists {show(member)} in "
+                                          f"{show(pred)}, which no shape file defines")
+
+
+def _check_well_formed(per_file: list[tuple[Path, Graph]], union: Graph) -> None:
+    """Raise ShapesError naming the shape file(s) when `probe` finds the shapes malformed."""
+    error = probe(union)
+    if error is None:
+        return
+    for path, g in per_file:
+        own = probe(g)
+        if own is not None:
+            raise ShapesError(f"shape file {path} is not well-formed SHACL: {own}")
+    names = ", ".join(str(p) for p, _ in per_file)
+    raise ShapesError(f"the shape files {names} are not well-formed SHACL together: {error}")
+
+
+def probe(shapes: Graph) -> str | None:
+    """Make pySHACL load every targeted shape's constraints once: what is wrong with them, or None.
+
+    The probe graph has one instance per target class (and a subject and an object per
+    sh:targetSubjectsOf / sh:targetObjectsOf property), so every targeted shape is evaluated.
+    The full SHACL-SHACL check of the shipped shapes is a test (tests/test_validate.py).
+    """
+    import pyshacl
+
+    data = Graph()
+    for i, cls in enumerate(_sorted_objects(shapes, SH.targetClass)):
+        data.add((URIRef(f"{_PROBE}{i}"), RDF.type, cls))
+    for i, prop in enumerate(_sorted_objects(shapes, SH.targetSubjectsOf)):
+        data.add((URIRef(f"{_PROBE}s{i}"), prop, Literal("probe")))
+    for i, prop in enumerate(_sorted_objects(shapes, SH.targetObjectsOf)):
+        data.add((URIRef(f"{_PROBE}o{i}a"), prop, URIRef(f"{_PROBE}o{i}b")))
+    scratch = Graph()
+    for t in shapes:
+        scratch.add(t)
+    try:
+        pyshacl.validate(data, shacl_graph=scratch, inference="none", inplace=True,
+                         allow_warnings=True, allow_infos=True)
+    except Exception as exc:  # noqa: BLE001 - pyshacl raises its own errors, re.error, ...
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _sorted_objects(g: Graph, pred: rdflib.term.Node) -> list[rdflib.term.Node]:
+    return sorted(set(g.objects(None, pred)), key=str)
+
+
+def message_text(by_lang: dict[str | None, str]) -> str:
+    """One finding's message from a shape's messages by language: "nl-text / en-text" when it
+    has both, else the Dutch, English, untagged or any other one."""
+    nl, en = by_lang.get("nl"), by_lang.get("en")
+    if nl and en:
+        return f"{nl} / {en}"
+    return nl or en or by_lang.get(None) or next(iter(by_lang.values()), "")
+
+
+def show(node: rdflib.term.Node) -> str:
+    """A shape node as an error message names it."""
+    return node.n3() if isinstance(node, URIRef) else str(node)
+
+
+__all__ = [
+    "SEVERITIES",
+    "SHIPPED_FINGERPRINT",
+    "ShapesError",
+    "UnsupportedShapes",
+    "existing_files",
+    "fingerprint",
+    "load_shapes",
+    "message_text",
+    "probe",
+    "shape_files",
+]
