@@ -139,12 +139,12 @@ def toml_text(table: dict[str, Any], path: tuple[str, ...] = ()) -> str:
 
 
 def write_config(folder: Path, source_url: str, target_url: str, writers: int,
-                 mappings: Path | None, source_workers: int) -> Path:
+                 mappings: Path | None) -> Path:
     """The harvester's configuration for one run, in `folder` (state and reports go below it)."""
     config: dict[str, Any] = {"state": STATE}
     if mappings is not None:
         config["mappings"] = str(mappings)
-    config["sources"] = {SOURCE: {"type": "ckan", "url": source_url, "workers": source_workers,
+    config["sources"] = {SOURCE: {"type": "ckan", "url": source_url,
                                   "mapping": catalogue.mapping_table()}}
     config["targets"] = {TARGET: {"url": target_url, "api_key_env": KEY_ENV,
                                   "owner_org": ORGANISATION, "writers": writers}}
@@ -243,9 +243,9 @@ class Bench:
     and target the first publication left (`baseline/`) and the updated mapping tables."""
 
     def __init__(self, folder: Path, n: int, delay: float, repeat: int, seed: int,
-                 invalid_share: float, source_workers: int) -> None:
+                 invalid_share: float) -> None:
         self.n, self.delay, self.repeat = n, delay, repeat
-        self.seed, self.invalid_share, self.source_workers = seed, invalid_share, source_workers
+        self.seed, self.invalid_share = seed, invalid_share
         self.job, self.baseline, self.tables = folder / "job", folder / "baseline", folder / "tables"
         self.source = CatalogueServer(n, seed, invalid_share, delay=delay)
         self.target = TargetServer(delay=delay)
@@ -329,7 +329,7 @@ class Bench:
     def measure(self, scenario: Scenario, source: CatalogueServer, profile_to: Path | None = None) -> dict[str, Any]:
         """One `harvester sync` of the scenario, from the state store and target as they are."""
         config = write_config(self.job, source.url, self.target.url, scenario.writers,
-                              self.mapping_tables(scenario), self.source_workers)
+                              self.mapping_tables(scenario))
         source_before, target_before = source.stats(), self.target.stats()
         run = run_watched(self.command(config, profile_to), self.job, self.env)
         source_after, target_after = source.stats(), self.target.stats()
@@ -408,15 +408,15 @@ def summarise(scenario: Scenario, runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run_benchmark(n: int, *, delay: float, repeat: int, scenarios: list[str], seed: int = catalogue.SEED,
-                  invalid_share: float = 0.05, source_workers: int = 1,
+                  invalid_share: float = 0.05,
                   profile: str | None = None) -> dict[str, Any]:
     """The whole benchmark (or, with `profile`, one profiled run of that scenario)."""
     compile_bytecode()
     result: dict[str, Any] = {"datasets": n, "delay_s": delay, "repeat": repeat, "seed": seed,
-                              "invalid_share": invalid_share, "source_workers": source_workers,
+                              "invalid_share": invalid_share,
                               "changed": len(range(0, n, CHANGED_EVERY)), "machine": machine()}
     with tempfile.TemporaryDirectory(prefix="harvester-job-bench-") as folder, \
-            Bench(Path(folder), n, delay, repeat, seed, invalid_share, source_workers) as bench:
+            Bench(Path(folder), n, delay, repeat, seed, invalid_share) as bench:
         if profile:
             result["profiled"] = {"scenario": profile, **bench.profile(SCENARIOS[profile], Path(folder))}
             return result
@@ -490,8 +490,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--seed", type=int, default=catalogue.SEED)
     parser.add_argument("--invalid-share", type=float, default=0.05)
-    parser.add_argument("--source-workers", type=int, default=1,
-                        help="the source's `workers` in the configuration (default 1)")
     args = parser.parse_args(argv)
     if args.datasets < 1 or args.repeat < 1 or args.delay < 0:
         parser.error("--datasets and --repeat must be at least 1, --delay at least 0")
@@ -501,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     result = run_benchmark(args.datasets, delay=args.delay, repeat=args.repeat, scenarios=scenarios,
                            seed=args.seed, invalid_share=args.invalid_share,
-                           source_workers=args.source_workers, profile=args.profile)
+                           profile=args.profile)
     if args.json:
         print(json.dumps(result, default=str))
     else:

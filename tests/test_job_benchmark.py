@@ -104,13 +104,13 @@ def test_a_mapping_change_that_adds_nothing_used_maps_everything_and_writes_noth
 
 
 def test_the_configuration_written_is_what_the_harvester_reads(tmp_path: Path) -> None:
-    text = toml_text({"state": "s.sqlite", "sources": {"duo": {"url": "http://127.0.0.1:1", "workers": 2,
+    text = toml_text({"state": "s.sqlite", "sources": {"duo": {"url": "http://127.0.0.1:1",
                                                                "mapping": {"formats": ["PDF"], "flag": True,
                                                                            "data_service": {"title": 'a "b"'}}}},
                       "targets": {"bench": {"url": "http://127.0.0.1:2", "owner_org": "org", "writers": 4}}})
     config = parse_config(tomllib.loads(text), tmp_path / "harvester.toml")
     assert config.sources["duo"].mapping == {"formats": ["PDF"], "flag": True, "data_service": {"title": 'a "b"'}}
-    assert config.sources["duo"].workers == 2 and config.targets["bench"].writers == 4
+    assert config.targets["bench"].writers == 4
 
 
 def test_filters_are_read_as_or_joined_clauses() -> None:
