@@ -27,15 +27,6 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def harvester_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The harvester's cache (shapes that passed the well-formedness probe) in a folder of this
-    test session, not the user's ~/.cache."""
-    folder = tmp_path_factory.mktemp("harvester-cache")
-    os.environ["HARVESTER_CACHE_DIR"] = str(folder)
-    return folder
-
-
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """The ../shared reference folder (skip, or fail under CI, when it is absent)."""
