@@ -103,9 +103,11 @@ FIGURES = ("wall_s", "floor_s", "ratio", "peak_rss_mib", "source_requests", "tar
            "stdout_lines")
 
 
-def harvester_script() -> Path:
-    """The installed `harvester` console script of this interpreter's environment."""
-    script = Path(sys.executable).with_name("harvester")
+def harvester_script(given: str | None = None) -> Path:
+    """The `harvester` console script to run: `given`, else the one installed in this
+    interpreter's environment (another installation, e.g. an older release, can be measured
+    against the same servers)."""
+    script = Path(given) if given else Path(sys.executable).with_name("harvester")
     if not script.exists():
         raise SystemExit(f"{script} not found: install the project in this environment "
                          "(pip install -e .) so that the `harvester` command exists")
@@ -243,14 +245,14 @@ class Bench:
     and target the first publication left (`baseline/`) and the updated mapping tables."""
 
     def __init__(self, folder: Path, n: int, delay: float, repeat: int, seed: int,
-                 invalid_share: float) -> None:
+                 invalid_share: float, script: str | None = None) -> None:
         self.n, self.delay, self.repeat = n, delay, repeat
         self.seed, self.invalid_share = seed, invalid_share
         self.job, self.baseline, self.tables = folder / "job", folder / "baseline", folder / "tables"
         self.source = CatalogueServer(n, seed, invalid_share, delay=delay)
         self.target = TargetServer(delay=delay)
         self.has_baseline = False
-        self.script = harvester_script()
+        self.script = harvester_script(script)
         self.env = {**os.environ, KEY_ENV: API_KEY}
 
     def __enter__(self) -> Bench:
@@ -408,15 +410,15 @@ def summarise(scenario: Scenario, runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run_benchmark(n: int, *, delay: float, repeat: int, scenarios: list[str], seed: int = catalogue.SEED,
-                  invalid_share: float = 0.05,
+                  invalid_share: float = 0.05, harvester: str | None = None,
                   profile: str | None = None) -> dict[str, Any]:
     """The whole benchmark (or, with `profile`, one profiled run of that scenario)."""
     compile_bytecode()
     result: dict[str, Any] = {"datasets": n, "delay_s": delay, "repeat": repeat, "seed": seed,
-                              "invalid_share": invalid_share,
+                              "invalid_share": invalid_share, "harvester": str(harvester_script(harvester)),
                               "changed": len(range(0, n, CHANGED_EVERY)), "machine": machine()}
     with tempfile.TemporaryDirectory(prefix="harvester-job-bench-") as folder, \
-            Bench(Path(folder), n, delay, repeat, seed, invalid_share) as bench:
+            Bench(Path(folder), n, delay, repeat, seed, invalid_share, harvester) as bench:
         if profile:
             result["profiled"] = {"scenario": profile, **bench.profile(SCENARIOS[profile], Path(folder))}
             return result
@@ -490,6 +492,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--seed", type=int, default=catalogue.SEED)
     parser.add_argument("--invalid-share", type=float, default=0.05)
+    parser.add_argument("--harvester", metavar="PATH",
+                        help="the harvester command to measure (default: the one beside this Python)")
     args = parser.parse_args(argv)
     if args.datasets < 1 or args.repeat < 1 or args.delay < 0:
         parser.error("--datasets and --repeat must be at least 1, --delay at least 0")
@@ -499,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     result = run_benchmark(args.datasets, delay=args.delay, repeat=args.repeat, scenarios=scenarios,
                            seed=args.seed, invalid_share=args.invalid_share,
-                           profile=args.profile)
+                           harvester=args.harvester, profile=args.profile)
     if args.json:
         print(json.dumps(result, default=str))
     else:
