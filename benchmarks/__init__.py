@@ -1,1 +1,1 @@
-"""Benchmarks of the harvester's pipeline (see benchmarks/pipeline.py)."""
+"""Benchmarks of the job an operator runs (see benchmarks/job.py)."""

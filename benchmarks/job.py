@@ -45,6 +45,7 @@ import contextlib
 import io
 import json
 import os
+import platform
 import pstats
 import re
 import shutil
@@ -62,7 +63,6 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` and `harvest
 
 from benchmarks import catalogue
 from benchmarks.ckan_server import CatalogueServer
-from benchmarks.pipeline import compile_bytecode, machine
 from benchmarks.target_server import API_KEY, ORGANISATION, TargetServer
 import harvester
 from harvester.store.state import StateStore
@@ -101,6 +101,34 @@ SCENARIOS = {s.name: s for s in (
 FIGURES = ("wall_s", "floor_s", "ratio", "peak_rss_mib", "source_requests", "target_requests",
            "target_writes", "target_refused", "report_json_bytes", "report_html_bytes",
            "stdout_lines")
+
+
+def compile_bytecode() -> None:
+    """Compile the harvester's modules to bytecode, as an installed package has them (an
+    editable install in an environment with PYTHONDONTWRITEBYTECODE would compile them from
+    source in every run)."""
+    import compileall
+
+    compileall.compile_dir(str(Path(harvester.__file__).parent), quiet=1)
+
+
+def machine() -> dict[str, Any]:
+    """The machine the figures were measured on."""
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = None
+    try:
+        memory = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": memory,
+            "python": platform.python_version(), "system": platform.platform()}
 
 
 def harvester_script(given: str | None = None) -> Path:

@@ -2,7 +2,7 @@
 mapping or validating again, the pipeline streams in bounded memory, the mapper's lazy graph and
 triple view agree, and a first publication makes exactly one create call per dataset.
 
-Timing is never asserted here (benchmarks/pipeline.py measures it).
+Timing is never asserted here (benchmarks/job.py measures the job).
 """
 
 from __future__ import annotations
