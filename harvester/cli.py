@@ -243,7 +243,8 @@ def _target_options(func: Any) -> Any:
 @_target_options
 @click.option("--show", "show_name", metavar="NAME", help="Show one dataset of the plan in full (its name, source id or identifier).")
 @click.option("--detailed-exitcode", is_flag=True,
-              help="Exit 0 when there is nothing to do, 6 when the plan would write (other codes as usual).")
+              help="Exit 6 when the plan would write (whatever else it holds), 0 when there is nothing "
+                   "to do; otherwise as usual (1 when datasets need a person).")
 @click.pass_obj
 def plan(env: Env, source_name: str | None, target_name: str | None, target_url: str | None,
          owner_org: str | None, adopt: bool, overwrite_drift: bool, force_withdraw: bool, plan_out: Path | None,
@@ -253,11 +254,15 @@ def plan(env: Env, source_name: str | None, target_name: str | None, target_url:
     Prints a line per dataset that would change and a summary; --out FILE saves the plan for
     `harvester apply FILE`.
     """
-    planned = jobs.plan_sync(
-        env.config, source_name, jobs.TargetChoice(target_name, target_url, owner_org),
-        jobs.SyncOptions(adopt=adopt, overwrite_drift=overwrite_drift, force_withdraw=force_withdraw),
-        plan_out, details=env.as_json or not env.quiet or show_name is not None,
-    )
+    progress = env.progress()
+    try:
+        planned = jobs.plan_sync(
+            env.config, source_name, jobs.TargetChoice(target_name, target_url, owner_org),
+            jobs.SyncOptions(adopt=adopt, overwrite_drift=overwrite_drift, force_withdraw=force_withdraw),
+            plan_out, details=env.as_json or not env.quiet or show_name is not None, progress=progress,
+        )
+    finally:
+        progress.finish()
     if show_name is not None:
         _show_one(planned.plan, show_name)
     elif env.as_json:

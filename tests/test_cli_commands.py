@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import traceback
@@ -496,3 +497,21 @@ def test_a_saved_plan_is_refused_after_a_new_harvest_or_other_mapping_tables(tar
     changed = target.run("apply", plan_file)
     assert changed.code == ExitCode.RUN_FAILED and "mapping tables, shapes, mapping options" in changed.stderr
     assert target.server.stats()["writes"] == 0  # type: ignore[attr-defined]
+
+
+def test_a_dead_target_is_named_as_the_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "examples"
+    shutil.copytree(REPO / "examples", folder, ignore=shutil.ignore_patterns("state"))
+    config = folder / "duo-offline.toml"
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "# How DUO", f'[targets.test]\nurl = "http://127.0.0.1:{port}"\nowner_org = "o"\nretries = 0\n\n# How DUO', 1),
+        encoding="utf-8")
+    ran = in_process(config, ["--json", "sync", "--dry-run"], folder)
+    assert ran.code == ExitCode.RUN_FAILED, ran.output
+    error = json.loads(ran.stdout)["error"]
+    assert error.startswith(f"target 'test' (127.0.0.1:{port}): ") and "connection failed" in error
+    planned = in_process(config, ["plan"], folder)
+    assert planned.code == ExitCode.RUN_FAILED and f"error: target 'test' (127.0.0.1:{port}): " in planned.stderr

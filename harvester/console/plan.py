@@ -51,20 +51,33 @@ def dataset_line(action: Action) -> str:
     return f"{symbol} {name}  {_what_changes(action)}".rstrip()
 
 
+def _created(action: Action) -> str:
+    """A create's line: new, with how many resources."""
+    resources = len((action.package or {}).get("resources") or []) or sum(
+        1 for c in action.changes if re.fullmatch(r"resources\[\d+\]", str(c.get("field"))))
+    return f"(new, {resources} resource{'s' if resources != 1 else ''})"
+
+
+def _updated(action: Action) -> str:
+    """An update's line: the fields that change (at most FIELDS_SHOWN named)."""
+    fields = list(dict.fromkeys(str(c.get("field")) for c in action.changes))
+    if not fields:
+        return "(restored)" if action.restore else f"({_cut(action.reason)})"
+    more = f", +{len(fields) - FIELDS_SHOWN} more" if len(fields) > FIELDS_SHOWN else ""
+    return f"({'restored: ' if action.restore else ''}{', '.join(fields[:FIELDS_SHOWN])}{more})"
+
+
+def _withdrawn(action: Action) -> str:
+    return f"({_cut(action.reason)})"
+
+
+#: what the line of each kind of write says changes
+_CHANGES = {"create": _created, "update": _updated, "withdraw": _withdrawn}
+
+
 def _what_changes(action: Action) -> str:
-    if action.action == "create":
-        resources = len((action.package or {}).get("resources") or []) or sum(
-            1 for c in action.changes if re.fullmatch(r"resources\[\d+\]", str(c.get("field"))))
-        return f"(new, {resources} resource{'s' if resources != 1 else ''})"
-    if action.action == "update":
-        fields = list(dict.fromkeys(str(c.get("field")) for c in action.changes))
-        if not fields:
-            return "(restored)" if action.restore else f"({_cut(action.reason)})"
-        more = f", +{len(fields) - FIELDS_SHOWN} more" if len(fields) > FIELDS_SHOWN else ""
-        return f"({'restored: ' if action.restore else ''}{', '.join(fields[:FIELDS_SHOWN])}{more})"
-    if action.action == "withdraw":
-        return f"({_cut(action.reason)})"
-    return ""
+    describe = _CHANGES.get(action.action)
+    return describe(action) if describe is not None else ""
 
 
 def _cut(text: str, width: int = REASON_WIDTH) -> str:
@@ -83,6 +96,13 @@ def note_lines(plan: Plan, actions: Iterable[Action]) -> Iterator[str]:
     datasets it concerns (the most frequent first)."""
     for note in plan.notes:
         yield f"? {note}"
+    for text, count in _counted_notes(actions):
+        yield f"? {text}  ({count} dataset{'s' if count != 1 else ''})"
+
+
+def _counted_notes(actions: Iterable[Action]) -> list[tuple[str, int]]:
+    """The notes of the datasets to be written, each with how many datasets have it: as said
+    when every dataset says it alike, else without the quoted names that differ."""
     counted: Counter[str] = Counter()
     said: dict[str, set[str]] = {}
     for action in actions:
@@ -92,9 +112,8 @@ def note_lines(plan: Plan, actions: Iterable[Action]) -> Iterator[str]:
         for text in texts:
             said.setdefault(_common(text), set()).add(text)
         counted.update({_common(text) for text in texts})
-    for common, count in sorted(counted.items(), key=lambda item: (-item[1], item[0])):
-        text = next(iter(said[common])) if len(said[common]) == 1 else common
-        yield f"? {text}  ({count} dataset{'s' if count != 1 else ''})"
+    ranked = sorted(counted.items(), key=lambda item: (-item[1], item[0]))
+    return [(next(iter(said[common])) if len(said[common]) == 1 else common, count) for common, count in ranked]
 
 
 def _note_text(issue: dict[str, Any]) -> str:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from harvester.console.plan import (
+    LEGEND,
     dataset_line,
     detail_lines,
     needs_person,
@@ -212,13 +213,19 @@ def echo_sync(result: SyncResult, *, quiet: bool = False, unchanged: bool = Fals
 def _applied_lines(result: SyncResult, *, unchanged: bool, diff: bool) -> Iterable[str]:
     """Of an applied run: a line per dataset written, failed or needing a person; the notes."""
     assert result.plan is not None
-    shown = [a for a in result.plan.actions
-             if a.outcome is not None or needs_person(a) or (unchanged and a.action == "unchanged")]
+    shown = [a for a in result.plan.actions if _shown_after_apply(a, unchanged)]
+    if shown:
+        yield LEGEND + ("  = unchanged" if unchanged else "")
     for action in shown:
         yield dataset_line(action)
         if diff:
             yield from detail_lines(action)
     yield from note_lines(result.plan, result.plan.actions)
+
+
+def _shown_after_apply(action: Action, unchanged: bool) -> bool:
+    """Written or tried, needing a person, or (when asked) unchanged."""
+    return action.outcome is not None or needs_person(action) or (unchanged and action.action == "unchanged")
 
 
 def _sync_rows(result: SyncResult) -> list[tuple[str, str]]:

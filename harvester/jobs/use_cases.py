@@ -103,7 +103,7 @@ def export(config: Config, source: str | None = None, fmt: str = "turtle") -> Ca
 
 def plan_sync(config: Config, source: str | None = None, target: TargetChoice | None = None,
               options: SyncOptions | None = None, plan_out: Path | None = None,
-              details: bool = True) -> PlanResult:
+              details: bool = True, progress: ProgressFn | None = None) -> PlanResult:
     """What a sync would do on the target, from the last harvest; no writes. With `plan_out`,
     the plan (with the packages and what it was made from) is saved there as JSON, for
     `apply_plan`. `details`: keep what the plan shows of each dataset (changes, findings);
@@ -118,7 +118,8 @@ def plan_sync(config: Config, source: str | None = None, target: TargetChoice | 
         if latest is None:
             raise UsageError(f"no harvest of source {chosen.name!r} in {store.path} yet; run `harvester harvest` first")
         try:
-            plan, stages, _ = plan_source(config, chosen, target_config, api, store, latest.id, options, None)
+            plan, stages, _ = plan_source(config, chosen, target_config, api, store, latest.id, options, None,
+                                          progress)
             basis = None
             if plan_out is not None:
                 basis = plan_basis(store, chosen.name, latest.id, stages, api,
