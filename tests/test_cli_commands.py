@@ -35,6 +35,7 @@ from harvester.cli import main
 from harvester.errors import ExitCode
 from harvester.store.lock import StateLock
 from tests.conftest import REPO
+from tests.faultproxy import Fault, FaultProxy
 
 DATASETS = 57  # in the bundled DUO snapshot
 
@@ -515,3 +516,29 @@ def test_a_dead_target_is_named_as_the_target(tmp_path: Path, monkeypatch: pytes
     assert error.startswith(f"target 'test' (127.0.0.1:{port}): ") and "connection failed" in error
     planned = in_process(config, ["plan"], folder)
     assert planned.code == ExitCode.RUN_FAILED and f"error: target 'test' (127.0.0.1:{port}): " in planned.stderr
+
+
+REFUSED_KEY = '{"success": false, "error": {"__type": "Authorization Error", "message": "Access denied"}}'
+
+
+def test_an_api_key_the_source_or_target_refuses_is_an_authorisation_error(tmp_path: Path) -> None:
+    """Exit code 4, as for the configuration: the key, or its account's rights, need fixing."""
+    with FaultProxy() as source:
+        source.add(Fault(times=10, status=403, body=REFUSED_KEY))
+        harvested = CliRunner().invoke(main, ["harvest", "--source-url", source.url, "--state", str(tmp_path / "s.sqlite")])
+        assert source.calls("package_list") == 0  # no other way of listing is tried with a refused key
+    assert harvested.exit_code == ExitCode.CONFIG, harvested.output
+    assert "403 not authorised" in harvested.stderr and f"source {source.url.removeprefix('http://')}" in harvested.stderr
+
+    folder = tmp_path / "examples"
+    shutil.copytree(REPO / "examples", folder, ignore=shutil.ignore_patterns("state"))
+    config = folder / "duo-offline.toml"
+    with FaultProxy() as target:
+        target.add(Fault(times=10, status=403, body=REFUSED_KEY))
+        config.write_text(config.read_text(encoding="utf-8").replace(
+            "# How DUO", f'[targets.test]\nurl = "{target.url}"\nowner_org = "o"\nretries = 0\n\n# How DUO', 1),
+            encoding="utf-8")
+        synced = in_process(config, ["--json", "sync", "--dry-run"], folder)
+        planned = in_process(config, ["plan"], folder)
+    assert synced.code == ExitCode.CONFIG and "403 not authorised" in json.loads(synced.stdout)["error"]
+    assert planned.code == ExitCode.CONFIG and "error: target 'test'" in planned.stderr
