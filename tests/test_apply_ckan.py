@@ -5,6 +5,7 @@ target is refused with exit code 3 and writes nothing."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +22,8 @@ def run(setup: Setup, *args: str) -> tuple[int, str, str]:
 
 
 @pytest.mark.ckan
-def test_plan_out_then_apply_creates_exactly_the_plan_and_a_stale_plan_is_refused(donl: Any, tmp_path: Any) -> None:
+def test_plan_out_then_apply_creates_exactly_the_plan_and_a_stale_plan_is_refused(
+        donl: Any, tmp_path: Path) -> None:  # noqa: F811 - the fixture imported above
     setup = Setup(tmp_path, donl.url, donl.api_key)
     plan_file = tmp_path / "plan.json"
     assert run(setup, "harvest")[0] == 0
