@@ -271,18 +271,23 @@ def parse_config(data: dict[str, Any], path: Path | None) -> Config:
     return cfg
 
 
-def load_config(path: str | Path | None = None) -> Config:
+def load_config(path: str | Path | None = None, *, allow_defaults: bool = False) -> Config:
     """Load the configuration: `path`, else $HARVESTER_CONFIG, else ./harvester.toml.
 
-    An explicitly named file must exist; when nothing is named and ./harvester.toml is absent,
-    the built-in defaults apply (the DUO CKAN source, state in ./harvester-state.sqlite).
+    A named file must exist. When nothing is named and ./harvester.toml is absent, that is an
+    error naming where it looked and how to start (`harvester init`); with `allow_defaults` the
+    built-in defaults apply instead (the DUO CKAN source, state in ./harvester-state.sqlite).
     """
-    explicit = path is not None or bool(os.environ.get(CONFIG_ENV))
-    chosen = Path(path) if path is not None else Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_NAME)
+    from_env = os.environ.get(CONFIG_ENV)
+    explicit = path is not None or bool(from_env)
+    chosen = Path(path) if path is not None else Path(from_env or DEFAULT_CONFIG_NAME)
     if not chosen.exists():
         if explicit:
-            raise ConfigError(f"{chosen}: configuration file not found")
-        return parse_config({}, None)
+            named = "--config" if path is not None else f"${CONFIG_ENV}"
+            raise ConfigError(f"{chosen}: configuration file not found (named by {named})")
+        if allow_defaults:
+            return parse_config({}, None)
+        raise ConfigError(no_config_message(chosen.resolve()))
     chosen = chosen.resolve()
     try:
         data = tomllib.loads(chosen.read_text(encoding="utf-8"))
@@ -291,6 +296,18 @@ def load_config(path: str | Path | None = None) -> Config:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{chosen}: cannot read the configuration file: {exc}") from None
     return parse_config(data, chosen)
+
+
+def no_config_message(default: Path) -> str:
+    """Where the configuration was looked for, and how to start one."""
+    return (
+        "no configuration file found; looked for:\n"
+        f"  {'--config FILE':<20}  not given\n"
+        f"  {'$' + CONFIG_ENV:<20}  not set\n"
+        f"  {str(default):<20}  not there\n"
+        "to start: `harvester init` writes a commented harvester.toml here "
+        "(`harvester init --help` for its options), or name a file with --config"
+    )
 
 
 def api_key_from_env(variable: str | None, what: str, *, required: bool) -> str | None:
@@ -307,3 +324,107 @@ def adhoc_source(url: str, page_size: int = 1000) -> SourceConfig:
     """A CKAN source for `--source-url`, named after the host, with default settings."""
     clean = _check_url(url, "--source-url", "command line")
     return SourceConfig(name=urlparse(clean).netloc, type="ckan", url=clean, page_size=page_size)
+
+
+# --- a starting configuration (`harvester init`) ---------------------------------------------
+
+#: data.overheid.nl's environments: the test (acceptance) environment given with a test account,
+#: and production
+DONL_TEST_URL = "https://test.data.overheid.nl/data"
+DONL_PRODUCTION_URL = DEFAULT_TARGET_URL
+
+_STARTING_CONFIG = """\
+# harvester configuration: where datasets come from, where they go, where the state is kept.
+# Relative paths are relative to this file. API keys never live here: each source or target
+# names the environment variable that holds its key (api_key_env).
+# Check it with `harvester --config {file} status`; then harvest and plan against `test`.
+
+state = "state/harvester.sqlite"   # the SQLite state store (run reports go to state/reports/)
+
+# Where the datasets come from: a CKAN 2.9+ action API.
+[sources.{source_name}]
+type = "ckan"
+url = {source_url}
+{organization_line}
+# page_size = 1000                 # package_search rows per page, 1..1000
+# timeout = 30                     # seconds per request
+# retries = 4                      # retries after the first attempt (429, 5xx, timeouts)
+# full_every_runs = 1              # with no --full/--incremental: every Nth run is full
+# api_key_env = "SOURCE_API_KEY"   # only for private datasets: the variable holding the key
+
+# How the source's packages become DCAT-AP-NL 3.0 (harvester.dcat.options.MappingOptions has
+# every key; examples/duo-offline.toml is a complete example).
+[sources.{source_name}.mapping]
+portal_url = {source_url}
+# catalog_title = "..."            # the catalogue's title, description and publisher: needed
+# catalog_description = "..."      # for `harvester export`
+# catalog_publisher = "..."        # a name or URI of the organisations table
+# contact_name = "..."             # the contact point of packages that name none
+# contact_email = "..."
+# access_rights = "public"         # the default access right
+
+# data.overheid.nl's test (acceptance) environment: run here first (`--target test`, the
+# default when it is the only non-production target). The URL comes with your test account.
+[targets.test]
+url = {test_url}
+api_key_env = "DONL_TEST_API_KEY"  # export DONL_TEST_API_KEY=... (never in this file)
+owner_org = {owner_org}
+# grace_days = 7                   # days gone at the source before a dataset is withdrawn
+# withdraw_threshold = 0.10        # withdraw nothing when more than this fraction would go
+
+# data.overheid.nl itself: only used when named (`--target production`).
+[targets.production]
+url = {production_url}
+api_key_env = "DONL_API_KEY"       # export DONL_API_KEY=... (never in this file)
+owner_org = {owner_org}
+production = true
+"""
+
+
+def starting_config(source_url: str = DEFAULT_SOURCE_URL, organization: str | None = None,
+                    owner_org: str | None = None, file_name: str = DEFAULT_CONFIG_NAME) -> str:
+    """A commented starting configuration: a CKAN source, data.overheid.nl's test and production
+    targets. `organization`: only that organisation's datasets at the source; `owner_org`: the
+    data owner's organisation on data.overheid.nl (a placeholder to fill in when not given)."""
+    url = _check_url(source_url, "--source-url", "command line")
+    quoted = _toml_string
+    return _STARTING_CONFIG.format(
+        file=file_name,
+        source_name=_source_name(url),
+        source_url=quoted(url),
+        organization_line=(f"organization = {quoted(organization)}  # only this organisation's datasets"
+                           if organization else
+                           '# organization = "name"         # only this organisation\'s datasets'),
+        test_url=quoted(DONL_TEST_URL),
+        production_url=quoted(DONL_PRODUCTION_URL),
+        owner_org=quoted(owner_org or "FILL-IN-your-organisation-on-data.overheid.nl"),
+    )
+
+
+def write_starting_config(path: Path, source_url: str = DEFAULT_SOURCE_URL, organization: str | None = None,
+                          owner_org: str | None = None) -> Path:
+    """Write `starting_config` to `path`; an existing file is never overwritten."""
+    text = starting_config(source_url, organization, owner_org, path.name)
+    try:
+        with open(path, "x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        raise ConfigError(f"{path}: already exists; not overwritten (remove it, or write elsewhere with -o)") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write the configuration: {exc}") from None
+    return path
+
+
+def _source_name(url: str) -> str:
+    """A table name for a source at `url`: its host's first label (`onderwijsdata` for
+    onderwijsdata.duo.nl), in the characters a bare TOML key allows."""
+    host = urlparse(url).hostname or "source"
+    label = host.split(".")[0] if not host.replace(".", "").isdigit() else "source"
+    cleaned = "".join(c if c.isalnum() or c in "-_" else "-" for c in label.lower()).strip("-")
+    return cleaned or "source"
+
+
+def _toml_string(value: str) -> str:
+    """`value` as a TOML basic string."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'

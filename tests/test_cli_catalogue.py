@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, RDF
 
 from harvester.cli import main
+from harvester.donl.rules import FieldProblem
 from harvester.errors import ExitCode
 from harvester.store.state import StateStore
 from tests.test_scheduled import SNAPSHOT, offline_config
@@ -67,4 +69,36 @@ def test_export_is_deterministic_and_holds_every_dataset(tmp_path: Path) -> None
 def test_validate_before_any_harvest_says_what_to_do(tmp_path: Path) -> None:
     config = offline_config(tmp_path)
     result = CliRunner().invoke(main, ["--config", str(config), "validate"])
-    assert result.exit_code == 3 and "run `harvester harvest` first" in result.output
+    assert result.exit_code == ExitCode.USAGE and "run `harvester harvest`" in result.output
+    assert not (tmp_path / "state").exists()
+
+
+def test_validate_and_sync_count_what_data_overheid_nl_would_refuse_alike(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pre-send check is part of both: a dataset SHACL finds valid but data.overheid.nl would
+    refuse is invalid in `validate` (its problems labelled apart) as in the dry run's plan."""
+    import harvester.jobs.catalogue
+    import harvester.plan.rules
+
+    refuse = {"adressen_so", "adressen_vo"}
+
+    def check(package: dict, lists: object = None) -> list[FieldProblem]:
+        return [FieldProblem("title", "test refusal")] if package["name"] in refuse else []
+
+    monkeypatch.setattr(harvester.jobs.catalogue, "check_package", check)
+    monkeypatch.setattr(harvester.plan.rules, "check_package", check)
+    config = harvested(tmp_path)
+    result = CliRunner().invoke(main, ["--config", str(config), "validate"])
+    assert result.exit_code == ExitCode.DATASETS, result.output
+    assert "55 valid, 2 invalid of 57 datasets; 0 violation(s)" in result.stdout
+    assert "data.overheid.nl would refuse 2 package(s)" in result.stdout
+    assert result.stdout.count("[data.overheid.nl would refuse] title: test refusal") == 2
+    assert "INVALID  adressen_so" in result.stdout
+    as_json = json.loads(CliRunner().invoke(main, ["--config", str(config), "validate", "--format", "json"]).stdout)
+    assert (as_json["invalid"], as_json["refused"], as_json["violations"]) == (2, 2, 0)
+    refused = [d for d in as_json["datasets"] if d["refusals"]]
+    assert {d["name"] for d in refused} == refuse and all(not d["valid"] for d in refused)
+    assert all(f["severity"] != "violation" for d in refused for f in d["findings"])
+
+    synced = CliRunner().invoke(main, ["--config", str(config), "--json", "sync", "--dry-run"])
+    assert json.loads(synced.stdout)["counts"]["invalid"] == as_json["invalid"]

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from harvester.config import adhoc_source, api_key_from_env, load_config
+from harvester.config import (
+    adhoc_source,
+    api_key_from_env,
+    load_config,
+    starting_config,
+    write_starting_config,
+)
 from harvester.errors import ConfigError
 
 
@@ -38,16 +44,48 @@ def test_config_from_environment_variable(tmp_path: Path, monkeypatch: pytest.Mo
     assert cfg.path == path and cfg.source("x").url == "http://example.org/ckan"
 
 
-def test_missing_default_file_uses_builtin_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_configuration_anywhere_is_an_error_saying_where_it_looked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HARVESTER_CONFIG", raising=False)
     monkeypatch.chdir(tmp_path)
-    cfg = load_config()
+    with pytest.raises(ConfigError) as info:
+        load_config()
+    message = str(info.value)
+    assert "no configuration file found" in message and str(tmp_path / "harvester.toml") in message
+    assert "--config" in message and "$HARVESTER_CONFIG" in message and "`harvester init`" in message
+    assert info.value.exit_code == 4
+
+
+def test_the_builtin_defaults_only_when_allowed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HARVESTER_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    cfg = load_config(allow_defaults=True)
     assert cfg.path is None and cfg.state == tmp_path / "harvester-state.sqlite"
 
 
-def test_explicit_missing_file_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="nope.toml: configuration file not found"):
-        load_config(tmp_path / "nope.toml")
+def test_explicit_missing_file_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigError, match=r"nope.toml: configuration file not found \(named by --config\)"):
+        load_config(tmp_path / "nope.toml", allow_defaults=True)
+    monkeypatch.setenv("HARVESTER_CONFIG", str(tmp_path / "env.toml"))
+    with pytest.raises(ConfigError, match=r"env.toml: configuration file not found \(named by \$HARVESTER_CONFIG\)"):
+        load_config()
+
+
+def test_the_starting_configuration_loads_and_is_never_written_over(tmp_path: Path) -> None:
+    path = write_starting_config(tmp_path / "h.toml", "http://127.0.0.1:5000/ckan/", 'a "quoted" org', "de-eigenaar")
+    cfg = load_config(path)
+    assert cfg.source("source").url == "http://127.0.0.1:5000/ckan" and cfg.source("source").organization == 'a "quoted" org'
+    assert cfg.state == tmp_path / "state" / "harvester.sqlite"
+    assert {t.name: (t.url, t.owner_org, t.production) for t in cfg.targets.values()} == {
+        "test": ("https://test.data.overheid.nl/data", "de-eigenaar", False),
+        "production": ("https://data.overheid.nl/data", "de-eigenaar", True)}
+    default = starting_config()
+    assert "[sources.onderwijsdata]" in default and 'url = "https://onderwijsdata.duo.nl"' in default
+    assert "FILL-IN" in default  # no owner organisation given: a placeholder to fill in
+    with pytest.raises(ConfigError, match="already exists; not overwritten"):
+        write_starting_config(path)
+    with pytest.raises(ConfigError, match="--source-url"):
+        starting_config("ftp://example.org")
 
 
 @pytest.mark.parametrize(

@@ -124,6 +124,8 @@ def test_plain_log_lines_off_a_terminal_quiet_and_json(tmp_path: Path) -> None:
     for line in result.stderr.splitlines():
         assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (INFO|WARNING|ERROR) ", line), line
     assert "\r" not in result.stderr and "\x1b" not in result.stderr + result.stdout
+    events = [line.split(" harvester.progress: ", 1)[1] for line in result.stderr.splitlines() if " harvester.progress: " in line]
+    assert events == ["harvest: 57/57", "map+validate: 57/57", "plan: 57/57", "writing the report: 1/1"]
     quiet = run_cli("--config", str(config), "-q", "sync", "--dry-run")
     assert quiet.stderr == "" and "create" in quiet.stdout and "not on the target yet" not in quiet.stdout
     as_json = run_cli("--config", str(config), "--json", "sync", "--dry-run")
@@ -145,7 +147,7 @@ def test_runs_and_report_commands(tmp_path: Path) -> None:
     html = runner.invoke(main, ["--config", str(config), "report", str(run_id), "--format", "html", "-o", str(out)])
     assert html.exit_code == 0 and out.read_text().lstrip().lower().startswith("<!doctype html")
     missing = runner.invoke(main, ["--config", str(config), "report", "999"])
-    assert missing.exit_code == ExitCode.RUN_FAILED and "no report for run 999" in missing.output
+    assert missing.exit_code == ExitCode.USAGE and "no report for run 999" in missing.output
 
 
 def test_scheduled_runs_mostly_incremental_with_a_full_one_every_n(tmp_path: Path) -> None:

@@ -1,14 +1,24 @@
 """The CKAN client's answers to what a server gets wrong: retries, then errors a person can act on.
 
+Each kind of failure has its own retry budget: a refused connection or a host name that does not
+resolve one quick retry, timeouts and 429/5xx answers the policy's retries. A server that never
+answered is unreachable (no package_list fallback); one that answered before is a source error.
+
 The server here is a local HTTP server that answers with injected faults (tests/faultproxy.py);
 the same proxy sits in front of the real CKAN in tests/test_harvest_ckan.py.
 """
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import pytest
 
-from harvester.errors import SourceError, TargetError
+from harvester.config import SourceConfig
+from harvester.errors import NotAuthorisedError, SourceError, TargetError, UnreachableError
+from harvester.source.harvest import harvest
+from harvester.store.state import StateStore
 from harvester.source.http import CkanActionClient, RetryPolicy, parse_retry_after
 from tests.faultproxy import Fault, FaultProxy, ckan_answer
 
@@ -78,24 +88,70 @@ def test_success_false_403_and_404() -> None:
         c = client(proxy.url)
         with pytest.raises(SourceError, match=r"HTTP 409, success false: Validation Error .*Must be purely lowercase"):
             c.call("package_show", {"id": "x"})
-        with pytest.raises(SourceError, match="403 not authorised: Authorization Error Access denied; check that the API key"):
+        with pytest.raises(NotAuthorisedError, match="403 not authorised: Authorization Error Access denied; check that the API key") as refused:
             c.call("package_show", {"id": "x"})
+        assert refused.value.exit_code == 4 and not isinstance(refused.value, SourceError)
+        assert str(refused.value).startswith(f"source 127.0.0.1:{proxy.url.rsplit(':', 1)[1]}: ")
         with pytest.raises(SourceError, match="404 not found: Not Found Error Not found"):
             c.call("package_show", {"id": "x"})
 
 
 def test_timeout_is_retried_then_reported() -> None:
+    waits: list[float] = []
     with FaultProxy() as proxy:
-        proxy.add(Fault(times=2, status=200, body=ckan_answer([]), delay=1.5))
-        with pytest.raises(SourceError, match=r"failed after 2 attempt\(s\): no answer within 0.5 s \(timeout\)"):
-            client(proxy.url, retries=1, timeout=0.5).call("package_list")
+        proxy.add(Fault(times=3, status=200, body=ckan_answer([]), delay=1.5))
+        host = proxy.url.removeprefix("http://")
+        with pytest.raises(UnreachableError, match=rf"^source {host} unreachable: .* failed after 3 attempt\(s\): "
+                                                   rf"no answer within 0.5 s \(timeout\) from {host}$"):
+            client(proxy.url, retries=2, timeout=0.5, waits=waits).call("package_list")
+    assert waits == [0.5, 1.0]  # a timeout gets the policy's retries
 
 
-def test_connection_refused_is_reported() -> None:
+def test_a_refused_connection_gets_one_quick_retry_and_names_the_host() -> None:
+    with FaultProxy() as proxy:
+        url, host = proxy.url, proxy.url.removeprefix("http://")
+    waits: list[float] = []
+    refused = client(url, retries=4, waits=waits)
+    with pytest.raises(UnreachableError, match=rf"^source {host} unreachable: .* failed after 2 attempt\(s\): "
+                                               rf"connection refused by {host}") as info:
+        refused.call("package_list")
+    assert waits == [0.5] and refused.requests_made == 2 and refused.failure is info.value
+    assert info.value.exit_code == 3 and not isinstance(info.value, SourceError)
+    target = client(url, retries=0, error=TargetError)
+    with pytest.raises(UnreachableError, match=rf"^target {host} unreachable: .* failed after 1 attempt\(s\)"):
+        target.call("package_search")
+
+
+def test_a_host_name_that_does_not_resolve_gets_one_quick_retry() -> None:
+    waits: list[float] = []
+    with pytest.raises(UnreachableError, match=r"^source no-such-host\.invalid unreachable: .*the host name "
+                                               r"no-such-host\.invalid does not resolve \(DNS failure"):
+        client("http://no-such-host.invalid", retries=4, waits=waits).call("package_list")
+    assert waits == [0.5]
+
+
+def test_a_server_that_answered_before_and_then_went_away_is_a_source_error() -> None:
+    """Mid-run the listing goes on as far as it can (incomplete), as for any failed page."""
+    with FaultProxy() as proxy:
+        proxy.add(Fault(action="package_list", status=200, body=ckan_answer(["a"])))
+        c = client(proxy.url, retries=3)
+        assert c.call("package_list") == ["a"]
+    with pytest.raises(SourceError, match=r"^source 127\.0\.0\.1:\d+: CKAN action package_show .*connection refused") as info:
+        c.call("package_show", {"id": "a"})
+    assert not isinstance(info.value, UnreachableError) and c.requests_made == 3
+
+
+def test_a_dead_source_fails_the_harvest_at_once_without_the_package_list_fallback(tmp_path: Path) -> None:
     with FaultProxy() as proxy:
         url = proxy.url
-    with pytest.raises(SourceError, match="connection failed"):
-        client(url, retries=1).call("package_list")
+    config = SourceConfig(name="dead", url=url, retries=4, backoff=0.01)
+    started = time.monotonic()
+    with StateStore.open(tmp_path / "s.sqlite") as store:
+        summary = harvest(config, store, "full")
+    assert time.monotonic() - started < 10
+    assert summary.outcome == "failed" and summary.requests == 2 and summary.method == ""
+    assert summary.error is not None and summary.error.startswith(f"source {url.removeprefix('http://')} unreachable")
+    assert not any("package_list" in problem for problem in summary.problems)
 
 
 def test_api_key_is_sent_as_header_and_never_in_errors() -> None:

@@ -3,7 +3,7 @@ operator's PlanSettings, the Gone records of the last full harvest)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -70,6 +70,12 @@ class Action:
             data.pop("package")
         return data
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Action:
+        """The action `to_dict` gave (keys this version does not know are left out)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})
+
 
 @dataclass
 class Plan:
@@ -101,3 +107,10 @@ class Plan:
             "counts": self.counts(), "notes": self.notes,
             "actions": [a.to_dict(with_packages) for a in self.actions],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Plan:
+        """The plan `to_dict` gave (its counts are made anew from the actions)."""
+        return cls(source=data["source"], target=data["target"], owner_org=data["owner_org"],
+                   actions=[Action.from_dict(a) for a in data.get("actions") or []],
+                   notes=list(data.get("notes") or []))
