@@ -53,19 +53,29 @@ def test_a_second_run_on_the_same_state_exits_at_once_with_the_locked_code(tmp_p
     assert not state.exists() or "runs" not in result.stdout
 
 
-def test_two_concurrent_syncs_one_runs_the_other_is_locked_out(tmp_path: Path) -> None:
+def test_a_sync_while_another_run_holds_the_lock_is_locked_out(tmp_path: Path) -> None:
+    """A second run on the same state store exits at once with 5 while the first holds the lock,
+    and runs once it is released. (The first is a process holding the lock as a sync does: a real
+    sync of the bundled example may end before a second process has even started.)"""
     config = offline_config(tmp_path)
+    state = tmp_path / "state" / "harvester.sqlite"
+    state.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import sys; from harvester.store.lock import StateLock; "
+                               f"held = StateLock({str(state)!r}).acquire(); print('locked', flush=True); "
+                               "sys.stdin.readline()"],
+        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     args = [sys.executable, "-m", "harvester.cli", "--config", str(config), "sync", "--dry-run"]
-    first = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lock = Path(str(tmp_path / "state" / "harvester.sqlite") + ".lock")
-    deadline = time.time() + 60
-    while time.time() < deadline and not (lock.exists() and lock.read_text().strip()):
-        time.sleep(0.02)
-    second = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
-    first_out, first_err = first.communicate(timeout=300)
-    assert sorted([first.returncode, second.returncode]) == [ExitCode.OK, ExitCode.LOCKED], (first_err, second.stderr)
-    assert "another run holds the lock" in second.stderr
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        second = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+        assert second.returncode == ExitCode.LOCKED, second.stderr
+        assert "another run holds the lock" in second.stderr and f"pid {holder.pid}" in second.stderr
+    finally:
+        holder.communicate("done\n", timeout=60)
+    after = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+    assert after.returncode == ExitCode.OK, after.stderr
 
 
 def test_a_stale_lock_from_a_killed_run_is_taken_over(tmp_path: Path) -> None:
