@@ -240,8 +240,8 @@ def test_invalid_datasets_carry_no_quality_band(report, quality):
     [invalid] = [d for d in report["datasets"] if d["identifier"] == INVALID]
     assert "quality" not in invalid and quality[INVALID]["band"]
     page = render_html(report)
-    card = re.search(r'<article[^>]*data-identifier="%s".*?</article>' % re.escape(INVALID), page,
-                     re.S).group(0)
+    card = re.search(rf'<article[^>]*data-identifier="{re.escape(INVALID)}".*?</article>', page,
+                     re.DOTALL).group(0)
     assert 'class="badge b-' not in card and "punten/points" not in card
     assert "Probleem / Problem" in card and 'data-field="dct:license"' in card
 
@@ -258,10 +258,10 @@ def test_a_conflict_compares_ours_with_the_target(report):
     entry = dataset_entry(never_sent, None, kinds)
     assert entry["compare"] == {"old": "target_now", "new": "ours_to_send"}
     page = render_html(dict(report, datasets=[entry], needs_person=[]))
-    heads = re.search(r'<table class="changes".*?</tr>', page, re.S).group(0)
+    heads = re.search(r'<table class="changes".*?</tr>', page, re.DOTALL).group(0)
     assert heads.index("onze versie (te versturen) / ours (to send)") < heads.index(
         "op het doel nu / on the target now")
-    row = re.search(r"<td>notes</td>.*?</tr>", page, re.S).group(0)
+    row = re.search(r"<td>notes</td>.*?</tr>", page, re.DOTALL).group(0)
     assert row.index("Onze beschrijving") < row.index("Hun beschrijving")  # ours first
 
 
@@ -456,7 +456,7 @@ def test_a_report_of_many_datasets_is_written_as_a_stream(quality, validator, tm
     assert html_path.stat().st_size / MANY < 250
     page = html_path.read_text("utf-8")
     assert page.count("<article") == 0  # the unchanged ones only in the one compact table
-    table = re.search(r'<table class="rows unchanged">.*?</table>', page, re.S).group(0)
+    table = re.search(r'<table class="rows unchanged">.*?</table>', page, re.DOTALL).group(0)
     assert table.count("<tr>") == MANY + 1
 
 
@@ -468,7 +468,9 @@ def test_the_page_is_written_in_pieces(quality):
                       "title": "", "quality": score})
 
     class Recorder(io.StringIO):
-        sizes: list[int] = []
+        def __init__(self) -> None:
+            super().__init__()
+            self.sizes: list[int] = []
 
         def write(self, text: str) -> int:
             self.sizes.append(len(text))
@@ -505,17 +507,32 @@ def test_html_escapes_what_the_source_says():
 def test_unchanged_datasets_only_in_the_compact_table(report):
     page = render_html(report)
     assert page.count(UNCHANGED) == 1
-    row = re.search(r'<table class="rows unchanged">.*?</table>', page, re.S).group(0)
+    row = re.search(r'<table class="rows unchanged">.*?</table>', page, re.DOTALL).group(0)
     assert UNCHANGED in row and "ongewijzigd" in row and "Voldoende / Sufficient" in row
     assert 'data-action="unchanged"' not in page
     # the create: one row of the creates' table, no card
     assert page.count(CREATED) == 1 and 'data-action="create"' not in page
 
 
+def test_many_datasets_that_need_a_person_are_summed_up_by_problem():
+    plan = Plan(source="duo", target="https://data.overheid.nl", owner_org="duo")
+    plan.actions = [Action(action="invalid", identifier=f"{BASE}{i}", source_id=f"src-{i}",
+                           reason="data.overheid.nl would refuse it",
+                           problems=[{"field": "license_id", "message": "an open licence"}]
+                           + ([{"field": "notes", "message": "too short"}] if i < 2 else []))
+                    for i in range(7)]
+    page = render_html(build_report(_result(plan=plan)))
+    table = re.search(r'<table class="common-problems">.*?</table>', page, re.DOTALL).group(0)
+    rows = re.findall(r"<code>(.*?)</code>.*?</span> (.*?)</td><td class=\"num\">(\d+)<", table)
+    assert rows == [("license_id", "an open licence", "7"), ("notes", "too short", "2")]
+    # a few are told one by one
+    assert 'class="common-problems"' not in render_html(build_report(_result()))
+
+
 def test_one_quality_scale_with_a_legend(report):
     page = render_html(report)
     assert "op de schaal van" not in page and "scaled" not in page
-    legend = re.search(r'<div class="legend".*?</div>', page, re.S).group(0)
+    legend = re.search(r'<div class="legend".*?</div>', page, re.DOTALL).group(0)
     assert "Balken / " not in legend and "Bars: " in legend
     assert re.findall(r'data-band="(\w+)"', legend) == ["Excellent", "Good", "Sufficient", "Bad"]
     assert "86.7 %" in legend and "325" in legend and "405" in legend
@@ -535,7 +552,7 @@ def test_text_report(report):
     assert "notes: Onze beschrijving -> Met de hand verbeterd" in text
     assert "title: Ingeschrevenen ho -> Ingeschrevenen hoger onderwijs" in text
     assert "- dct:license: [SHACL-validatie / SHACL validation]" in text
-    assert re.search(r"ongewijzigd +%s +Voldoende / Sufficient" % re.escape(UNCHANGED), text)
+    assert re.search(rf"ongewijzigd +{re.escape(UNCHANGED)} +Voldoende / Sufficient", text)
     assert "Kwaliteit catalogus / Catalogue quality (4 datasets)" in text
 
 

@@ -18,20 +18,25 @@ dataset itself, relative to the identifier when below it: "/resource/...") and i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
 from typing import Any
 
+from harvester.dcat.mapper import NAMESPACES
 from harvester.report.labels import NEEDS_LABELS
 
 __all__ = [
+    "WHOLE",
     "FindingKinds",
+    "Problem",
     "compact_score",
     "dataset_entry",
     "focus_node",
     "jsonable",
     "need_of",
     "needs_order",
+    "problem_items",
+    "short_field",
 ]
 
 #: The flags of an action the report keeps when they are set.
@@ -45,6 +50,13 @@ _CONFLICT_SIDES = {True: {"old": "ours_last_sent", "new": "target_now"},
                    False: {"old": "target_now", "new": "ours_to_send"}}
 #: The keys of a finding's text, shared by every dataset it is found in.
 _KIND_KEYS = ("severity", "path", "message", "shape")
+#: Namespaces as a field's name shows them (longest first, so the most specific one wins).
+_PREFIXES = sorted(((ns, prefix) for prefix, ns in NAMESPACES.items()), key=lambda p: -len(p[0]))
+#: The field a problem of the dataset as a whole is listed under.
+WHOLE = "(dataset)"
+#: How the "needs a person" list says a problem, by where it was found.
+_DETAIL_FORMS = {"shacl": "SHACL ({field}): {message}", "mapping": "{field}: {message}",
+                 "target": "{field}: {message}", "answer": "{message}"}
 
 
 def jsonable(value: Any) -> Any:
@@ -237,24 +249,66 @@ def dataset_entry(action: Any, score: Mapping[str, Any] | None, kinds: FindingKi
 # --- needs a person -------------------------------------------------------------------------------
 
 
-def _field_message(item: Mapping[str, Any]) -> str:
-    return f"{item.get('field', '')}: {item.get('message', '')}"
+def short_field(path: Any) -> str:
+    """A SHACL path as a field's name: "dct:title" for http://purl.org/dc/terms/title."""
+    if not path:
+        return WHOLE
+    text = str(path)
+    for namespace, prefix in _PREFIXES:
+        if text.startswith(namespace):
+            return f"{prefix}:{text[len(namespace):]}"
+    return text
 
 
-def _need_details(entry: Mapping[str, Any], kinds: FindingKinds) -> list[str]:
-    """Why a dataset needs a person: its reason, violations, unmapped errors, the target's
-    rejection and answers; each said once."""
-    details = [entry["reason"]] if entry.get("reason") else []
+@dataclass(frozen=True)
+class Problem:
+    """One problem of a dataset: where it was found (an ORIGIN_LABELS key), what it says, and
+    the node or value it is about."""
+
+    origin: str
+    message: str
+    where: str = ""
+
+
+def _where(*parts: Any) -> str:
+    return " ".join(str(p) for p in parts if p not in (None, ""))
+
+
+def _violations(entry: Mapping[str, Any], kinds: FindingKinds) -> Iterator[tuple[str, Problem]]:
     for finding in entry.get("findings") or []:
         text = kinds.of(finding)
         if text.get("severity") == "violation":
-            path = f" ({text.get('path')})" if text.get("path") else ""
-            details.append(f"SHACL{path}: {text.get('message', '')}")
-    details.extend(_field_message(item) for item in entry.get("unmapped") or []
-                   if isinstance(item, Mapping) and item.get("severity") == "error")
-    details.extend(_field_message(p) for p in entry.get("problems") or []
-                   if isinstance(p, Mapping))
-    details.extend(entry.get("messages") or [])
+            yield short_field(text.get("path")), Problem(
+                "shacl", str(text.get("message", "")),
+                _where(kinds.node_of(finding), finding.get("value")))
+
+
+def _mapping_errors(entry: Mapping[str, Any]) -> Iterator[tuple[str, Problem]]:
+    for item in entry.get("unmapped") or []:
+        if isinstance(item, Mapping) and item.get("severity") == "error":
+            yield str(item.get("field") or WHOLE), Problem(
+                "mapping", str(item.get("message", "")), _where(item.get("value")))
+
+
+def _target_problems(entry: Mapping[str, Any]) -> Iterator[tuple[str, Problem]]:
+    for item in entry.get("problems") or []:
+        if isinstance(item, Mapping):
+            yield str(item.get("field") or WHOLE), Problem("target", str(item.get("message", "")))
+    for message in entry.get("messages") or []:
+        yield WHOLE, Problem("answer", str(message))
+
+
+def problem_items(entry: Mapping[str, Any], kinds: FindingKinds) -> list[tuple[str, Problem]]:
+    """(field, problem) for each SHACL violation, mapping error, target rule the package breaks
+    and answer of the target, in that order."""
+    return [*_violations(entry, kinds), *_mapping_errors(entry), *_target_problems(entry)]
+
+
+def _need_details(entry: Mapping[str, Any], kinds: FindingKinds) -> list[str]:
+    """Why a dataset needs a person: its reason and its problems; each said once."""
+    details = [entry["reason"]] if entry.get("reason") else []
+    details.extend(_DETAIL_FORMS[problem.origin].format(field=name, message=problem.message)
+                   for name, problem in problem_items(entry, kinds))
     unique: list[str] = []
     for detail in details:  # a reason often quotes the problems it is made of
         if detail and not any(detail in earlier for earlier in unique):

@@ -66,6 +66,8 @@ _FILLS = tuple((lowest / FULL_MAX, f"q-{band}") for band, lowest in BANDS)
 _TRUNCATED = "\n… (ingekort / truncated; zie het JSON-rapport / see the JSON report)"
 #: Harvest counts shown under the completeness table, when the harvest has them.
 _HARVEST_KEYS = ("new", "changed", "unchanged", "gone", "returned", "errors", "requests")
+#: From how many datasets that need a person on the page sums up their most common problems.
+_COMMON_FROM = 5
 #: How much of the page is gathered before it is scrubbed and written.
 _BLOCK = 1 << 16
 
@@ -239,7 +241,7 @@ def _environment() -> jinja2.Environment:
         dataset_badge=_dataset_badge, side_class=_side_class, diff_sides=diff_sides,
         problems_by_field=problems_by_field, warnings_by_field=warnings_by_field,
         score_dimensions=score_dimensions, reason_adds=reason_adds, band_legend=_BAND_LEGEND, full_max=FULL_MAX,
-        url_points=URL_METRICS_MAX,
+        url_points=URL_METRICS_MAX, COMMON_FROM=_COMMON_FROM,
     )
     return environment
 

@@ -14,30 +14,31 @@ of its quality score per dimension.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from harvester.dcat.mapper import NAMESPACES
-from harvester.report.entries import FindingKinds, needs_order
+from harvester.report.entries import (
+    WHOLE,
+    FindingKinds,
+    Problem,
+    needs_order,
+    problem_items,
+    short_field,
+)
 from harvester.report.quality import DIMENSIONS, METRICS
 
 __all__ = [
-    "Problem",
     "Row",
     "Sections",
     "diff_sides",
     "problems_by_field",
     "reason_adds",
     "score_dimensions",
-    "short_field",
     "warnings_by_field",
 ]
 
-#: Namespaces as a field's name shows them (longest first, so the most specific one wins).
-_PREFIXES = sorted(((ns, prefix) for prefix, ns in NAMESPACES.items()), key=lambda p: -len(p[0]))
-#: The field a problem of the dataset as a whole is listed under.
-_WHOLE = "(dataset)"
 #: The maximum points of each dimension, with and without the URL checks.
 _DIMENSION_MAX = {
     checked: {dim: sum(points for d, points, _level, needs_url, _nl, _en in METRICS.values()
@@ -69,6 +70,8 @@ class Sections:
     created: list[Row] = field(default_factory=list)
     unchanged: list[Row] = field(default_factory=list)
     total: int = 0
+    #: how many of the datasets that need a person have each problem: (field, Problem) -> count
+    problem_counts: Counter = field(default_factory=Counter)
 
     def add(self, entry: dict[str, Any]) -> None:
         """Take one dataset entry in (an entry that needs no full card is kept as a Row)."""
@@ -76,6 +79,9 @@ class Sections:
         action = entry.get("action")
         if entry.get("needs_person"):
             self.needs.append(entry)
+            self.problem_counts.update({(name, problem) for name, problems in
+                                        problems_by_field(entry, self.kinds)
+                                        for problem in problems})
         elif action in ("update", "withdraw"):
             self.changed.append(entry)
         elif action == "create":
@@ -89,6 +95,12 @@ class Sections:
         self.changed.sort(key=lambda d: 0 if d.get("action") == "withdraw" else 1)
         return self
 
+    def common_problems(self, limit: int = 10) -> list[tuple[str, Problem, int]]:
+        """(field, problem, how many datasets have it) of the most common problems of the
+        datasets that need a person, most common first."""
+        ranked = sorted(self.problem_counts.items(), key=lambda item: (-item[1], item[0][0]))
+        return [(name, problem, count) for (name, problem), count in ranked[:limit]]
+
 
 def _row(entry: Mapping[str, Any]) -> Row:
     score = entry.get("quality") or {}
@@ -100,60 +112,14 @@ def _row(entry: Mapping[str, Any]) -> Row:
 # --- a dataset's card -----------------------------------------------------------------------------
 
 
-def short_field(path: Any) -> str:
-    """A SHACL path as a field's name: "dct:title" for http://purl.org/dc/terms/title."""
-    if not path:
-        return _WHOLE
-    text = str(path)
-    for namespace, prefix in _PREFIXES:
-        if text.startswith(namespace):
-            return f"{prefix}:{text[len(namespace):]}"
-    return text
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem of a dataset: where it was found (an ORIGIN_LABELS key), what it says, and
-    the node or value it is about."""
-
-    origin: str
-    message: str
-    where: str = ""
-
-
-def _where(*parts: Any) -> str:
-    return " ".join(str(p) for p in parts if p not in (None, ""))
-
-
-def _problem_items(entry: Mapping[str, Any], kinds: FindingKinds) -> list[tuple[str, Problem]]:
-    """(field, problem) for every violation, mapping error, target rule broken and answer."""
-    items = []
-    for finding in entry.get("findings") or []:
-        text = kinds.of(finding)
-        if text.get("severity") == "violation":
-            items.append((short_field(text.get("path")), Problem(
-                "shacl", str(text.get("message", "")),
-                _where(kinds.node_of(finding), finding.get("value")))))
-    for item in entry.get("unmapped") or []:
-        if isinstance(item, Mapping) and item.get("severity") == "error":
-            items.append((str(item.get("field") or _WHOLE), Problem(
-                "mapping", str(item.get("message", "")), _where(item.get("value")))))
-    for item in entry.get("problems") or []:
-        if isinstance(item, Mapping):
-            items.append((str(item.get("field") or _WHOLE),
-                          Problem("target", str(item.get("message", "")))))
-    items.extend((_WHOLE, Problem("answer", str(m))) for m in entry.get("messages") or [])
-    return items
-
-
 def problems_by_field(entry: Mapping[str, Any], kinds: FindingKinds
                       ) -> list[tuple[str, list[Problem]]]:
     """A dataset's problems grouped per field, the fields in alphabetical order (the dataset
     as a whole first)."""
     groups: dict[str, list[Problem]] = {}
-    for name, problem in _problem_items(entry, kinds):
+    for name, problem in problem_items(entry, kinds):
         groups.setdefault(name, []).append(problem)
-    return sorted(groups.items(), key=lambda g: (g[0] != _WHOLE, g[0]))
+    return sorted(groups.items(), key=lambda g: (g[0] != WHOLE, g[0]))
 
 
 def reason_adds(entry: Mapping[str, Any]) -> bool:

@@ -110,8 +110,8 @@ def _problem_lines(d: Mapping[str, Any], kinds: FindingKinds, indent: str) -> li
              for name, problems in problems_by_field(d, kinds) for p in problems]
     if len(lines) > _TEXT_PROBLEMS:
         more = len(lines) - _TEXT_PROBLEMS
-        lines = lines[:_TEXT_PROBLEMS] + [f"{indent}... {more} meer / more (zie het HTML- of "
-                                          "JSON-rapport / see the HTML or JSON report)"]
+        lines = [*lines[:_TEXT_PROBLEMS], (f"{indent}... {more} meer / more (zie het HTML- of "
+                                           "JSON-rapport / see the HTML or JSON report)")]
     return lines
 
 
