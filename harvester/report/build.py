@@ -1,16 +1,23 @@
 """Run reports: what one sync run did, as plain JSON data, written beside the run's HTML page.
 
-    report = build_report(result, quality=scores, catalogue_quality=score_catalogue(...))
-    json_path, html_path = write_reports(report, config.reports)   # run-<id>.json, run-<id>.html
-    print(render_text(load_report(config.reports, run_id)))         # `harvester report RUN_ID`
+    json_path, html_path = write_run_reports(result, config.reports)  # run-<id>.json, .html
+    report = build_report(result)                                     # the same, as one dict
+    print(render_text(load_report(config.reports, run_id)))           # `harvester report RUN_ID`
 
 The report holds the run's counts per action (planned counts on a dry run), the harvest's
-completeness (full or incremental, complete or not, its problems), every dataset's action with
-the field-level diff of an update, its validation findings, the target's rejection messages and
-its unmapped values, a "needs a person" list (conflicts, invalid datasets, failed writes and
-withdrawals held back by the threshold) and the metadata quality score per dataset and for the
-catalogue (harvester.report.quality). Its JSON form follows report.schema.json (shipped beside this
+completeness (full or incremental, complete or not, its problems), every dataset's entry
+(harvester.report.entries: its action, the field-level diff of an update, withdrawal or
+conflict, its validation findings, unmapped values, the target's rules it breaks and answers,
+its quality score), a "needs a person" list (conflicts, invalid datasets, failed writes and
+withdrawals held back by the threshold) and the catalogue's metadata quality score
+(harvester.report.quality). Its JSON form follows report.schema.json (shipped beside this
 module). The HTML page is harvester.report.html's, the terminal text harvester.report.text's.
+
+`write_run_reports` writes both files as streams: it goes through the plan's actions once,
+writing each dataset's entry to the JSON file as it is made and keeping for the page only what
+the page shows of it (harvester.report.sections), then renders the page into its file. The
+packages sent are left out (the state store holds them): `full=True` adds them, and
+harvester.report.files.copy_with_packages adds them to a stored report.
 
 The report is built from what a sync run produced, read through the structural types below
 (RunResult, RunPlan, ReportedAction): harvester.jobs.SyncResult is one, without this package
@@ -24,18 +31,24 @@ text form are scrubbed of secret-named environment variables' values (harvester.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from harvester.report.html import render_html
-from harvester.report.labels import COUNT_KEYS, NEEDS_LABELS, OUTCOME_LABELS
+from harvester.report.entries import (
+    FindingKinds,
+    dataset_entry,
+    jsonable,
+    need_of,
+    needs_order,
+)
+from harvester.report.files import JsonReportWriter, atomic_file
+from harvester.report.html import write_html
+from harvester.report.labels import COUNT_KEYS, OUTCOME_LABELS
 from harvester.report.quality import score_catalogue
 from harvester.report.scrub import scrub_data, secret_values
+from harvester.report.sections import Sections
 from harvester.version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover - a type of the run's harvest, read through getattr
@@ -46,20 +59,24 @@ __all__ = [
     "SCHEMA_PATH",
     "ReportedAction",
     "RunPlan",
+    "RunReport",
     "RunResult",
     "build_report",
     "load_report",
     "report_paths",
     "write_reports",
+    "write_run_reports",
 ]
 
-REPORT_FORMAT = "dcat-ap-nl-harvester/run-report/1"
+REPORT_FORMAT = "dcat-ap-nl-harvester/run-report/2"
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
 
 #: A plan's own count keys -> the report's (COUNT_KEYS), for the planned counts of a dry run.
 _PLANNED_AS = {"create": "created", "update": "updated", "unchanged": "unchanged",
                "withdraw": "withdrawn", "conflict": "conflict", "invalid": "invalid",
                "withdraw_held": "withdraw_held"}
+#: The keys a report has after its datasets (known once every dataset was seen).
+_TRAILER_KEYS = ("needs_person", "quality", "finding_kinds")
 
 
 # --- what a report is built from ----------------------------------------------------------------
@@ -88,18 +105,20 @@ class ReportedAction(Protocol):
     adopt: bool
     outcome: str | None
     quality: dict[str, Any] | None
+    package: dict[str, Any] | None
 
 
 class RunPlan(Protocol):
-    """The plan of a run as the report reads it (harvester.plan.Plan is one)."""
+    """The plan of a run as the report reads it (harvester.plan.Plan is one). The report goes
+    through its actions once."""
 
     owner_org: str
 
     @property
-    def actions(self) -> Sequence[ReportedAction]: ...
+    def actions(self) -> Iterable[ReportedAction]: ...
 
     @property
-    def notes(self) -> Sequence[str]: ...
+    def notes(self) -> Iterable[str]: ...
 
     def counts(self) -> Mapping[str, int]: ...
 
@@ -129,25 +148,6 @@ class RunResult(Protocol):
     def outcome(self) -> str: ...
 
     def counts(self) -> Mapping[str, int]: ...
-
-
-# --- plain data ---------------------------------------------------------------------------------
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain JSON data: dicts with string keys, lists, strings, numbers, booleans, null."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = [_jsonable(v) for v in value]
-        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
-    if hasattr(value, "to_dict"):
-        return _jsonable(value.to_dict())
-    if hasattr(value, "__dataclass_fields__"):
-        return _jsonable(asdict(value))
-    return str(value)
 
 
 def _now() -> str:
@@ -207,8 +207,8 @@ def _count_facts(result: RunResult) -> dict[str, Any]:
         "counts_kind": kind,
         "counts": counts,
         "planned": planned,
-        "applied": _jsonable(dict(getattr(result, "applied", None) or {})),
-        "stages": _jsonable(dict(getattr(result, "counters", None) or {})),
+        "applied": jsonable(dict(getattr(result, "applied", None) or {})),
+        "stages": jsonable(dict(getattr(result, "counters", None) or {})),
         "target_requests": int(getattr(result, "target_requests", 0) or 0),
         "target_writes": int(getattr(result, "target_writes", 0) or 0),
     }
@@ -219,7 +219,7 @@ def _harvest(result: RunResult) -> dict[str, Any] | None:
     if summary is None:
         return None
     data = summary.to_dict() if hasattr(summary, "to_dict") else dict(vars(summary))
-    return _jsonable(data)
+    return jsonable(data)
 
 
 def _completeness(result: RunResult, harvest: dict[str, Any] | None) -> dict[str, Any]:
@@ -241,11 +241,25 @@ def _completeness(result: RunResult, harvest: dict[str, Any] | None) -> dict[str
     }
 
 
+def _header(result: RunResult, generated_at: str | None) -> dict[str, Any]:
+    """What a report says before its datasets: the run, its counts, the harvest and the notes."""
+    plan = getattr(result, "plan", None)
+    harvest = _harvest(result)
+    return {
+        **_run_facts(result, generated_at),
+        **_count_facts(result),
+        "harvest": harvest,
+        "completeness": _completeness(result, harvest),
+        "notes": [str(n) for n in (plan.notes if plan is not None else [])],
+    }
+
+
 # --- the datasets -------------------------------------------------------------------------------
 
 
-def _quality_for(action: ReportedAction,
-                 quality: Mapping[str, dict] | None) -> dict[str, Any] | None:
+def _score_for(action: ReportedAction, quality: Mapping[str, dict] | None) -> dict | None:
+    """An action's quality score: from the `quality` map (by identifier or source id), else its
+    own."""
     if quality:
         for key in (getattr(action, "identifier", None), getattr(action, "source_id", None)):
             if key and key in quality:
@@ -253,141 +267,87 @@ def _quality_for(action: ReportedAction,
     return getattr(action, "quality", None) or None
 
 
-def _needs(action: ReportedAction) -> str | None:
-    """Why a person must look at this action (a NEEDS_LABELS key), or None."""
-    if getattr(action, "outcome", None) == "failed":
-        return "failed"
-    if action.action in ("conflict", "invalid"):
-        return action.action
-    if action.action == "withdraw" and getattr(action, "held", False):
-        return "withdraw_held"
-    return None
-
-
-def _listed(action: ReportedAction, name: str) -> list[Any]:
-    """An action's list attribute `name` (empty when it has none)."""
-    return list(getattr(action, name, None) or [])
-
-
-def _findings(action: ReportedAction) -> tuple[list[Any], int]:
-    """(the findings reported, how many were left out): an unchanged dataset keeps only its
-    violations (the rest was reported when it was written; keeps big runs readable)."""
-    findings = _listed(action, "findings")
-    if action.action != "unchanged":
-        return findings, 0
-    kept = [f for f in findings if isinstance(f, Mapping) and f.get("severity") == "violation"]
-    return kept, len(findings) - len(kept)
-
-
-def _changes(action: ReportedAction) -> list[dict[str, Any]]:
-    changes = []
-    for change in _listed(action, "changes"):
-        item = change if isinstance(change, Mapping) else _jsonable(change)
-        changes.append({"field": str(item.get("field", "")), "old": _jsonable(item.get("old")),
-                        "new": _jsonable(item.get("new"))})
-    return changes
-
-
-def _dataset(action: ReportedAction, quality: Mapping[str, dict] | None) -> dict[str, Any]:
-    """One dataset's entry of the report: its action, why, and what a person needs to judge it."""
-    findings, left_out = _findings(action)
-    return {
-        "identifier": str(action.identifier),
-        "source_id": getattr(action, "source_id", None),
-        "title": getattr(action, "title", "") or "",
-        "name": getattr(action, "name", None),
-        "target_id": getattr(action, "target_id", None),
-        "action": action.action,
-        "held": bool(getattr(action, "held", False)),
-        "restore": bool(getattr(action, "restore", False)),
-        "adopt": bool(getattr(action, "adopt", False)),
-        "outcome": getattr(action, "outcome", None),
-        "reason": getattr(action, "reason", "") or "",
-        "needs_person": _needs(action),
-        "changes": _changes(action),
-        "findings": _jsonable(findings),
-        "findings_left_out": left_out,
-        "unmapped": _jsonable(_listed(action, "unmapped")),
-        "problems": _jsonable(_listed(action, "problems")),
-        "messages": [str(m) for m in _listed(action, "messages")],
-        "quality": _jsonable(_quality_for(action, quality)),
-    }
-
-
-def _field_message(item: Mapping[str, Any]) -> str:
-    return f"{item.get('field', '')}: {item.get('message', '')}"
-
-
-def _need_details(entry: dict[str, Any]) -> list[str]:
-    """Why a dataset needs a person: its reason, violations, unmapped errors, the target's
-    rejection and messages; each said once."""
-    details = [entry["reason"]] if entry["reason"] else []
-    for finding in entry["findings"]:
-        if isinstance(finding, Mapping) and finding.get("severity") == "violation":
-            path = f" ({finding.get('path')})" if finding.get("path") else ""
-            details.append(f"SHACL{path}: {finding.get('message', '')}")
-    details.extend(_field_message(item) for item in entry["unmapped"]
-                   if isinstance(item, Mapping) and item.get("severity") == "error")
-    details.extend(_field_message(p) for p in entry["problems"] if isinstance(p, Mapping))
-    details.extend(entry["messages"])
-    unique: list[str] = []
-    for detail in details:  # a reason often quotes the problems it is made of
-        if detail and not any(detail in earlier for earlier in unique):
-            unique.append(detail)
-    return unique
-
-
-def _needs_person(datasets: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The datasets a person must look at, by kind (NEEDS_LABELS order), then identifier."""
-    needs = [
-        {"kind": d["needs_person"], "identifier": d["identifier"], "title": d["title"],
-         "action": d["action"], "details": _need_details(d)}
-        for d in datasets if d["needs_person"]
-    ]
-    needs.sort(key=lambda n: (list(NEEDS_LABELS).index(n["kind"]), n["identifier"]))
-    return needs
-
-
-def _quality_summary(datasets: list[dict[str, Any]], quality: dict[str, dict] | None,
-                     catalogue_quality: dict | None) -> dict[str, Any]:
-    """The catalogue's score (the given one, else that of the dataset scores) and how many
-    datasets were scored."""
-    scores = list(quality.values()) if quality else [d["quality"] for d in datasets if d["quality"]]
-    if catalogue_quality is None and scores:
-        catalogue_quality = score_catalogue(scores)
-    return {
-        "catalogue": _jsonable(catalogue_quality),
-        "datasets_scored": sum(1 for d in datasets if d["quality"]),
-    }
-
-
-def build_report(
-    result: RunResult,
-    *,
-    quality: dict[str, dict] | None = None,
-    catalogue_quality: dict | None = None,
-    generated_at: str | None = None,
-) -> dict[str, Any]:
-    """The run report of a sync result (plain JSON data; see report.schema.json).
+class RunReport:
+    """A run's report made dataset by dataset: its `header`, then its `datasets()` (the plan's
+    actions, gone through once), then its `trailer()` (what is known once every dataset was
+    seen: the "needs a person" list, the catalogue's quality score, the findings' texts).
 
     `quality` maps a dataset's identifier (or source id) to its `score_dataset()` result; an
     action's own `quality` is used when the map has none. Without `catalogue_quality` the
-    catalogue's score is the `score_catalogue()` of the dataset scores given.
+    catalogue's score is the `score_catalogue()` of the scores of the datasets that are not
+    invalid. `full`: each dataset's entry has the package sent (its action's `package`).
     """
-    plan = getattr(result, "plan", None)
-    datasets = [_dataset(a, quality) for a in (plan.actions if plan is not None else [])]
-    harvest = _harvest(result)
-    report = {
-        **_run_facts(result, generated_at),
-        **_count_facts(result),
-        "harvest": harvest,
-        "completeness": _completeness(result, harvest),
-        "notes": [str(n) for n in (plan.notes if plan is not None else [])],
-        "needs_person": _needs_person(datasets),
-        "datasets": datasets,
-        "quality": _quality_summary(datasets, quality, catalogue_quality),
-    }
-    return scrub_data(_jsonable(report), secret_values())
+
+    def __init__(self, result: RunResult, *, quality: Mapping[str, dict] | None = None,
+                 catalogue_quality: dict | None = None, generated_at: str | None = None,
+                 full: bool = False) -> None:
+        self.secrets = secret_values()
+        self.header = scrub_data(jsonable(_header(result, generated_at)), self.secrets)
+        plan = getattr(result, "plan", None)
+        self._actions: Iterable[ReportedAction] = plan.actions if plan is not None else ()
+        self._quality, self._catalogue, self._full = quality, catalogue_quality, full
+        self.kinds = FindingKinds()
+        self._needs: list[dict[str, Any]] = []
+        self._scores: list[dict] = []
+        self._scored = 0
+
+    def datasets(self) -> Iterator[dict[str, Any]]:
+        """Each dataset's entry, scrubbed, as its action comes (the actions are gone through
+        once)."""
+        for action in self._actions:
+            score = _score_for(action, self._quality)
+            package = getattr(action, "package", None) if self._full else None
+            entry = scrub_data(dataset_entry(action, score, self.kinds, package), self.secrets)
+            if score and action.action != "invalid":
+                self._scores.append(score)
+            self._scored += 1 if entry.get("quality") else 0
+            need = need_of(entry, self.kinds)
+            if need is not None:
+                self._needs.append(need)
+            yield entry
+
+    def trailer(self) -> dict[str, Any]:
+        """The "needs a person" list, the catalogue's quality score and the findings' texts."""
+        catalogue = self._catalogue
+        if catalogue is None and self._scores:
+            catalogue = score_catalogue(self._scores)
+        trailer = {
+            "needs_person": sorted(self._needs, key=needs_order),
+            "quality": {"catalogue": jsonable(catalogue), "datasets_scored": self._scored},
+            "finding_kinds": self.kinds.table,
+        }
+        return scrub_data(jsonable(trailer), self.secrets)
+
+
+class _LoadedReport:
+    """A report held whole (built, or loaded from its JSON file) in RunReport's shape."""
+
+    def __init__(self, report: Mapping[str, Any]) -> None:
+        self.secrets = secret_values()
+        data = scrub_data(jsonable(report), self.secrets)
+        self.header = {k: v for k, v in data.items()
+                       if k not in _TRAILER_KEYS and k != "datasets"}
+        self._datasets = data.get("datasets") or []
+        self._trailer = {k: data.get(k) for k in _TRAILER_KEYS}
+        self._trailer["finding_kinds"] = self._trailer["finding_kinds"] or []
+        self.kinds = FindingKinds(self._trailer["finding_kinds"])
+
+    def datasets(self) -> Iterator[dict[str, Any]]:
+        return iter(self._datasets)
+
+    def trailer(self) -> dict[str, Any]:
+        return self._trailer
+
+
+def build_report(result: RunResult, *, quality: dict[str, dict] | None = None,
+                 catalogue_quality: dict | None = None, generated_at: str | None = None,
+                 full: bool = False) -> dict[str, Any]:
+    """The run report of a sync result as one dict (plain JSON data; see report.schema.json)
+    what `write_run_reports` writes; see RunReport for the arguments."""
+    report = RunReport(result, quality=quality, catalogue_quality=catalogue_quality,
+                       generated_at=generated_at, full=full)
+    datasets = list(report.datasets())
+    return {**report.header, "datasets": datasets, **report.trailer()}
 
 
 # --- files --------------------------------------------------------------------------------------
@@ -399,42 +359,43 @@ def report_paths(folder: Path, run_id: int) -> tuple[Path, Path]:
     return folder / f"run-{int(run_id)}.json", folder / f"run-{int(run_id)}.html"
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(temp, 0o666 & ~_umask())  # as open() would create it (mkstemp makes it 0600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
-
-
-def write_reports(report: dict, folder: Path) -> tuple[Path, Path]:
-    """Write run-<id>.json and run-<id>.html into `folder` (created if needed), each atomically
-    (a temporary file renamed over the final name), and return their paths."""
+def _write(report: RunReport | _LoadedReport, folder: Path) -> tuple[Path, Path]:
+    """Write a report's JSON file as its datasets come, then its page from what was kept."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    data = scrub_data(_jsonable(report), secret_values())
-    json_path, html_path = report_paths(folder, data["run_id"])
-    _write_atomic(json_path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-    _write_atomic(html_path, render_html(data))
+    json_path, html_path = report_paths(folder, report.header["run_id"])
+    sections = Sections(report.kinds)
+    with atomic_file(json_path) as handle:
+        writer = JsonReportWriter(handle)
+        writer.begin(report.header)
+        for entry in report.datasets():
+            writer.dataset(entry)
+            sections.add(entry)
+        trailer = report.trailer()
+        writer.end(trailer)
+    with atomic_file(html_path) as handle:
+        write_html({**report.header, **trailer}, sections.finish(), handle)
     return json_path, html_path
+
+
+def write_run_reports(result: RunResult, folder: Path, *, quality: dict[str, dict] | None = None,
+                      catalogue_quality: dict | None = None, generated_at: str | None = None,
+                      full: bool = False) -> tuple[Path, Path]:
+    """Write the report of a sync result as run-<id>.json and run-<id>.html into `folder`
+    (created if needed), each atomically (a temporary file renamed over the final name), going
+    through the plan's actions once; see RunReport for the arguments. Returns their paths."""
+    return _write(RunReport(result, quality=quality, catalogue_quality=catalogue_quality,
+                            generated_at=generated_at, full=full), folder)
+
+
+def write_reports(report: Mapping[str, Any], folder: Path) -> tuple[Path, Path]:
+    """Write a report held whole (`build_report`, `load_report`) as run-<id>.json and
+    run-<id>.html into `folder`, as `write_run_reports` does."""
+    return _write(_LoadedReport(report), folder)
 
 
 def load_report(folder: Path, run_id: int) -> dict[str, Any]:
     """The JSON report of run `run_id` in `folder` (FileNotFoundError when there is none)."""
     json_path, _ = report_paths(folder, run_id)
-    return json.loads(json_path.read_text(encoding="utf-8"))
+    with open(json_path, encoding="utf-8") as handle:
+        return json.load(handle)

@@ -1,12 +1,14 @@
-"""The run report as one self-contained HTML page.
+"""The run report as one self-contained HTML page, rendered as a stream into its file.
 
-    page = render_html(report)          # the dict of build_report() or load_report()
+    write_html(report, sections, handle)   # the report's facts, its Sections, an open file
+    page = render_html(report)              # the dict of build_report() or load_report()
 
 The page is laid out by the Jinja2 templates in templates/ (shipped in the package; autoescape
-on): report.html.j2 holds the page, dataset.html.j2 one dataset's details, quality.html.j2 the
-quality score, its metrics table and its charts, report.css the style sheet. This module gives
-them what they cannot easily work out themselves: the order of the datasets, the geometry of the
-bar charts and the text of a value.
+on): report.html.j2 holds the page, dataset.html.j2 a dataset's card, quality.html.j2 the
+quality score on its one scale, its charts, its legend and its metrics table, report.css the
+style sheet. This module gives them what they cannot easily work out themselves: the geometry of
+the bar charts, the bands' legend and the text of a value. Jinja2 renders the page piece by
+piece (`generate()`), and the pieces go to the file as they come.
 
 The page needs nothing but a browser: inline CSS, inline SVG bar charts, no script, no
 external file, font or image. User-facing labels are Dutch first ("Actie nodig / Needs a
@@ -15,38 +17,59 @@ person"). Like every form of the report it is scrubbed of secrets (harvester.rep
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, TextIO
 
 import jinja2
 
+from harvester.report.entries import FindingKinds
 from harvester.report.labels import (
     ACTION_LABELS,
     COUNT_KEYS,
     COUNT_LABELS,
     NEEDS_LABELS,
+    ORIGIN_LABELS,
     OUTCOME_LABELS,
     PLANNED_LABELS,
+    SIDE_LABELS,
     both,
     label,
 )
-from harvester.report.quality import BAND_LABELS_NL, DIMENSIONS, METRICS, NOT_CHECKED
+from harvester.report.quality import (
+    BAND_LABELS_NL,
+    BANDS,
+    DIMENSIONS,
+    FULL_MAX,
+    METRICS,
+    NOT_CHECKED,
+    URL_METRICS_MAX,
+)
 from harvester.report.scrub import scrub, scrub_data, secret_values
+from harvester.report.sections import (
+    Sections,
+    diff_sides,
+    problems_by_field,
+    reason_adds,
+    score_dimensions,
+    warnings_by_field,
+)
 
-__all__ = ["render_html"]
+__all__ = ["render_html", "write_html"]
 
-#: The order of the datasets on the page (after those that need a person).
-_ACTION_ORDER = {"conflict": 0, "invalid": 1, "withdraw": 2, "update": 3, "create": 4,
-                 "unchanged": 5}
-#: The lowest share of the points that gets each bar colour (a CSS class).
-_FILLS = ((0.85, "q-hi"), (0.55, "q-mid"), (0.3, "q-low"))
+#: The lowest share of the points that reaches each band (a CSS class colours it as the band).
+_FILLS = tuple((lowest / FULL_MAX, f"q-{band}") for band, lowest in BANDS)
 #: What a value cut off by `_json_text` ends with.
 _TRUNCATED = "\n… (ingekort / truncated; zie het JSON-rapport / see the JSON report)"
 #: Harvest counts shown under the completeness table, when the harvest has them.
 _HARVEST_KEYS = ("new", "changed", "unchanged", "gone", "returned", "errors", "requests")
+#: From how many datasets that need a person on the page sums up their most common problems.
+_COMMON_FROM = 5
+#: How much of the page is gathered before it is scrubbed and written.
+_BLOCK = 1 << 16
 
 
 # --- values as the page shows them --------------------------------------------------------------
@@ -86,9 +109,9 @@ def _band_label(band: str) -> str:
     return f"{BAND_LABELS_NL.get(band, band)} / {band}"
 
 
-def _entry(item: Any) -> Mapping[str, Any]:
-    """A finding, problem or unmapped value as a mapping (a bare one is its message)."""
-    return item if isinstance(item, Mapping) else {"message": item}
+def _side_class(side: str) -> str:
+    """The CSS class of a diff's column: ours, the target's, old or new."""
+    return "ours" if side.startswith("ours") else "target" if side == "target_now" else side
 
 
 def _metric_rows(score: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -104,6 +127,19 @@ def _metric_rows(score: Mapping[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _dataset_badge(d: Mapping[str, Any]) -> tuple[str, str]:
+    """(CSS class, label) of a dataset's action badge."""
+    action = d.get("action", "")
+    need = d.get("needs_person")
+    text = label(NEEDS_LABELS, need) if need else label(ACTION_LABELS, action)
+    if need == "failed":
+        text += f" ({label(ACTION_LABELS, action)})"
+    for flag, words in (("restore", "hersteld / restored"), ("adopt", "overgenomen / adopted")):
+        if d.get(flag):
+            text += f" ({words})"
+    return (f"a-{need}" if need else f"a-{action}"), text
+
+
 # --- charts -------------------------------------------------------------------------------------
 
 
@@ -114,7 +150,7 @@ def _share(dim: Mapping[str, Any]) -> float:
 
 
 def _fill_class(share: float) -> str:
-    return next((name for lowest, name in _FILLS if share >= lowest), "q-bad")
+    return next((name for lowest, name in _FILLS if share >= lowest), _FILLS[-1][1])
 
 
 @dataclass(frozen=True)
@@ -163,59 +199,18 @@ def _bar_chart(dimensions: Mapping[str, Any]) -> BarChart:
                     track=track, bars=bars, label_width=label_width)
 
 
-def _mini_chart(dimensions: Mapping[str, Any]) -> BarChart:
-    """Small vertical bars, one per dimension, for a table cell (`y` is a bar's top edge and
-    `length` its height; `label` is Dutch only)."""
-    bar_width, gap, height = 14, 4, 32
-    bars = []
-    for i, (name, dim) in enumerate(dimensions.items()):
-        length = max(1.0, height * min(_share(dim), 1.0))
-        bars.append(Bar(dimension=name, label=DIMENSIONS.get(name, (name, name))[0],
-                        points=dim.get("points"), maximum=dim.get("max"),
-                        fill=_fill_class(_share(dim)), x=i * (bar_width + gap),
-                        y=height - length, length=length))
-    return BarChart(width=len(bars) * (bar_width + gap), height=height, track=bar_width,
-                    bars=bars)
+@dataclass(frozen=True)
+class BandStep:
+    """A band of the legend: its name, its colour and where it starts."""
+
+    name: str
+    fill: str
+    lowest: int
+    share: str
 
 
-# --- datasets -----------------------------------------------------------------------------------
-
-
-def _dataset_badge(d: Mapping[str, Any]) -> tuple[str, str]:
-    """(CSS class, label) of a dataset's action badge."""
-    action = d.get("action", "")
-    need = d.get("needs_person")
-    text = label(ACTION_LABELS, action)
-    if d.get("held"):
-        text += " (tegengehouden / held back)"
-    if d.get("outcome"):
-        text += f" — {d['outcome']}"
-    return (f"a-{need}" if need else f"a-{action}"), text
-
-
-def _split_findings(findings: list[Any]) -> tuple[list[Mapping], list[Mapping]]:
-    """(violations, the other findings) of a dataset."""
-    entries = [_entry(f) for f in findings]
-    violations = [f for f in entries if f.get("severity") == "violation"]
-    return violations, [f for f in entries if f.get("severity") != "violation"]
-
-
-def _dataset_groups(datasets: list[Mapping[str, Any]]) -> tuple[list[tuple[int, Mapping]],
-                                                                list[tuple[int, Mapping]]]:
-    """(datasets shown in full, unchanged datasets listed in one table), each as (index,
-    dataset): first those that need a person, then by action, then as the plan had them."""
-    ordered = sorted(enumerate(datasets), key=lambda p: (
-        0 if p[1].get("needs_person") else 1, _ACTION_ORDER.get(p[1].get("action"), 9), p[0]))
-    unchanged = [(i, d) for i, d in ordered
-                 if d.get("action") == "unchanged" and not d.get("needs_person")]
-    listed = {i for i, _ in unchanged}
-    return [(i, d) for i, d in ordered if i not in listed], unchanged
-
-
-def _scored(datasets: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """The datasets with a quality score, lowest score first."""
-    return sorted((d for d in datasets if d.get("quality")),
-                  key=lambda d: (d["quality"].get("scaled_total", 0), d["identifier"]))
+_BAND_LEGEND = tuple(BandStep(band, fill, lowest, f"{lowest / FULL_MAX * 100:.1f}")
+                     for (band, lowest), (_share_from, fill) in zip(BANDS, _FILLS, strict=True))
 
 
 # --- the page -----------------------------------------------------------------------------------
@@ -241,16 +236,44 @@ def _environment() -> jinja2.Environment:
     environment.globals.update(
         label=label, COUNT_KEYS=COUNT_KEYS, COUNT_LABELS=COUNT_LABELS,
         NEEDS_LABELS=NEEDS_LABELS, OUTCOME_LABELS=OUTCOME_LABELS, PLANNED_LABELS=PLANNED_LABELS,
-        HARVEST_KEYS=_HARVEST_KEYS, bar_chart_layout=_bar_chart, mini_chart_layout=_mini_chart,
-        metric_rows=_metric_rows, dataset_badge=_dataset_badge, split_findings=_split_findings,
-        dataset_groups=_dataset_groups, scored=_scored, entry=_entry,
+        ORIGIN_LABELS=ORIGIN_LABELS, SIDE_LABELS=SIDE_LABELS, HARVEST_KEYS=_HARVEST_KEYS,
+        bar_chart_layout=_bar_chart, metric_rows=_metric_rows,
+        dataset_badge=_dataset_badge, side_class=_side_class, diff_sides=diff_sides,
+        problems_by_field=problems_by_field, warnings_by_field=warnings_by_field,
+        score_dimensions=score_dimensions, reason_adds=reason_adds, band_legend=_BAND_LEGEND, full_max=FULL_MAX,
+        url_points=URL_METRICS_MAX, COMMON_FROM=_COMMON_FROM,
     )
     return environment
 
 
-def render_html(report: dict) -> str:
-    """The report as one self-contained HTML page (inline CSS and SVG, no script)."""
-    r = scrub_data(report, secret_values())
-    page = _environment().get_template("report.html.j2").render(
-        r=r, outcome=r.get("outcome", "failed"))
-    return scrub(page)
+def write_html(report: Mapping[str, Any], sections: Sections, handle: TextIO) -> None:
+    """Write the page of a report into `handle` as Jinja2 renders it: `report` holds its facts
+    (all but the datasets), `sections` its datasets (already scrubbed)."""
+    secrets = secret_values()
+    r = scrub_data(dict(report), secrets)
+    catalogue = (r.get("quality") or {}).get("catalogue")
+    pieces = _environment().get_template("report.html.j2").generate(
+        r=r, outcome=r.get("outcome", "failed"), sections=sections, kinds=sections.kinds,
+        catalogue=catalogue)
+    block: list[str] = []
+    size = 0
+    for piece in pieces:
+        block.append(piece)
+        size += len(piece)
+        if size >= _BLOCK:
+            handle.write(scrub("".join(block)))
+            block, size = [], 0
+    handle.write(scrub("".join(block)))
+
+
+def render_html(report: Mapping[str, Any]) -> str:
+    """The report (held whole) as one self-contained HTML page (inline CSS and SVG, no
+    script)."""
+    secrets = secret_values()
+    sections = Sections(FindingKinds(report.get("finding_kinds") or []))
+    for entry in report.get("datasets") or []:
+        sections.add(scrub_data(entry, secrets))
+    facts = {k: v for k, v in report.items() if k != "datasets"}
+    out = io.StringIO()
+    write_html(facts, sections.finish(), out)
+    return out.getvalue()

@@ -11,8 +11,10 @@ __all__ = [
     "COUNT_KEYS",
     "COUNT_LABELS",
     "NEEDS_LABELS",
+    "ORIGIN_LABELS",
     "OUTCOME_LABELS",
     "PLANNED_LABELS",
+    "SIDE_LABELS",
     "both",
     "label",
 ]
@@ -52,6 +54,21 @@ NEEDS_LABELS: dict[str, tuple[str, str]] = {
     "invalid": ("Ongeldig", "Invalid"),
     "failed": ("Schrijven mislukt", "Write failed"),
     "withdraw_held": ("Intrekking tegengehouden", "Withdrawal held back"),
+}
+#: What a column of a field-level diff holds (a dataset entry's `compare` names them).
+SIDE_LABELS: dict[str, tuple[str, str]] = {
+    "old": ("Oud", "Old"),
+    "new": ("Nieuw", "New"),
+    "ours_last_sent": ("onze versie (laatst verstuurd)", "ours (last sent)"),
+    "ours_to_send": ("onze versie (te versturen)", "ours (to send)"),
+    "target_now": ("op het doel nu", "on the target now"),
+}
+#: Where a problem of a dataset was found.
+ORIGIN_LABELS: dict[str, tuple[str, str]] = {
+    "shacl": ("SHACL-validatie", "SHACL validation"),
+    "mapping": ("koppeling", "mapping"),
+    "target": ("regels van het doel", "target's rules"),
+    "answer": ("antwoord van het doel", "target's answer"),
 }
 OUTCOME_LABELS: dict[str, tuple[str, str]] = {
     "success": ("Geslaagd", "Success"),

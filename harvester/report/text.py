@@ -2,9 +2,11 @@
 
     print(render_text(load_report(config.reports, run_id)))
 
-One line per fact, section after section: the run and its outcome, the harvest's completeness,
-the counts, the plan's notes, the datasets that need a person (with at most a few reasons
-each), the field-level changes of the updates and the catalogue's quality score.
+One line per fact, in the order a person reads them: the run and its outcome, the counts, the
+harvest's completeness, the datasets that need a person (each with its problems per field, a
+conflict with its diff: ours against the target's), the changed datasets (the updates' and
+withdrawals' field-level diffs, the creates one line each), the unchanged datasets one line
+each, the catalogue's quality score on its one scale and the plan's notes.
 """
 
 from __future__ import annotations
@@ -13,22 +15,26 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from harvester.report.entries import FindingKinds
 from harvester.report.labels import (
     COUNT_KEYS,
     COUNT_LABELS,
     NEEDS_LABELS,
+    ORIGIN_LABELS,
     OUTCOME_LABELS,
     PLANNED_LABELS,
+    SIDE_LABELS,
     both,
     label,
 )
 from harvester.report.quality import BAND_LABELS_NL, DIMENSIONS
 from harvester.report.scrub import scrub, scrub_data, secret_values
+from harvester.report.sections import Row, Sections, diff_sides, problems_by_field
 
 __all__ = ["render_text"]
 
-#: Reasons shown per dataset that needs a person; the HTML and JSON reports have them all.
-_TEXT_DETAILS = 5
+#: Problems shown per dataset that needs a person; the HTML and JSON reports have them all.
+_TEXT_PROBLEMS = 8
 
 
 def _short(value: Any, limit: int = 120) -> str:
@@ -39,18 +45,16 @@ def _short(value: Any, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _band(band: str | None) -> str:
+    return f"{BAND_LABELS_NL.get(band, band)} / {band}" if band else "-"
+
+
 def _score_line(score: Mapping[str, Any]) -> str:
-    band = score.get("band")
-    band_text = f"{BAND_LABELS_NL.get(band, band)} / {band}" if band else "-"
-    line = f"{score.get('total')} / {score.get('max')} punten/points, {band_text}"
-    if score.get("max") != score.get("full_max"):
-        line += (f" (op de schaal van/on the scale of {score.get('full_max')}: "
-                 f"{score.get('scaled_total')}; niet alle URL's gecontroleerd / not all URLs "
-                 "checked)")
-    return line
+    """A score on its one scale: points out of the maximum, and the band."""
+    return f"{score.get('total')} / {score.get('max')} punten/points, {_band(score.get('band'))}"
 
 
-def _run_lines(r: Mapping[str, Any]) -> list[str]:
+def _run_lines(r: Mapping[str, Any], _sections: Sections) -> list[str]:
     """The run: source and target, outcome, times and error."""
     mode = " (proefdraai / dry run)" if r.get("dry_run") else ""
     lines = [
@@ -64,7 +68,17 @@ def _run_lines(r: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _completeness_lines(r: Mapping[str, Any]) -> list[str]:
+def _count_lines(r: Mapping[str, Any], _sections: Sections) -> list[str]:
+    """The counts (done, or planned on a dry run)."""
+    planned = r.get("counts_kind") == "planned"
+    labels = PLANNED_LABELS if planned else COUNT_LABELS
+    counts = r.get("counts") or {}
+    lines = ["Gepland / Planned:" if planned else "Uitgevoerd / Done:"]
+    lines.extend(f"  {both(labels[key]):<48} {counts.get(key, 0):>6}" for key in COUNT_KEYS)
+    return lines
+
+
+def _completeness_lines(r: Mapping[str, Any], _sections: Sections) -> list[str]:
     """The harvest's mode, whether it saw everything, and its problems."""
     c = r.get("completeness") or {}
     complete = "volledig / complete" if c.get("complete") else "ONVOLLEDIG / INCOMPLETE"
@@ -74,47 +88,79 @@ def _completeness_lines(r: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _count_lines(r: Mapping[str, Any]) -> list[str]:
-    """The counts (done, or planned on a dry run) and the plan's notes."""
-    planned = r.get("counts_kind") == "planned"
-    labels = PLANNED_LABELS if planned else COUNT_LABELS
-    counts = r.get("counts") or {}
-    lines = ["Gepland / Planned:" if planned else "Uitgevoerd / Done:"]
-    lines.extend(f"  {both(labels[key]):<48} {counts.get(key, 0):>6}" for key in COUNT_KEYS)
-    lines.extend(f"Opmerking / note: {note}" for note in r.get("notes") or [])
-    return lines
-
-
-def _needs_lines(r: Mapping[str, Any]) -> list[str]:
-    """The datasets that need a person, each with its first few reasons."""
-    needs = r.get("needs_person") or []
-    lines = [f"Actie nodig / Needs a person: {len(needs)}"]
-    for item in needs:
-        lines.append(f"  [{label(NEEDS_LABELS, item['kind'])}] {item['identifier']} "
-                     f"{item.get('title') or ''}".rstrip())
-        details = item.get("details") or []
-        lines.extend(f"      - {_short(detail, 200)}" for detail in details[:_TEXT_DETAILS])
-        if len(details) > _TEXT_DETAILS:
-            lines.append(f"      ... {len(details) - _TEXT_DETAILS} meer / more (zie het "
-                         "HTML- of JSON-rapport / see the HTML or JSON report)")
-    return lines
-
-
-def _change_lines(r: Mapping[str, Any]) -> list[str]:
-    """The field-level changes of every update."""
-    updates = [d for d in r.get("datasets") or []
-               if d.get("action") == "update" and d.get("changes")]
-    if not updates:
+def _diff_lines(d: Mapping[str, Any], indent: str) -> list[str]:
+    """A dataset's field-level diff, one field a line: first column -> second column."""
+    if not d.get("changes"):
         return []
-    lines = ["Wijzigingen / Changes:"]
-    for d in updates:
-        lines.append(f"  {d['identifier']} {d.get('title') or ''}".rstrip())
-        lines.extend(f"      {change['field']}: {_short(change.get('old'), 60)} -> "
-                     f"{_short(change.get('new'), 60)}" for change in d["changes"])
+    first, second, swapped = diff_sides(d)
+    lines = []
+    if d.get("compare"):
+        lines.append(f"{indent}{label(SIDE_LABELS, first)} -> {label(SIDE_LABELS, second)}:")
+    for change in d["changes"]:
+        left, right = change.get("old"), change.get("new")
+        if swapped:
+            left, right = right, left
+        lines.append(f"{indent}{change.get('field')}: {_short(left, 60)} -> {_short(right, 60)}")
     return lines
 
 
-def _quality_lines(r: Mapping[str, Any]) -> list[str]:
+def _problem_lines(d: Mapping[str, Any], kinds: FindingKinds, indent: str) -> list[str]:
+    """A dataset's problems per field, at most _TEXT_PROBLEMS of them."""
+    lines = [f"{indent}{name}: [{label(ORIGIN_LABELS, p.origin)}] {_short(p.message, 200)}"
+             for name, problems in problems_by_field(d, kinds) for p in problems]
+    if len(lines) > _TEXT_PROBLEMS:
+        more = len(lines) - _TEXT_PROBLEMS
+        lines = [*lines[:_TEXT_PROBLEMS], (f"{indent}... {more} meer / more (zie het HTML- of "
+                                           "JSON-rapport / see the HTML or JSON report)")]
+    return lines
+
+
+def _heading(d: Mapping[str, Any], kind: str) -> str:
+    return f"  [{kind}] {d.get('identifier')} {d.get('title') or d.get('name') or ''}".rstrip()
+
+
+def _needs_lines(_r: Mapping[str, Any], sections: Sections) -> list[str]:
+    """The datasets that need a person: why, their problems per field, a conflict's diff."""
+    lines = [f"Actie nodig / Needs a person: {len(sections.needs)}"]
+    for d in sections.needs:
+        lines.append(_heading(d, label(NEEDS_LABELS, d.get("needs_person"))))
+        if d.get("reason"):
+            lines.append(f"      {_short(d['reason'], 200)}")
+        lines.extend(_problem_lines(d, sections.kinds, "      - "))
+        lines.extend(_diff_lines(d, "      "))
+    return lines
+
+
+def _row_line(row: Row, with_score: bool) -> str:
+    score = f"{row.total}/{row.maximum} " if with_score and row.total is not None else ""
+    return f"  {row.name:<32} {row.identifier}  {score}{_band(row.band)}"
+
+
+def _changed_lines(r: Mapping[str, Any], sections: Sections) -> list[str]:
+    """The updates' and withdrawals' field-level diffs, and the creates one line each."""
+    lines = []
+    if sections.changed:
+        lines.append("Wijzigingen / Changes:")
+        for d in sections.changed:
+            lines.append(_heading(d, d.get("action", "")))
+            lines.extend(_diff_lines(d, "      "))
+    if sections.created:
+        labels = PLANNED_LABELS if r.get("counts_kind") == "planned" else COUNT_LABELS
+        lines.append(f"{both(labels['created'])}: {len(sections.created)}")
+        lines.extend(_row_line(row, True) for row in sections.created)
+    return lines
+
+
+def _unchanged_lines(_r: Mapping[str, Any], sections: Sections) -> list[str]:
+    """The unchanged datasets, one line each: name, identifier, band."""
+    if not sections.unchanged:
+        return []
+    lines = [f"{both(COUNT_LABELS['unchanged'])}: {len(sections.unchanged)}"]
+    lines.extend(_row_line(row, False) for row in sections.unchanged)
+    return lines
+
+
+def _quality_lines(r: Mapping[str, Any], _sections: Sections) -> list[str]:
     """The catalogue's quality score and its points per dimension."""
     catalogue = (r.get("quality") or {}).get("catalogue")
     if not catalogue:
@@ -126,13 +172,21 @@ def _quality_lines(r: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _note_lines(r: Mapping[str, Any], _sections: Sections) -> list[str]:
+    return [f"Opmerking / note: {note}" for note in r.get("notes") or []]
+
+
 #: The text's sections, in order.
-_SECTIONS = (_run_lines, _completeness_lines, _count_lines, _needs_lines, _change_lines,
-             _quality_lines)
+_SECTIONS = (_run_lines, _count_lines, _completeness_lines, _needs_lines, _changed_lines,
+             _unchanged_lines, _quality_lines, _note_lines)
 
 
 def render_text(report: dict) -> str:
     """The report for a terminal: what `harvester report RUN_ID` prints."""
     r = scrub_data(report, secret_values())
-    lines = [line for section in _SECTIONS for line in section(r)]
+    sections = Sections(FindingKinds(r.get("finding_kinds") or []))
+    for entry in r.get("datasets") or []:
+        sections.add(entry)
+    sections.finish()
+    lines = [line for section in _SECTIONS for line in section(r, sections)]
     return scrub("\n".join(lines) + "\n")
