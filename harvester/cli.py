@@ -348,10 +348,13 @@ def runs(env: Env, source_name: str | None, limit: int) -> None:
 @click.argument("run_id", type=int)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
+@click.option("--full", is_flag=True, help="JSON only: add each dataset's whole target package (from the state store).")
 @click.pass_obj
-def report(env: Env, run_id: int, fmt: str, output: Path | None) -> None:
+def report(env: Env, run_id: int, fmt: str, output: Path | None, full: bool) -> None:
     """Print or write the report of run RUN_ID."""
-    echo_report(jobs.run_report(env.config, run_id, fmt), output)
+    if full and fmt != "json":
+        raise click.UsageError("--full goes with --format json")
+    echo_report(jobs.run_report(env.config, run_id, fmt, full), output)
 
 
 @main.command()

@@ -202,6 +202,12 @@ def _report_json(ran: Ran, folder: Path) -> None:
     assert report["run_id"] == 2 and report["planned"]["create"] == DATASETS
 
 
+def _report_json_full(ran: Ran, folder: Path) -> None:
+    report = json.loads(ran.stdout)
+    packages = [d["package"] for d in report["datasets"] if d.get("package")]
+    assert len(packages) == DATASETS and all(p["fields"].get("identifier") for p in packages)
+
+
 def _report_html(ran: Ran, folder: Path) -> None:
     assert ran.stdout.lstrip().lower().startswith("<!doctype html")
 
@@ -256,7 +262,9 @@ STEPS = [
     Step("runs", ["runs"], ExitCode.OK, _runs),
     Step("report-text", ["report", "2"], ExitCode.OK, _report_text),
     Step("report-json", ["report", "2", "--format", "json"], ExitCode.OK, _report_json),
+    Step("report-json-full", ["report", "2", "--format", "json", "--full"], ExitCode.OK, _report_json_full),
     Step("report-html", ["report", "2", "--format", "html"], ExitCode.OK, _report_html),
+    Step("report-full-not-json", ["report", "2", "--full"], ExitCode.USAGE, _says("--full goes with --format json")),
     # what each other code stands for
     Step("report-of-no-run", ["report", "999"], ExitCode.USAGE, _says("no report for run 999")),
     Step("plan-show-of-no-dataset", ["plan", "--show", "elders"], ExitCode.USAGE, _says("no dataset 'elders' in the plan")),

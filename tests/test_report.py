@@ -317,7 +317,9 @@ def test_the_json_report_leaves_the_packages_out_and_the_full_one_has_them(quali
     assert packages[UPDATED]["name"] == "p01hoinges" and packages[UNCHANGED] is None
 
     json_path, _ = write_reports(report, tmp_path)
-    stored = {"src-6": SimpleNamespace(target_package={"name": "nieuwe-dataset", "stored": 1})}
+    # the stored result's JSON: the package fields and resources made, beside title and quality
+    made = {"fields": {"identifier": CREATED, "title": "Nieuwe dataset"}, "resources": []}
+    stored = {"src-6": SimpleNamespace(target_package={"title": "Nieuwe dataset", "target": made})}
     store = SimpleNamespace(results_for=lambda source, ids: {i: stored[i] for i in ids
                                                               if i in stored})
     out = io.StringIO()
@@ -325,6 +327,7 @@ def test_the_json_report_leaves_the_packages_out_and_the_full_one_has_them(quali
     copied = json.loads(out.getvalue())
     assert not _errors(validator, copied)
     assert [d["identifier"] for d in copied["datasets"] if "package" in d] == [CREATED]
+    assert [d["package"] for d in copied["datasets"] if "package" in d] == [made]
     assert {k: v for k, v in copied.items() if k != "datasets"} == {
         k: v for k, v in load_report(tmp_path, 7).items() if k != "datasets"}
 

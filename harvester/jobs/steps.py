@@ -22,7 +22,7 @@ from harvester.jobs.results import SyncOptions, SyncResult, TargetChoice
 from harvester.jobs.saved import plan_basis
 from harvester.pipeline import Stages, context_of, prepare
 from harvester.plan import Action, Gone, Plan, Planner, PlanSettings, plan_stream
-from harvester.report.build import build_report, write_reports
+from harvester.report.build import write_run_reports
 from harvester.shacl.validator import Validator
 from harvester.source.harvest import HarvestSummary, open_source
 from harvester.source.harvest import harvest as harvest_source
@@ -289,7 +289,7 @@ def _now() -> str:
 
 def write_run_report(config: Config, result: SyncResult) -> tuple[Path, Path]:
     """Write the run's JSON and HTML reports into the reports folder beside the state store."""
-    return write_reports(build_report(result), config.reports)
+    return write_run_reports(result, config.reports)
 
 
 

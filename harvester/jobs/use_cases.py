@@ -6,6 +6,7 @@ reads the store never makes one: without it, it says where it looked.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -48,7 +49,8 @@ from harvester.jobs.steps import (
     write_run_report,
 )
 from harvester.plan import Plan
-from harvester.report.build import load_report
+from harvester.report.build import load_report, report_paths
+from harvester.report.files import copy_with_packages, packages_from_store
 from harvester.report.html import render_html
 from harvester.report.text import render_text
 from harvester.source.harvest import HarvestSummary, open_source
@@ -221,13 +223,21 @@ _RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
 }
 
 
-def run_report(config: Config, run_id: int, fmt: str = "text") -> RunReport:
-    """The report of run `run_id`, rendered as `text`, `json` or `html`."""
+def run_report(config: Config, run_id: int, fmt: str = "text", full: bool = False) -> RunReport:
+    """The report of run `run_id`, rendered as `text`, `json` or `html`; `full` JSON adds each
+    dataset's whole target package, read from the state store (the report leaves them out)."""
     try:
         data = load_report(config.reports, run_id)
     except FileNotFoundError:
         where = "" if config.state.exists() else f"; {no_state_message(config)}"
         raise ReportNotFoundError(f"no report for run {run_id} in {config.reports}{where}") from None
+    if fmt == "json" and full:
+        require_state(config)
+        out = io.StringIO()
+        with StateStore.open(config.state) as store:
+            copy_with_packages(report_paths(config.reports, run_id)[0], out,
+                               packages_from_store(store, str(data.get("source", ""))))
+        return RunReport(run_id, fmt, out.getvalue().rstrip("\n"))
     return RunReport(run_id, fmt, _RENDERERS[fmt](data))
 
 

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from harvester.dcat.mapper import NAMESPACES
+from harvester.dcat.rdf import NAMESPACES
 from harvester.report.labels import NEEDS_LABELS
 
 __all__ = [
@@ -158,9 +158,6 @@ def _changes(action: Any) -> list[dict[str, Any]]:
     """The field-level diff of an action; none for a create (every field of the package sent,
     which the state store holds)."""
     if action.action == "create":
-        # made all the same: the sync command prints and writes the plan's changes after the
-        # state store they are made from is closed, and the report is written before that
-        _listed(action, "changes")
         return []
     changes = []
     for change in _listed(action, "changes"):

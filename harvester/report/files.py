@@ -151,14 +151,15 @@ class _ResultStore(Protocol):
 
 
 def packages_from_store(store: _ResultStore, source: str) -> PackageOf:
-    """What gives a dataset entry's package: the target package of its source record's stored
-    result (the package the harvester made of it last), or None."""
+    """What gives a dataset entry's package: the data.overheid.nl package fields and resources
+    of its source record's stored result (what the harvester made of it last), or None."""
 
     def package_of(entry: Mapping[str, Any]) -> Any:
         source_id = entry.get("source_id")
         if not source_id:
             return None
         result = store.results_for(source, [str(source_id)]).get(str(source_id))
-        return getattr(result, "target_package", None) if result is not None else None
+        stored = getattr(result, "target_package", None) if result is not None else None
+        return stored.get("target") if isinstance(stored, Mapping) else None
 
     return package_of
