@@ -336,7 +336,7 @@ def test_the_entry_point_is_the_installed_console_script() -> None:
 def readme_exit_codes() -> dict[int, str]:
     """The README's "Exit codes" table: code -> meaning."""
     text = REPO.joinpath("README.md").read_text(encoding="utf-8")
-    after = text.split("Exit codes, for schedulers:", 1)[1].lstrip("\n")
+    after = text.split("### Exit codes, for schedulers and scripts", 1)[1].lstrip("\n")
     table = after.split("\n\n", 1)[0]
     return {int(code): meaning for code, meaning in re.findall(r"(?m)^\| (\d+) \| (.+) \|$", table)}
 
