@@ -573,8 +573,8 @@ def test_markdown_notes_become_plain_text(context, mappings, options):
     mapped = map_dataset(package("p03hoinschr"), context, mappings, options)
     text = str(mapped.graph.value(ds(mapped), DCT.description))
     assert "\r" not in text and "##" not in text
-    assert text.startswith("Hoger Onderwijs\n")
-    assert "\n\nInleiding\n" in text
+    assert text.startswith("Hoger Onderwijs\n\n")  # a heading is a paragraph of its own
+    assert "\n\nInleiding\n\n" in text
     assert text.endswith("duaal onderwijs.ht.")  # DUO's own typo is kept
 
 
@@ -602,9 +602,20 @@ def test_html_and_crlf_in_notes(context, mappings, options):
     assert description == "Aantallen leerlingen & scholen\n\npo\nvo\n\nZie duo.nl."
 
 
+def test_emoji_sequences_keep_their_joiners(context, mappings, options):
+    pkg = package("01voins-v1")
+    pkg["title"] = "Programmeurs 👩\u200d💻 in het onderwijs"
+    pkg["notes"] = "## Wie 👨\u200d👩\u200d👧\r\nGezinnen."
+    mapped = map_dataset(pkg, context, mappings, options)
+    g = mapped.graph
+    assert str(g.value(ds(mapped), DCT.title)) == "Programmeurs 👩\u200d💻 in het onderwijs"
+    assert str(g.value(ds(mapped), DCT.description)) == "Wie 👨\u200d👩\u200d👧\n\nGezinnen."
+
+
 @pytest.mark.parametrize("source, expected", [
     ("## Kop\r\nTekst met **vet**, *schuin* en _ook schuin_.",
-     "Kop\nTekst met vet, schuin en ook schuin."),
+     "Kop\n\nTekst met vet, schuin en ook schuin."),
+    ("Inleiding\n## Kop ##\nTekst\n### Nog een kop\nMeer", "Inleiding\n\nKop\n\nTekst\n\nNog een kop\n\nMeer"),
     ("Zie [de handleiding](https://duo.nl/a_(b)) en ![logo](x.png).", "Zie de handleiding en logo."),
     ("- een\r\n- twee\r\n* drie\r\n1. eerste\r\n2) tweede", "een\ntwee\ndrie\n1. eerste\n2. tweede"),
     ("snake_case_naam en 2*3*4 blijven staan", "snake_case_naam en 2*3*4 blijven staan"),
@@ -612,7 +623,11 @@ def test_html_and_crlf_in_notes(context, mappings, options):
     ("a  \t b   \n\n\n\n c  ", "a b\n\nc"),
     ("a < b > c en x<=5", "a < b > c en x<=5"),
     ("&lt;b&gt;geen tag&lt;/b&gt; &eacute;&#233;", "<b>geen tag</b> éé"),
-    ("Kop\n===\ntekst", "Kop\ntekst"),
+    ("Kop\n===\ntekst", "Kop\n\ntekst"),
+    ("boven\n***\nonder", "boven\n\nonder"),
+    ("<h2>Kop</h2><p>Tekst</p>", "Kop\n\nTekst"),
+    ("Team 👩\u200d💻 en 🏳\ufe0f\u200d🌈", "Team 👩\u200d💻 en 🏳\ufe0f\u200d🌈"),
+    ("\u200dlos\u200d \u200c en mi\u200cr", "los en mi\u200cr"),
     (None, ""),
 ])
 def test_plain_text(source, expected):
@@ -625,6 +640,7 @@ def test_text_helpers():
     assert strip_html("<script>x()</script><p>a</p>") .strip() == "a"
     assert markdown_to_text("[tekst](http://x.nl)") == "tekst"
     assert plain_text("x\u200b\u00a0y\x07") == "x y"
+    assert single_line(" 👩\u200d💻\u200d data\ufeff ") == "👩\u200d💻 data"
 
 
 # --- any CKAN package ---------------------------------------------------------------------------
