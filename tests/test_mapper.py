@@ -421,6 +421,37 @@ def test_missing_licence(context, mappings, options):
     assert issue.severity == "warning"
     dist = URIRef(next(iter(mapped.distribution_uris.values())))
     assert mapped.graph.value(dist, DCT.license) == URIRef(EU + "licence/CC0")
+    assert mapped.graph.value(ds(mapped), DCT.license) == URIRef(EU + "licence/CC0")
+
+
+def test_dataset_without_resources_keeps_its_licence(context, mappings, options):
+    pkg = package("01voins-v1")
+    pkg["resources"] = []
+    mapped = map_dataset(pkg, context, mappings, options)
+    assert not mapped.invalid
+    licence = URIRef(EU + "licence/CC_BY_4_0")
+    assert mapped.graph.value(ds(mapped), DCT.license) == licence
+    assert (licence, RDF.type, DCT.LicenseDocument) in mapped.graph
+    for key in ("license_id", "license_title", "license_url"):
+        pkg.pop(key, None)
+    mapped = map_dataset(pkg, context, mappings, options)
+    assert mapped.invalid and issues_for(mapped, "license_id")[0].severity == "error"
+
+
+def test_the_dataset_licence_is_the_package_licence(context, mappings, options):
+    """A resource with a licence of its own keeps it; the dataset has the package's. A package
+    naming none whose every resource has its own has no dataset licence, and no issue."""
+    pkg = package("01voins-v1")
+    pkg["resources"][0]["license_id"] = "cc-zero"
+    mapped = map_dataset(pkg, context, mappings, options)
+    dist = URIRef(mapped.distribution_uris[pkg["resources"][0]["id"]])
+    assert mapped.graph.value(dist, DCT.license) == URIRef(EU + "licence/CC0")
+    assert mapped.graph.value(ds(mapped), DCT.license) == URIRef(EU + "licence/CC_BY_4_0")
+    for key in ("license_id", "license_title", "license_url"):
+        pkg.pop(key, None)
+    mapped = map_dataset(pkg, context, mappings, options)
+    assert not mapped.invalid and not issues_for(mapped, "license_id")
+    assert mapped.graph.value(ds(mapped), DCT.license) is None
 
 
 def test_licence_override(context, mappings):

@@ -135,6 +135,36 @@ def test_duo_package_fields(duo_mapped, mappings) -> None:
     assert "linked_schemas" not in res  # the column schema is a #node of the distribution
 
 
+def test_licence_of_a_dataset_without_resources(mappings) -> None:
+    """The package's licence is the dataset's: a dataset without resources keeps it (it used to
+    be on the distributions only, and check_package then said license_id: Missing value)."""
+    dump = json.loads((REPO / "examples" / "duo" / "duo-catalogue.json").read_text("utf-8"))
+    pkg = dict(next(p for p in dump["packages"] if p["name"] == "adressen_so"), resources=[])
+    options = MappingOptions.from_config({
+        "contact_email": "opendata@duo.nl", "access_rights": "public",
+        "creator_is_publisher": True, "theme_fallback": "onderwijs"}, "test")
+    mapped = map_dataset(pkg, SourceContext(base_url=dump["source_url"]), mappings, options)
+    package = to_target(mapped, mappings).package(mapped.name, "duo")
+    assert package["resources"] == []
+    assert package["license_id"] == "http://creativecommons.org/licenses/by/4.0/deed.nl"
+    assert check_package(package) == []
+
+
+def test_the_dataset_licence_wins_over_its_distributions(mappings) -> None:
+    """Without a dataset licence the distributions' most frequent is sent (a tie: the first by
+    URI, CC0); with one, the dataset's."""
+    assert to_target(rich(), mappings).fields["license_id"] == \
+        "http://creativecommons.org/publicdomain/zero/1.0/deed.nl"
+    graph = rich_graph()
+    cc_by = URIRef("http://publications.europa.eu/resource/authority/licence/CC_BY_4_0")
+    graph.add((URIRef(DS), URIRef(DCT + "license"), cc_by))
+    target = to_target(rich(graph), mappings)
+    assert target.fields["license_id"] == "http://creativecommons.org/licenses/by/4.0/deed.nl"
+    assert not any("licences" in note for note in target.issues)
+    csv = next(r for r in target.resources if r.distribution_uri == CSV_DIST)
+    assert csv.fields["license_id"] == "http://creativecommons.org/publicdomain/zero/1.0/deed.nl"
+
+
 def test_catalogue_record_gives_metadata_language(duo_mapped, mappings) -> None:
     mapped = copy.copy(duo_mapped[0])
     mapped.record = ((URIRef(f"{mapped.uri}#record"), URIRef(DCT + "language"),

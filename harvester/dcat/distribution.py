@@ -26,6 +26,7 @@ from harvester.dcat.fields import (
     uri_part,
 )
 from harvester.dcat.issues import issue_value
+from harvester.dcat.licence import add_distribution_licence
 from harvester.dcat.package import Field, PackageMapping, add_fields
 from harvester.dcat.rdf import (
     DCAT,
@@ -41,7 +42,7 @@ from harvester.dcat.rdf import (
 from harvester.dcat.tables import lookup
 from harvester.dcat.terms import term
 from harvester.dcat.text import plain_text, single_line
-from harvester.dcat.values import FORMAT, LICENCE, resolve
+from harvester.dcat.values import FORMAT, resolve
 
 __all__ = ["add_distributions"]
 
@@ -101,11 +102,10 @@ def add_distributions(m: PackageMapping) -> None:
     if resources is not None and not isinstance(resources, list):
         m.issues.warning("resources", None, "resources is not a list; ignored")
         resources = []
-    licences: dict[str, Any] = {}  # each licence is looked up, and reported, once per package
     for index, res in enumerate(resources or []):
         if not isinstance(res, dict) or res.get("state") == "deleted":
             continue
-        uri = _distribution(m, _resource(m, res, index), licences)
+        uri = _distribution(m, _resource(m, res, index))
         if uri:
             m.distribution_uris[text_of(res.get("id")) or f"#{index}"] = uri
     if not m.distribution_uris:
@@ -125,7 +125,7 @@ def _resource(m: PackageMapping, res: dict, index: int) -> _Resource:
     return _Resource(res, where, rid, uri, URIRef(uri), single_line(text_of(res.get("name"))))
 
 
-def _distribution(m: PackageMapping, r: _Resource, licences: dict) -> str | None:
+def _distribution(m: PackageMapping, r: _Resource) -> str | None:
     """Map one resource; its distribution URI, None when it is only documentation."""
     url, access, download = (_rewrite(m, text_of(r.res.get(key)), r.rid)
                              for key in ("url", "access_url", "download_url"))
@@ -143,7 +143,7 @@ def _distribution(m: PackageMapping, r: _Resource, licences: dict) -> str | None
     add_fields(m, r.node, _NAMING, r.read)
     datastore = truthy(r.res.get("datastore_active"))
     _urls_and_format(m, r, url, access, download, datastore)
-    _licence(m, r, licences)
+    add_distribution_licence(m, r.node, r.res)
     _byte_size(m, r)
     _checksum(m, r)
     add_fields(m, r.node, _DATES, r.read, where=f"{r.where}.")
@@ -268,51 +268,6 @@ def _media_type_uri(value: str | None) -> URIRef | None:
         return term(value)  # described as a concept, whose term this is
     value = value.split(";", 1)[0].strip().lower()
     return term(IANA_MEDIA_TYPES + value) if _MIMETYPE.match(value) else None
-
-
-# --- licence ------------------------------------------------------------------------------------
-
-
-def _licence(m: PackageMapping, r: _Resource, licences: dict) -> None:
-    """dct:license: the resource's own licence, else the package's (licence_overrides first)."""
-    own = text_of(r.res.get("license") or r.res.get("license_id"))
-    if own:
-        key, values, field = f"res:{own}", [own], "license"
-    else:
-        key, values, field = "pkg", None, "license_id"
-    if key not in licences:
-        licences[key] = _licence_lookup(m, values or _package_licences(m), field)
-    licence = licences[key]
-    if licence is not None:
-        m.add(r.node, DCT.license, term(licence.uri))
-        m.describe(m.source.licence(licence))
-
-
-def _package_licences(m: PackageMapping) -> list[str]:
-    """The values naming the package's licence, in the order they are looked up."""
-    pkg, overrides = m.pkg, m.o.licence_overrides
-    override = overrides.get(text_of(pkg.get("id"))) or overrides.get(text_of(pkg.get("name")))
-    if override:
-        return [override]
-    values: list[str] = []
-    licence_id = text_of(pkg.get("license_id"))
-    if licence_id:
-        values.append(licence_id)
-        known = m.context.licenses.get(licence_id) if m.context is not None else None
-        if isinstance(known, dict) and text_of(known.get("url")):
-            values.append(text_of(known.get("url")))
-    values += [v for v in (text_of(pkg.get("license_url")), text_of(m.extras.get("license")))
-               if v]
-    return values
-
-
-def _licence_lookup(m: PackageMapping, values: list[str], field: str) -> Any:
-    for value in values:
-        hit = lookup(m.m.licence, value)
-        if hit is not None:
-            return hit
-    found = resolve(m.m, values[:1], field, m.issues, LICENCE, m.o)
-    return found[0] if found else None
 
 
 # --- size, checksum, languages, schema, rights --------------------------------------------------

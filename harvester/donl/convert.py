@@ -19,7 +19,8 @@ data.overheid.nl would. Conversion choices:
   is not in the DONL organisation list is looked up in the organisations table (by URI, then by
   foaf:name) and in the DONL list's labels; when nothing matches its URI is sent as it is (and
   check_package reports it).
-* license_id: the dataset's dct:license, else its distributions' licence (the most frequent;
+* license_id: the dataset's dct:license (the mapper puts the package's licence there, so a
+  dataset without distributions has one), else its distributions' licence (the most frequent;
   ties by URI), translated to the DONL licence value (licences table, column donl).
 * language/frequency/access_rights: the table's `donl` value for the graph's URI.
 * metadata_language: the catalogue record's dct:language, else the language tag that most of the
