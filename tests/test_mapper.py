@@ -182,19 +182,29 @@ def test_duo_distribution(context, mappings, options):
 
 
 def test_documentation_resources_become_foaf_page(context, mappings, options):
-    mapped = map_dataset(package("rio_nfo_po_vo_vavo_mbo_ho-changelog"), context, mappings,
-                         options)
+    """documentation_as "page" (the default): each documentation resource is a foaf:page of the
+    dataset, titled with its name, and no distribution."""
+    pkg = package("rio_nfo_po_vo_vavo_mbo_ho-changelog")
+    mapped = map_dataset(pkg, context, mappings, options)
     g = mapped.graph
     pages = set(g.objects(ds(mapped), FOAF.page))
     assert len(pages) == 9  # 8 PDFs and the PNG model
     for page in pages:
         assert (page, RDF.type, FOAF.Document) in g and g.value(page, DCT.title) is not None
-    assert len(mapped.distribution_uris) == 9  # still distributions (documentation_as_distribution)
-    no_dist = duo_options(documentation_as_distribution=False)
-    mapped = map_dataset(package("rio_nfo_po_vo_vavo_mbo_ho-changelog"), context, mappings,
-                         no_dist)
     assert mapped.distribution_uris == {}
-    assert len(set(mapped.graph.objects(ds(mapped), FOAF.page))) == 9
+    assert not set(g.subjects(RDF.type, DCAT.Distribution))
+    (issue,) = issues_for(mapped, "resources")  # the dataset has no distribution left
+    assert issue.severity == "warning"
+
+
+def test_documentation_as_distribution_is_not_also_a_page(context, mappings):
+    pkg = package("rio_nfo_po_vo_vavo_mbo_ho-changelog")
+    mapped = map_dataset(pkg, context, mappings, duo_options(documentation_as="distribution"))
+    assert len(mapped.distribution_uris) == 9
+    assert not set(mapped.graph.objects(ds(mapped), FOAF.page))
+    with pytest.raises(ConfigError, match="'documentation_as' must be one of 'page', "
+                                          "'distribution'"):
+        duo_options(documentation_as="both")
 
 
 def test_checksum_when_ckan_has_a_hash(context, mappings, options):

@@ -1,4 +1,4 @@
-"""A package's resources as dcat:Distributions (or, for documentation, foaf:Pages).
+"""A package's resources as dcat:Distributions (documentation, by default, as foaf:pages).
 
 One distribution per resource that is not deleted, at
 `<portal_url>/dataset/<package id>/resource/<resource id>`. Its URLs are rewritten by the
@@ -126,18 +126,18 @@ def _resource(m: PackageMapping, res: dict, index: int) -> _Resource:
 
 
 def _distribution(m: PackageMapping, r: _Resource) -> str | None:
-    """Map one resource; its distribution URI, None when it is only documentation."""
+    """Map one resource; its distribution URI, None when it is documentation published as a
+    foaf:page (`documentation_as` "page")."""
     url, access, download = (_rewrite(m, text_of(r.res.get(key)), r.rid)
                              for key in ("url", "access_url", "download_url"))
     if url and not is_http(url):
         m.issues.warning(f"{r.where}.url", url, "not an http(s) URL; ignored")
         url = ""
-    if url and _is_documentation(m, r.res):
+    if url and m.o.documentation_as == "page" and _is_documentation(m, r.res):
         page = m.link(m.ds, FOAF.page, url)
         if r.name:
             m.add(page, DCT.title, m.source.text(r.name))
-        if not m.o.documentation_as_distribution:
-            return None
+        return None
     m.add(m.ds, DCAT.distribution, r.node)
     m.add(r.node, TYPE, DCAT.Distribution)
     add_fields(m, r.node, _NAMING, r.read)
