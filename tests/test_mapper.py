@@ -497,6 +497,46 @@ def test_format_from_url_extension(context, mappings, options):
     assert issue.severity == "warning" and issue.value == "csv"
 
 
+def test_format_the_file_shows_wins_over_the_label(context, mappings, options):
+    """A `.jpg` labelled PNG is published as JPEG, with a warning naming the resource, the
+    declared format and the one used."""
+    pkg = package("rio_nfo_po_vo_vavo_mbo_ho-changelog")
+    index, res = next((i, r) for i, r in enumerate(pkg["resources"]) if r["format"] == "PNG")
+    assert res["url"].endswith(".jpg") and res["mimetype"] == "image/jpeg"  # DUO's own
+    mapped = map_dataset(pkg, context, mappings, duo_options(documentation_as="distribution"))
+    dist = URIRef(mapped.distribution_uris[res["id"]])
+    assert mapped.graph.value(dist, DCT.format) == URIRef(EU + "file-type/JPEG")
+    assert mapped.graph.value(dist, DCAT.mediaType) == URIRef(
+        "https://www.iana.org/assignments/media-types/image/jpeg")
+    (issue,) = issues_for(mapped, f"resources[{index}].format")
+    assert issue.severity == "warning" and issue.value == "PNG" and issue.dataset == pkg["name"]
+    assert repr(res["name"]) in issue.message and "JPEG" in issue.message
+    assert ".jpg" in issue.message
+
+
+@pytest.mark.parametrize("declared, url, mimetype, expected, warned", [
+    ("PNG", "https://example.org/f/foto.JPG", None, "JPEG", True),
+    ("PNG", "https://example.org/f/foto", "image/jpeg", "JPEG", True),  # no extension: mimetype
+    ("CSV", "https://example.org/f/data.tsv", "text/csv", "TSV", True),  # the extension first
+    ("XLS", "https://example.org/f/data.xlsx", None, "XLSX", True),
+    ("CSV", "https://example.org/f/data.csv", "text/csv", "CSV", False),
+    ("CSV", "https://example.org/f/data.zip", None, "CSV", False),  # an archive may hold it
+    ("CSV", "https://example.org/f/data.txt", "text/plain", "CSV", False),
+    ("CSV", "https://example.org/f/data", "application/octet-stream", "CSV", False),
+    ("GeoJSON", "https://example.org/f/kaart.json", None, "GEOJSON", False),  # geo+json is JSON
+    ("GML", "https://example.org/f/kaart.xml", None, "GML", False),
+    ("WMS", "https://example.org/wms/kaart.png", None, "WMS_SRVC", False),  # a service
+    ("CSV", "https://example.org/f/export.php", None, "CSV", False),  # not in the table
+])
+def test_format_from_the_file(declared, url, mimetype, expected, warned, context, mappings):
+    pkg = package("01voins-v1")
+    pkg["resources"][0].update(format=declared, url=url, mimetype=mimetype)
+    mapped = map_dataset(pkg, context, mappings, duo_options(documentation_formats=["PDF"]))
+    dist = URIRef(next(iter(mapped.distribution_uris.values())))
+    assert mapped.graph.value(dist, DCT.format) == URIRef(EU + "file-type/" + expected)
+    assert bool(issues_for(mapped, "resources[0].format")) == warned
+
+
 def test_missing_resource_url(context, mappings, options):
     pkg = package("rio_nfo_po_vo_vavo_mbo_ho-changelog")
     res = pkg["resources"][0]
