@@ -207,6 +207,51 @@ def test_documentation_as_distribution_is_not_also_a_page(context, mappings):
         duo_options(documentation_as="both")
 
 
+def _description_of(mapped: MappedDataset, index: int = 0) -> str:
+    dist = URIRef(list(mapped.distribution_uris.values())[index])
+    return str(mapped.graph.value(dist, DCT.description))
+
+
+def test_a_resource_without_description_is_described_by_its_columns(context, mappings, options):
+    pkg = package("01voins-v1")
+    res = pkg["resources"][0]
+    names = [f["name"] for f in res["schema"]["fields"]]
+    assert len(names) == 17
+    res["description"] = ""
+    described = _description_of(map_dataset(pkg, context, mappings, options))
+    assert described == "CSV, 17 kolommen: " + ", ".join(names[:10]) + ", ..."
+    # a DataStore field list as JSON text: columns by id, without DataStore's own _id
+    res["schema"] = json.dumps({"fields": [{"id": "_id"}, {"id": "PEILJAAR", "type": "text"}]})
+    assert _description_of(map_dataset(pkg, context, mappings, options)) == \
+        "CSV, 1 kolom: PEILJAAR"
+    english = duo_options(default_language="en", language_fallback=None)
+    res["schema"] = {"fields": [{"name": "A"}, {"name": "B"}]}
+    assert _description_of(map_dataset(pkg, context, mappings, english)) == \
+        "CSV, 2 columns: A, B"
+
+
+def test_a_resource_without_description_or_schema_is_described_by_its_file(context, mappings,
+                                                                            options):
+    pkg = package("adressen_so")
+    mapped = map_dataset(pkg, context, mappings, options)
+    assert _description_of(mapped) == "CSV-bestand besturenso.csv"
+    res = pkg["resources"][0]
+    res["url"] = "https://example.org/api/besturen"  # no file name: the file type alone
+    assert _description_of(map_dataset(pkg, context, mappings, options)) == "CSV-bestand"
+    res["url"] = "https://example.org/bestanden/besturen%20so.csv?versie=2"
+    assert _description_of(map_dataset(pkg, context, mappings, options)) == \
+        "CSV-bestand besturen so.csv"
+    res.update(format="WMS", mimetype=None, url="https://example.org/wms")  # a service: no file
+    assert _description_of(map_dataset(pkg, context, mappings, options)) == "WMS"
+
+
+def test_a_resource_description_of_its_own_is_kept(context, mappings, options):
+    pkg = package("adressen_so")
+    pkg["resources"][0]["description"] = "## Besturen\r\nAlle **besturen**."
+    mapped = map_dataset(pkg, context, mappings, options)
+    assert _description_of(mapped) == "Besturen\n\nAlle besturen."
+
+
 def test_checksum_when_ckan_has_a_hash(context, mappings, options):
     pkg = package("01voins-v1")
     pkg["resources"][0]["hash"] = "sha256:" + "ab" * 32

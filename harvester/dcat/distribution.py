@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 from rdflib import Literal, URIRef
 
 from harvester.dcat.fields import as_list, is_http, non_negative_int, text_of, truthy
-from harvester.dcat.file_format import add_media_type, resource_format
+from harvester.dcat.file_format import add_media_type, file_type_of, resource_format
 from harvester.dcat.licence import add_distribution_licence
 from harvester.dcat.package import Field, PackageMapping, add_fields
 from harvester.dcat.rdf import DCAT, DCT, FOAF, RDFS, SPDX, TYPE, XSD
 from harvester.dcat.resource import Resource, resource_of
-from harvester.dcat.schema import add_schema, read_schema
+from harvester.dcat.schema import add_schema, column_names, read_schema
 from harvester.dcat.tables import lookup
 from harvester.dcat.terms import term
 from harvester.dcat.text import plain_text
@@ -46,6 +47,14 @@ _CHECKSUM_ALGORITHMS = {
 _CHECKSUM_BY_LENGTH = {32: "md5", 40: "sha1", 56: "sha224", 64: "sha256", 96: "sha384",
                        128: "sha512"}
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
+#: a file name at the end of a URL's path: a name with an extension
+_FILE_NAME = re.compile(r"^[^/]+\.[A-Za-z0-9]{1,8}$")
+#: how a resource without a description is described, by metadata language (else English):
+#: (one column, more columns, a file of a type)
+_SUMMARY_WORDS = {"nl": ("kolom", "kolommen", "{}-bestand"),
+                  "en": ("column", "columns", "{} file")}
+#: the most columns a summary names
+SUMMARY_COLUMNS = 10
 #: URLs whose path holds one of these serve the file itself
 _DOWNLOAD_PATHS = ("/download/", "/datastore/dump/")
 _SERVICE_TYPES = ("api", "service", "webservice")
@@ -171,10 +180,37 @@ def _is_download(res: dict, fmt: Any, url: str, datastore: bool) -> bool:
 
 
 def _description(m: PackageMapping, r: Resource, fmt: Any, schema: dict | str | None) -> None:
-    """dct:description: the resource's own `description`."""
-    text = plain_text(text_of(r.res.get("description")))
+    """dct:description: the resource's own `description`, else what `_summary` says."""
+    text = plain_text(text_of(r.res.get("description"))) or _summary(m, r, fmt, schema)
     if text:
         m.add(r.node, DCT.description, m.source.text(text))
+
+
+def _summary(m: PackageMapping, r: Resource, fmt: Any,
+             schema: dict | str | None) -> str:
+    """What a resource without a description holds, in the metadata's language: its file type
+    and its columns when its table schema names them ("CSV, 12 kolommen: PEILJAAR, ..."), else
+    its file type and file name ("CSV-bestand adressen_so.csv"); "" when it shows neither."""
+    one, many, file_of = _SUMMARY_WORDS.get(m.source.lang, _SUMMARY_WORDS["en"])
+    label = file_type_of(m, fmt).label if fmt is not None else ""
+    columns = column_names(schema)
+    if columns:
+        named = ", ".join(columns[:SUMMARY_COLUMNS]) + \
+            (", ..." if len(columns) > SUMMARY_COLUMNS else "")
+        held = f"{len(columns)} {one if len(columns) == 1 else many}: {named}"
+        return f"{label}, {held}" if label else held
+    kind = file_of.format(label) if label and getattr(fmt, "media_type", None) else label
+    return " ".join(part for part in (kind, _file_name(r)) if part)
+
+
+def _file_name(r: Resource) -> str:
+    """The name of the resource's file: the end of its (source) URL's path, when that has an
+    extension."""
+    for key in ("url", "download_url"):
+        name = unquote(urlparse(text_of(r.res.get(key))).path.rsplit("/", 1)[-1])
+        if _FILE_NAME.match(name):
+            return name
+    return ""
 
 
 # --- size, checksum, languages, rights ----------------------------------------------------------
