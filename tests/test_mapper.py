@@ -336,6 +336,23 @@ def test_missing_title_is_an_error(context, mappings, options):
     assert mapped.graph.value(ds(mapped), DCT.title) is None
 
 
+def test_an_invalid_datasets_issues_name_it_by_its_source_name(context, mappings, options):
+    """Every issue names the dataset by its CKAN name, as a valid one's do; the id only when the
+    package has no name."""
+    pkg = package("adressen_so")
+    for key in ("id", "notes", "license_id", "license_title", "license_url"):
+        pkg.pop(key)
+    pkg["resources"][0]["format"] = "PNG"  # a .csv labelled PNG
+    mapped = map_dataset(pkg, context, mappings, duo_options(documentation_formats=["PDF"]))
+    assert mapped.invalid and {i.field for i in mapped.errors} >= {"id", "notes", "license_id"}
+    assert mapped.warnings and {i.dataset for i in mapped.issues} == {"adressen_so"}
+    pkg = package("adressen_so")
+    pkg.pop("name")
+    pkg["notes"] = ""
+    mapped = map_dataset(pkg, context, mappings, options)
+    assert mapped.invalid and {i.dataset for i in mapped.issues} == {pkg["id"]}
+
+
 def test_missing_description_is_an_error(context, mappings, options):
     pkg = package("01voins-v1")
     pkg["notes"] = None
