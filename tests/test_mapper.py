@@ -182,19 +182,74 @@ def test_duo_distribution(context, mappings, options):
 
 
 def test_documentation_resources_become_foaf_page(context, mappings, options):
-    mapped = map_dataset(package("rio_nfo_po_vo_vavo_mbo_ho-changelog"), context, mappings,
-                         options)
+    """documentation_as "page" (the default): each documentation resource is a foaf:page of the
+    dataset, titled with its name, and no distribution."""
+    pkg = package("rio_nfo_po_vo_vavo_mbo_ho-changelog")
+    mapped = map_dataset(pkg, context, mappings, options)
     g = mapped.graph
     pages = set(g.objects(ds(mapped), FOAF.page))
     assert len(pages) == 9  # 8 PDFs and the PNG model
     for page in pages:
         assert (page, RDF.type, FOAF.Document) in g and g.value(page, DCT.title) is not None
-    assert len(mapped.distribution_uris) == 9  # still distributions (documentation_as_distribution)
-    no_dist = duo_options(documentation_as_distribution=False)
-    mapped = map_dataset(package("rio_nfo_po_vo_vavo_mbo_ho-changelog"), context, mappings,
-                         no_dist)
     assert mapped.distribution_uris == {}
-    assert len(set(mapped.graph.objects(ds(mapped), FOAF.page))) == 9
+    assert not set(g.subjects(RDF.type, DCAT.Distribution))
+    (issue,) = issues_for(mapped, "resources")  # the dataset has no distribution left
+    assert issue.severity == "warning"
+
+
+def test_documentation_as_distribution_is_not_also_a_page(context, mappings):
+    pkg = package("rio_nfo_po_vo_vavo_mbo_ho-changelog")
+    mapped = map_dataset(pkg, context, mappings, duo_options(documentation_as="distribution"))
+    assert len(mapped.distribution_uris) == 9
+    assert not set(mapped.graph.objects(ds(mapped), FOAF.page))
+    with pytest.raises(ConfigError, match="'documentation_as' must be one of 'page', "
+                                          "'distribution'"):
+        duo_options(documentation_as="both")
+
+
+def _description_of(mapped: MappedDataset, index: int = 0) -> str:
+    dist = URIRef(list(mapped.distribution_uris.values())[index])
+    return str(mapped.graph.value(dist, DCT.description))
+
+
+def test_a_resource_without_description_is_described_by_its_columns(context, mappings, options):
+    pkg = package("01voins-v1")
+    res = pkg["resources"][0]
+    names = [f["name"] for f in res["schema"]["fields"]]
+    assert len(names) == 17
+    res["description"] = ""
+    described = _description_of(map_dataset(pkg, context, mappings, options))
+    assert described == "CSV, 17 kolommen: " + ", ".join(names[:10]) + ", ..."
+    # a DataStore field list as JSON text: columns by id, without DataStore's own _id
+    res["schema"] = json.dumps({"fields": [{"id": "_id"}, {"id": "PEILJAAR", "type": "text"}]})
+    assert _description_of(map_dataset(pkg, context, mappings, options)) == \
+        "CSV, 1 kolom: PEILJAAR"
+    english = duo_options(default_language="en", language_fallback=None)
+    res["schema"] = {"fields": [{"name": "A"}, {"name": "B"}]}
+    assert _description_of(map_dataset(pkg, context, mappings, english)) == \
+        "CSV, 2 columns: A, B"
+
+
+def test_a_resource_without_description_or_schema_is_described_by_its_file(context, mappings,
+                                                                            options):
+    pkg = package("adressen_so")
+    mapped = map_dataset(pkg, context, mappings, options)
+    assert _description_of(mapped) == "CSV-bestand besturenso.csv"
+    res = pkg["resources"][0]
+    res["url"] = "https://example.org/api/besturen"  # no file name: the file type alone
+    assert _description_of(map_dataset(pkg, context, mappings, options)) == "CSV-bestand"
+    res["url"] = "https://example.org/bestanden/besturen%20so.csv?versie=2"
+    assert _description_of(map_dataset(pkg, context, mappings, options)) == \
+        "CSV-bestand besturen so.csv"
+    res.update(format="WMS", mimetype=None, url="https://example.org/wms")  # a service: no file
+    assert _description_of(map_dataset(pkg, context, mappings, options)) == "WMS"
+
+
+def test_a_resource_description_of_its_own_is_kept(context, mappings, options):
+    pkg = package("adressen_so")
+    pkg["resources"][0]["description"] = "## Besturen\r\nAlle **besturen**."
+    mapped = map_dataset(pkg, context, mappings, options)
+    assert _description_of(mapped) == "Besturen\n\nAlle besturen."
 
 
 def test_checksum_when_ckan_has_a_hash(context, mappings, options):
@@ -279,6 +334,23 @@ def test_missing_title_is_an_error(context, mappings, options):
     (issue,) = issues_for(mapped, "title")
     assert issue.dataset == "01voins-v1" and issue.severity == "error"
     assert mapped.graph.value(ds(mapped), DCT.title) is None
+
+
+def test_an_invalid_datasets_issues_name_it_by_its_source_name(context, mappings, options):
+    """Every issue names the dataset by its CKAN name, as a valid one's do; the id only when the
+    package has no name."""
+    pkg = package("adressen_so")
+    for key in ("id", "notes", "license_id", "license_title", "license_url"):
+        pkg.pop(key)
+    pkg["resources"][0]["format"] = "PNG"  # a .csv labelled PNG
+    mapped = map_dataset(pkg, context, mappings, duo_options(documentation_formats=["PDF"]))
+    assert mapped.invalid and {i.field for i in mapped.errors} >= {"id", "notes", "license_id"}
+    assert mapped.warnings and {i.dataset for i in mapped.issues} == {"adressen_so"}
+    pkg = package("adressen_so")
+    pkg.pop("name")
+    pkg["notes"] = ""
+    mapped = map_dataset(pkg, context, mappings, options)
+    assert mapped.invalid and {i.dataset for i in mapped.issues} == {pkg["id"]}
 
 
 def test_missing_description_is_an_error(context, mappings, options):
@@ -421,6 +493,37 @@ def test_missing_licence(context, mappings, options):
     assert issue.severity == "warning"
     dist = URIRef(next(iter(mapped.distribution_uris.values())))
     assert mapped.graph.value(dist, DCT.license) == URIRef(EU + "licence/CC0")
+    assert mapped.graph.value(ds(mapped), DCT.license) == URIRef(EU + "licence/CC0")
+
+
+def test_dataset_without_resources_keeps_its_licence(context, mappings, options):
+    pkg = package("01voins-v1")
+    pkg["resources"] = []
+    mapped = map_dataset(pkg, context, mappings, options)
+    assert not mapped.invalid
+    licence = URIRef(EU + "licence/CC_BY_4_0")
+    assert mapped.graph.value(ds(mapped), DCT.license) == licence
+    assert (licence, RDF.type, DCT.LicenseDocument) in mapped.graph
+    for key in ("license_id", "license_title", "license_url"):
+        pkg.pop(key, None)
+    mapped = map_dataset(pkg, context, mappings, options)
+    assert mapped.invalid and issues_for(mapped, "license_id")[0].severity == "error"
+
+
+def test_the_dataset_licence_is_the_package_licence(context, mappings, options):
+    """A resource with a licence of its own keeps it; the dataset has the package's. A package
+    naming none whose every resource has its own has no dataset licence, and no issue."""
+    pkg = package("01voins-v1")
+    pkg["resources"][0]["license_id"] = "cc-zero"
+    mapped = map_dataset(pkg, context, mappings, options)
+    dist = URIRef(mapped.distribution_uris[pkg["resources"][0]["id"]])
+    assert mapped.graph.value(dist, DCT.license) == URIRef(EU + "licence/CC0")
+    assert mapped.graph.value(ds(mapped), DCT.license) == URIRef(EU + "licence/CC_BY_4_0")
+    for key in ("license_id", "license_title", "license_url"):
+        pkg.pop(key, None)
+    mapped = map_dataset(pkg, context, mappings, options)
+    assert not mapped.invalid and not issues_for(mapped, "license_id")
+    assert mapped.graph.value(ds(mapped), DCT.license) is None
 
 
 def test_licence_override(context, mappings):
@@ -454,6 +557,46 @@ def test_format_from_url_extension(context, mappings, options):
     assert not mapped.invalid
     (issue,) = issues_for(mapped, "resources[0].format")
     assert issue.severity == "warning" and issue.value == "csv"
+
+
+def test_format_the_file_shows_wins_over_the_label(context, mappings, options):
+    """A `.jpg` labelled PNG is published as JPEG, with a warning naming the resource, the
+    declared format and the one used."""
+    pkg = package("rio_nfo_po_vo_vavo_mbo_ho-changelog")
+    index, res = next((i, r) for i, r in enumerate(pkg["resources"]) if r["format"] == "PNG")
+    assert res["url"].endswith(".jpg") and res["mimetype"] == "image/jpeg"  # DUO's own
+    mapped = map_dataset(pkg, context, mappings, duo_options(documentation_as="distribution"))
+    dist = URIRef(mapped.distribution_uris[res["id"]])
+    assert mapped.graph.value(dist, DCT.format) == URIRef(EU + "file-type/JPEG")
+    assert mapped.graph.value(dist, DCAT.mediaType) == URIRef(
+        "https://www.iana.org/assignments/media-types/image/jpeg")
+    (issue,) = issues_for(mapped, f"resources[{index}].format")
+    assert issue.severity == "warning" and issue.value == "PNG" and issue.dataset == pkg["name"]
+    assert repr(res["name"]) in issue.message and "JPEG" in issue.message
+    assert ".jpg" in issue.message
+
+
+@pytest.mark.parametrize("declared, url, mimetype, expected, warned", [
+    ("PNG", "https://example.org/f/foto.JPG", None, "JPEG", True),
+    ("PNG", "https://example.org/f/foto", "image/jpeg", "JPEG", True),  # no extension: mimetype
+    ("CSV", "https://example.org/f/data.tsv", "text/csv", "TSV", True),  # the extension first
+    ("XLS", "https://example.org/f/data.xlsx", None, "XLSX", True),
+    ("CSV", "https://example.org/f/data.csv", "text/csv", "CSV", False),
+    ("CSV", "https://example.org/f/data.zip", None, "CSV", False),  # an archive may hold it
+    ("CSV", "https://example.org/f/data.txt", "text/plain", "CSV", False),
+    ("CSV", "https://example.org/f/data", "application/octet-stream", "CSV", False),
+    ("GeoJSON", "https://example.org/f/kaart.json", None, "GEOJSON", False),  # geo+json is JSON
+    ("GML", "https://example.org/f/kaart.xml", None, "GML", False),
+    ("WMS", "https://example.org/wms/kaart.png", None, "WMS_SRVC", False),  # a service
+    ("CSV", "https://example.org/f/export.php", None, "CSV", False),  # not in the table
+])
+def test_format_from_the_file(declared, url, mimetype, expected, warned, context, mappings):
+    pkg = package("01voins-v1")
+    pkg["resources"][0].update(format=declared, url=url, mimetype=mimetype)
+    mapped = map_dataset(pkg, context, mappings, duo_options(documentation_formats=["PDF"]))
+    dist = URIRef(next(iter(mapped.distribution_uris.values())))
+    assert mapped.graph.value(dist, DCT.format) == URIRef(EU + "file-type/" + expected)
+    assert bool(issues_for(mapped, "resources[0].format")) == warned
 
 
 def test_missing_resource_url(context, mappings, options):
@@ -573,8 +716,8 @@ def test_markdown_notes_become_plain_text(context, mappings, options):
     mapped = map_dataset(package("p03hoinschr"), context, mappings, options)
     text = str(mapped.graph.value(ds(mapped), DCT.description))
     assert "\r" not in text and "##" not in text
-    assert text.startswith("Hoger Onderwijs\n")
-    assert "\n\nInleiding\n" in text
+    assert text.startswith("Hoger Onderwijs\n\n")  # a heading is a paragraph of its own
+    assert "\n\nInleiding\n\n" in text
     assert text.endswith("duaal onderwijs.ht.")  # DUO's own typo is kept
 
 
@@ -602,9 +745,20 @@ def test_html_and_crlf_in_notes(context, mappings, options):
     assert description == "Aantallen leerlingen & scholen\n\npo\nvo\n\nZie duo.nl."
 
 
+def test_emoji_sequences_keep_their_joiners(context, mappings, options):
+    pkg = package("01voins-v1")
+    pkg["title"] = "Programmeurs 👩\u200d💻 in het onderwijs"
+    pkg["notes"] = "## Wie 👨\u200d👩\u200d👧\r\nGezinnen."
+    mapped = map_dataset(pkg, context, mappings, options)
+    g = mapped.graph
+    assert str(g.value(ds(mapped), DCT.title)) == "Programmeurs 👩\u200d💻 in het onderwijs"
+    assert str(g.value(ds(mapped), DCT.description)) == "Wie 👨\u200d👩\u200d👧\n\nGezinnen."
+
+
 @pytest.mark.parametrize("source, expected", [
     ("## Kop\r\nTekst met **vet**, *schuin* en _ook schuin_.",
-     "Kop\nTekst met vet, schuin en ook schuin."),
+     "Kop\n\nTekst met vet, schuin en ook schuin."),
+    ("Inleiding\n## Kop ##\nTekst\n### Nog een kop\nMeer", "Inleiding\n\nKop\n\nTekst\n\nNog een kop\n\nMeer"),
     ("Zie [de handleiding](https://duo.nl/a_(b)) en ![logo](x.png).", "Zie de handleiding en logo."),
     ("- een\r\n- twee\r\n* drie\r\n1. eerste\r\n2) tweede", "een\ntwee\ndrie\n1. eerste\n2. tweede"),
     ("snake_case_naam en 2*3*4 blijven staan", "snake_case_naam en 2*3*4 blijven staan"),
@@ -612,7 +766,11 @@ def test_html_and_crlf_in_notes(context, mappings, options):
     ("a  \t b   \n\n\n\n c  ", "a b\n\nc"),
     ("a < b > c en x<=5", "a < b > c en x<=5"),
     ("&lt;b&gt;geen tag&lt;/b&gt; &eacute;&#233;", "<b>geen tag</b> éé"),
-    ("Kop\n===\ntekst", "Kop\ntekst"),
+    ("Kop\n===\ntekst", "Kop\n\ntekst"),
+    ("boven\n***\nonder", "boven\n\nonder"),
+    ("<h2>Kop</h2><p>Tekst</p>", "Kop\n\nTekst"),
+    ("Team 👩\u200d💻 en 🏳\ufe0f\u200d🌈", "Team 👩\u200d💻 en 🏳\ufe0f\u200d🌈"),
+    ("\u200dlos\u200d \u200c en mi\u200cr", "los en mi\u200cr"),
     (None, ""),
 ])
 def test_plain_text(source, expected):
@@ -625,6 +783,7 @@ def test_text_helpers():
     assert strip_html("<script>x()</script><p>a</p>") .strip() == "a"
     assert markdown_to_text("[tekst](http://x.nl)") == "tekst"
     assert plain_text("x\u200b\u00a0y\x07") == "x y"
+    assert single_line(" 👩\u200d💻\u200d data\ufeff ") == "👩\u200d💻 data"
 
 
 # --- any CKAN package ---------------------------------------------------------------------------

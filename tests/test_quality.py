@@ -56,7 +56,9 @@ def _duo_options() -> MappingOptions:
         if path.exists():
             table = tomllib.loads(path.read_text("utf-8")).get("sources", {}).get("duo", {})
             if table.get("mapping"):
-                return MappingOptions.from_config(table["mapping"], f"{path} [sources.duo.mapping]")
+                # the hand computation counts the documentation PDF as a distribution
+                mapping = {**table["mapping"], "documentation_as": "distribution"}
+                return MappingOptions.from_config(mapping, f"{path} [sources.duo.mapping]")
     raise AssertionError("no [sources.duo.mapping] table found")
 
 

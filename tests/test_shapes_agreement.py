@@ -394,6 +394,10 @@ WRONG_VALUES: dict[URIRef, list[tuple[str, object]]] = {
 
 CLASSES_WITH_VALUE_LISTS = {DCAT.Dataset, DCAT.Distribution, DCAT.DataService, DCAT.Catalog,
                             DCAT.CatalogRecord, DCAT.DatasetSeries}
+#: (property, class) the mapper writes where DCAT-AP-NL defines no such property, so that neither
+#: shapes graph checks its value: the package's licence on the dataset (DCAT 3's dct:license of
+#: every dcat:Resource; docs/mapping.md, "The dataset's licence")
+OUTSIDE_THE_PROFILE = {(DCT.license, DCAT.Dataset)}
 
 
 def _copy(g: Graph) -> Graph:
@@ -445,7 +449,8 @@ def variants(base: dict[str, Graph], rules: set[tuple[URIRef, URIRef]], backgrou
             out[f"{base_name}: remove {path} of {node}"] = (h, (str(node), str(path)))
         for path, wrongs in WRONG_VALUES.items():
             for cls in sorted({c for s, _ in g.subject_objects(path) for c in g.objects(s, RDF.type)
-                               if c in CLASSES_WITH_VALUE_LISTS}, key=str):
+                               if c in CLASSES_WITH_VALUE_LISTS
+                               and (path, c) not in OUTSIDE_THE_PROFILE}, key=str):
                 node = min((s for s, _ in g.subject_objects(path) if (s, RDF.type, cls) in g), key=str)
                 for label, value in wrongs:
                     h = _copy(g)

@@ -92,30 +92,41 @@ def remove(graph: Graph, subject: str, prop: str) -> Graph:
 
 def test_duo_datasets_become_packages_data_overheid_nl_accepts(duo_mapped, mappings) -> None:
     """Every DUO dataset converts to a package check_package accepts. DUO's resources mostly have
-    no description, which data.overheid.nl requires: their title is sent instead, and noted."""
-    noted = 0
+    no description, which data.overheid.nl requires: the graph describes them (format, file name
+    or columns), and the target sends what the graph says, not the title."""
+    described = 0
     for mapped in duo_mapped:
         target = to_target(mapped, mappings)
         package = target.package(mapped.name, "duo")
         assert check_package(package) == [], mapped.name
         for dist, resource in zip(target.resources, package["resources"]):
-            if not mapped.graph.value(URIRef(dist.distribution_uri), URIRef(DCT + "description")):
-                assert resource["description"] == resource["name"]
-                assert any(resource["name"] in note and "no description" in note for note in target.issues)
-                noted += 1
+            graph_says = mapped.graph.value(URIRef(dist.distribution_uri), URIRef(DCT + "description"))
+            assert resource["description"] == str(graph_says)
+            if resource["description"] != resource["name"]:
+                described += 1
         assert package["identifier"] == mapped.identifier
         assert package["theme"] and not any(t.startswith(EU_THEME) for t in package["theme"])
         assert package["authority"] == package["publisher"] == OWMS + "Dienst_Uitvoering_Onderwijs"
         assert [r.distribution_uri for r in target.resources] == list(
             mapped.distribution_uris.values())
-    assert noted == 300
+        assert not any("description" in note for note in target.issues)
+    assert described == 302
 
 
-def test_without_description_fallback_a_missing_description_is_a_problem(duo_mapped, mappings) -> None:
+def test_resources_without_a_description_are_described_by_what_they_hold(duo_mapped,
+                                                                         mappings) -> None:
     mapped = next(m for m in duo_mapped if m.name == "adressen_so")
-    package = to_target(mapped, mappings, description_fallback=False).package(mapped.name, "duo")
-    assert check_package(package) == [FieldProblem(f"resources[{i}].description", MISSING)
-                                      for i in range(len(package["resources"]))]
+    package = to_target(mapped, mappings).package(mapped.name, "duo")
+    assert [r["description"] for r in package["resources"]] == [
+        "CSV-bestand besturenso.csv", "CSV-bestand instellingenso.csv",
+        "CSV-bestand vestigingenso.csv"]
+    mapped = next(m for m in duo_mapped if m.name == "rio_nfo_po_vo_vavo_mbo_ho-changelog")
+    package = to_target(mapped, mappings).package(mapped.name, "duo")
+    descriptions = {r["description"] for r in package["resources"]}
+    assert "PDF-bestand changelog_rio_nfo_po_vo_vavo_mbo_ho-v6.1.0.pdf" in descriptions
+    # DUO's model image is labelled PNG; its URL and mimetype say JPEG
+    assert "JPEG-bestand pvl-csv-rio-overkoepelend-model-nfo-po-vo-vavo-mbo-ho-180326.jpg" in \
+        descriptions
 
 
 def test_duo_package_fields(duo_mapped, mappings) -> None:
@@ -133,6 +144,36 @@ def test_duo_package_fields(duo_mapped, mappings) -> None:
     assert res["url"].startswith("https://onderwijsdata.duo.nl/datastore/dump/")
     assert isinstance(res["size"], int) and isinstance(res["download_url"], list)
     assert "linked_schemas" not in res  # the column schema is a #node of the distribution
+
+
+def test_licence_of_a_dataset_without_resources(mappings) -> None:
+    """The package's licence is the dataset's: a dataset without resources keeps it (it used to
+    be on the distributions only, and check_package then said license_id: Missing value)."""
+    dump = json.loads((REPO / "examples" / "duo" / "duo-catalogue.json").read_text("utf-8"))
+    pkg = dict(next(p for p in dump["packages"] if p["name"] == "adressen_so"), resources=[])
+    options = MappingOptions.from_config({
+        "contact_email": "opendata@duo.nl", "access_rights": "public",
+        "creator_is_publisher": True, "theme_fallback": "onderwijs"}, "test")
+    mapped = map_dataset(pkg, SourceContext(base_url=dump["source_url"]), mappings, options)
+    package = to_target(mapped, mappings).package(mapped.name, "duo")
+    assert package["resources"] == []
+    assert package["license_id"] == "http://creativecommons.org/licenses/by/4.0/deed.nl"
+    assert check_package(package) == []
+
+
+def test_the_dataset_licence_wins_over_its_distributions(mappings) -> None:
+    """Without a dataset licence the distributions' most frequent is sent (a tie: the first by
+    URI, CC0); with one, the dataset's."""
+    assert to_target(rich(), mappings).fields["license_id"] == \
+        "http://creativecommons.org/publicdomain/zero/1.0/deed.nl"
+    graph = rich_graph()
+    cc_by = URIRef("http://publications.europa.eu/resource/authority/licence/CC_BY_4_0")
+    graph.add((URIRef(DS), URIRef(DCT + "license"), cc_by))
+    target = to_target(rich(graph), mappings)
+    assert target.fields["license_id"] == "http://creativecommons.org/licenses/by/4.0/deed.nl"
+    assert not any("licences" in note for note in target.issues)
+    csv = next(r for r in target.resources if r.distribution_uri == CSV_DIST)
+    assert csv.fields["license_id"] == "http://creativecommons.org/publicdomain/zero/1.0/deed.nl"
 
 
 def test_catalogue_record_gives_metadata_language(duo_mapped, mappings) -> None:
@@ -272,7 +313,7 @@ def test_missing_mandatory_value_is_a_problem_not_an_invention(mappings, case: s
     if case == "identifier":
         mapped.identifier = ""
         remove(graph, DS, DCT + "identifier")
-    package = to_target(mapped, mappings, description_fallback=False).package("leerlingen", "ocw")
+    package = to_target(mapped, mappings).package("leerlingen", "ocw")
     assert sorted(check_package(package), key=str) == sorted(expected, key=str)
 
 

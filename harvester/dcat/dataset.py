@@ -1,8 +1,8 @@
 """CKAN package -> DCAT-AP-NL 3.0 dcat:Dataset: `map_dataset` and its product, MappedDataset.
 
 `map_dataset(package, context, mappings, options)` runs the steps of `_STEPS` in order
-(identity, texts, agents, themes, value lists, dates, pages, coverage, distributions, data
-service) and then builds the dataset's catalogue record. The result holds the dataset's
+(identity, texts, agents, themes, value lists, dates, pages, coverage, distributions, licence,
+data service) and then builds the dataset's catalogue record. The result holds the dataset's
 triples (every node it links to typed and described, so the graph validates on its own), the
 issues met on the way, and the resource id -> distribution URI table.
 
@@ -26,6 +26,7 @@ from harvester.dcat.descriptions import descriptions_for, theme_uris
 from harvester.dcat.distribution import add_distributions
 from harvester.dcat.fields import as_list, is_http, is_persistent_uri, text_of, translated, uri_part
 from harvester.dcat.issues import MappingIssue
+from harvester.dcat.licence import add_dataset_licence
 from harvester.dcat.options import MappingOptions, portal_url
 from harvester.dcat.package import Field, PackageMapping, add_fields
 from harvester.dcat.rdf import ADMS, DCAT, DCAT_AP_NL_30, DCT, FOAF, SKOS, TYPE
@@ -388,5 +389,6 @@ _STEPS: tuple[Callable[[PackageMapping], None], ...] = (
     add_temporal,
     add_spatial,
     add_distributions,
+    add_dataset_licence,
     _data_service,
 )

@@ -1,4 +1,4 @@
-"""A package's resources as dcat:Distributions (or, for documentation, foaf:Pages).
+"""A package's resources as dcat:Distributions (documentation, by default, as foaf:pages).
 
 One distribution per resource that is not deleted, at
 `<portal_url>/dataset/<package id>/resource/<resource id>`. Its URLs are rewritten by the
@@ -8,48 +8,27 @@ tables. docs/mapping.md lists each property, the resource fields it comes from a
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 from rdflib import Literal, URIRef
 
-from harvester.dcat.fields import (
-    EMPTY,
-    as_list,
-    is_http,
-    non_negative_int,
-    text_of,
-    truthy,
-    uri_part,
-)
-from harvester.dcat.issues import issue_value
+from harvester.dcat.fields import as_list, is_http, non_negative_int, text_of, truthy
+from harvester.dcat.file_format import add_media_type, file_type_of, resource_format
+from harvester.dcat.licence import add_distribution_licence
 from harvester.dcat.package import Field, PackageMapping, add_fields
-from harvester.dcat.rdf import (
-    DCAT,
-    DCT,
-    FOAF,
-    IANA_MEDIA_TYPES,
-    RDFS,
-    SPDX,
-    TABLE_SCHEMA_SPEC,
-    TYPE,
-    XSD,
-)
+from harvester.dcat.rdf import DCAT, DCT, FOAF, RDFS, SPDX, TYPE, XSD
+from harvester.dcat.resource import Resource, resource_of
+from harvester.dcat.schema import add_schema, column_names, read_schema
 from harvester.dcat.tables import lookup
 from harvester.dcat.terms import term
-from harvester.dcat.text import plain_text, single_line
-from harvester.dcat.values import FORMAT, LICENCE, resolve
+from harvester.dcat.text import plain_text
 
 __all__ = ["add_distributions"]
 
 #: the straight resource field -> distribution property rows (the first truthy key wins)
-_NAMING = (
-    Field(("name",), DCT.title, "title"),
-    Field(("description",), DCT.description, "text"),
-)
+_NAMING = (Field(("name",), DCT.title, "title"),)
 _DATES = (
     Field(("issued", "created"), DCT.issued, "date", field="created"),
     Field(("modified", "last_modified", "metadata_modified"), DCT.modified, "date",
@@ -68,31 +47,18 @@ _CHECKSUM_ALGORITHMS = {
 _CHECKSUM_BY_LENGTH = {32: "md5", 40: "sha1", 56: "sha224", 64: "sha256", 96: "sha384",
                        128: "sha512"}
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
-_MIMETYPE = re.compile(r"^[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*$")
-_URL_EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,8})(?:\.(?:gz|zip|bz2))?$")
+#: a file name at the end of a URL's path: a name with an extension
+_FILE_NAME = re.compile(r"^[^/]+\.[A-Za-z0-9]{1,8}$")
+#: how a resource without a description is described, by metadata language (else English):
+#: (one column, more columns, a file of a type)
+_SUMMARY_WORDS = {"nl": ("kolom", "kolommen", "{}-bestand"),
+                  "en": ("column", "columns", "{} file")}
+#: the most columns a summary names
+SUMMARY_COLUMNS = 10
 #: URLs whose path holds one of these serve the file itself
 _DOWNLOAD_PATHS = ("/download/", "/datastore/dump/")
 _SERVICE_TYPES = ("api", "service", "webservice")
 _WEB_PAGES = ("text/html", "application/xhtml+xml")
-
-
-@dataclass
-class _Resource:
-    """One resource being mapped: its fields, position, id and distribution URI."""
-
-    res: dict
-    where: str  # how issues name it: "resources[<position>]"
-    rid: str
-    uri: str
-    node: URIRef
-    name: str
-
-    def read(self, keys: tuple[str, ...]) -> Any:
-        """The first truthy value of the resource fields `keys` (else the last one's value)."""
-        value = None
-        for key in keys:
-            value = value or self.res.get(key)
-        return value
 
 
 def add_distributions(m: PackageMapping) -> None:
@@ -101,11 +67,10 @@ def add_distributions(m: PackageMapping) -> None:
     if resources is not None and not isinstance(resources, list):
         m.issues.warning("resources", None, "resources is not a list; ignored")
         resources = []
-    licences: dict[str, Any] = {}  # each licence is looked up, and reported, once per package
     for index, res in enumerate(resources or []):
         if not isinstance(res, dict) or res.get("state") == "deleted":
             continue
-        uri = _distribution(m, _resource(m, res, index), licences)
+        uri = _distribution(m, resource_of(m, res, index))
         if uri:
             m.distribution_uris[text_of(res.get("id")) or f"#{index}"] = uri
     if not m.distribution_uris:
@@ -113,42 +78,32 @@ def add_distributions(m: PackageMapping) -> None:
                                             "no resource, or only documentation)")
 
 
-def _resource(m: PackageMapping, res: dict, index: int) -> _Resource:
-    where = f"resources[{index}]"
-    rid = text_of(res.get("id"))
-    if rid:
-        uri = f"{m.portal}/dataset/{uri_part(m.pkg_id or m.name)}/resource/{uri_part(rid)}"
-    else:
-        m.issues.warning(f"{where}.id", None, "the resource has no id; its distribution URI is "
-                                              "built from its position")
-        uri = f"{m.local}/resource/{index}"
-    return _Resource(res, where, rid, uri, URIRef(uri), single_line(text_of(res.get("name"))))
-
-
-def _distribution(m: PackageMapping, r: _Resource, licences: dict) -> str | None:
-    """Map one resource; its distribution URI, None when it is only documentation."""
+def _distribution(m: PackageMapping, r: Resource) -> str | None:
+    """Map one resource; its distribution URI, None when it is documentation published as a
+    foaf:page (`documentation_as` "page")."""
     url, access, download = (_rewrite(m, text_of(r.res.get(key)), r.rid)
                              for key in ("url", "access_url", "download_url"))
     if url and not is_http(url):
         m.issues.warning(f"{r.where}.url", url, "not an http(s) URL; ignored")
         url = ""
-    if url and _is_documentation(m, r.res):
+    if url and m.o.documentation_as == "page" and _is_documentation(m, r.res):
         page = m.link(m.ds, FOAF.page, url)
         if r.name:
             m.add(page, DCT.title, m.source.text(r.name))
-        if not m.o.documentation_as_distribution:
-            return None
+        return None
     m.add(m.ds, DCAT.distribution, r.node)
     m.add(r.node, TYPE, DCAT.Distribution)
     add_fields(m, r.node, _NAMING, r.read)
     datastore = truthy(r.res.get("datastore_active"))
-    _urls_and_format(m, r, url, access, download, datastore)
-    _licence(m, r, licences)
+    fmt = _urls_and_format(m, r, url, access, download, datastore)
+    schema = read_schema(m, r)
+    _description(m, r, fmt, schema)
+    add_distribution_licence(m, r.node, r.res)
     _byte_size(m, r)
     _checksum(m, r)
     add_fields(m, r.node, _DATES, r.read, where=f"{r.where}.")
     _languages(m, r)
-    _schema(m, r)
+    add_schema(m, r, schema)
     add_fields(m, r.node, _PAGES, r.read)
     _rights(m, r)
     if datastore and m.source.service_uri is not None:
@@ -175,12 +130,12 @@ def _is_documentation(m: PackageMapping, res: dict) -> bool:
 # --- URLs, file type, media type ----------------------------------------------------------------
 
 
-def _urls_and_format(m: PackageMapping, r: _Resource, url: str, access: str, download: str,
-                     datastore: bool) -> None:
-    """dcat:accessURL, dcat:downloadURL, dct:format and dcat:mediaType."""
+def _urls_and_format(m: PackageMapping, r: Resource, url: str, access: str, download: str,
+                     datastore: bool) -> Any:
+    """dcat:accessURL, dcat:downloadURL, dct:format and dcat:mediaType; the file type."""
     access = access if is_http(access) else ""
     download = download if is_http(download) else ""
-    fmt = _format(m, r, download or url)
+    fmt = resource_format(m, r, download or url)
     if not download and url and _is_download(r.res, fmt, url, datastore):
         download = url
     access = access or url or download or _portal_page(m, r)
@@ -193,10 +148,11 @@ def _urls_and_format(m: PackageMapping, r: _Resource, url: str, access: str, dow
         m.describe(m.source.concept(fmt.file_type, DCT.MediaTypeOrExtent,
                                     label=getattr(fmt, "label", None)))
     if download:
-        _media_type(m, r, fmt)
+        add_media_type(m, r, fmt)
+    return fmt
 
 
-def _portal_page(m: PackageMapping, r: _Resource) -> str:
+def _portal_page(m: PackageMapping, r: Resource) -> str:
     """The access URL of a resource without a URL: its page on the portal (which is its
     distribution URI); "" and an error when it has no id either."""
     if not r.rid:
@@ -206,34 +162,6 @@ def _portal_page(m: PackageMapping, r: _Resource) -> str:
     m.issues.warning(f"{r.where}.url", None, "the resource has no URL; its access URL is its "
                                              "page on the portal")
     return r.uri
-
-
-def _format(m: PackageMapping, r: _Resource, url: str) -> Any:
-    """The file type: the resource's format or mimetype in the formats table, else its URL's
-    extension (when it gives neither), else the format_fallback."""
-    fmt = text_of(r.res.get("format"))
-    mimetype = text_of(r.res.get("mimetype"))
-    for value in (fmt, mimetype):
-        hit = lookup(m.m.file_format, value)
-        if hit is not None:
-            return hit
-    if not fmt and not mimetype:
-        hit = _format_of_extension(m, r, url)
-        if hit is not None:
-            return hit
-    values = [v for v in (fmt, mimetype) if v]
-    found = resolve(m.m, values[:1], f"{r.where}.format", m.issues, FORMAT, m.o)
-    return found[0] if found else None
-
-
-def _format_of_extension(m: PackageMapping, r: _Resource, url: str) -> Any:
-    match = _URL_EXTENSION.search(urlparse(url).path) if url else None
-    hit = lookup(m.m.file_format, match.group(1)) if match else None
-    if hit is not None:
-        m.issues.warning(f"{r.where}.format", match.group(1), "no format or mimetype given; "
-                                                              "file type taken from the URL's "
-                                                              "extension")
-    return hit
 
 
 def _is_download(res: dict, fmt: Any, url: str, datastore: bool) -> bool:
@@ -248,77 +176,47 @@ def _is_download(res: dict, fmt: Any, url: str, datastore: bool) -> bool:
     return bool(media) and media not in _WEB_PAGES and fmt is not None
 
 
-def _media_type(m: PackageMapping, r: _Resource, fmt: Any) -> None:
-    """dcat:mediaType of a download: the file type's IANA media type, else the mimetype's."""
-    media = _media_type_uri(getattr(fmt, "media_type", None)) or \
-        _media_type_uri(text_of(r.res.get("mimetype")))
-    if media is None:
-        m.issues.warning(f"{r.where}.mimetype", text_of(r.res.get("mimetype")) or None,
-                         "no IANA media type for this download")
-        return
-    m.add(r.node, DCAT.mediaType, media)
-    m.describe(m.source.concept(str(media), DCT.MediaType, skos_concept=False))
+# --- description --------------------------------------------------------------------------------
 
 
-def _media_type_uri(value: str | None) -> URIRef | None:
-    value = text_of(value)
-    if not value:
-        return None
-    if is_http(value):
-        return term(value)  # described as a concept, whose term this is
-    value = value.split(";", 1)[0].strip().lower()
-    return term(IANA_MEDIA_TYPES + value) if _MIMETYPE.match(value) else None
+def _description(m: PackageMapping, r: Resource, fmt: Any, schema: dict | str | None) -> None:
+    """dct:description: the resource's own `description`, else what `_summary` says."""
+    text = plain_text(text_of(r.res.get("description"))) or _summary(m, r, fmt, schema)
+    if text:
+        m.add(r.node, DCT.description, m.source.text(text))
 
 
-# --- licence ------------------------------------------------------------------------------------
+def _summary(m: PackageMapping, r: Resource, fmt: Any,
+             schema: dict | str | None) -> str:
+    """What a resource without a description holds, in the metadata's language: its file type
+    and its columns when its table schema names them ("CSV, 12 kolommen: PEILJAAR, ..."), else
+    its file type and file name ("CSV-bestand adressen_so.csv"); "" when it shows neither."""
+    one, many, file_of = _SUMMARY_WORDS.get(m.source.lang, _SUMMARY_WORDS["en"])
+    label = file_type_of(m, fmt).label if fmt is not None else ""
+    columns = column_names(schema)
+    if columns:
+        named = ", ".join(columns[:SUMMARY_COLUMNS]) + \
+            (", ..." if len(columns) > SUMMARY_COLUMNS else "")
+        held = f"{len(columns)} {one if len(columns) == 1 else many}: {named}"
+        return f"{label}, {held}" if label else held
+    kind = file_of.format(label) if label and getattr(fmt, "media_type", None) else label
+    return " ".join(part for part in (kind, _file_name(r)) if part)
 
 
-def _licence(m: PackageMapping, r: _Resource, licences: dict) -> None:
-    """dct:license: the resource's own licence, else the package's (licence_overrides first)."""
-    own = text_of(r.res.get("license") or r.res.get("license_id"))
-    if own:
-        key, values, field = f"res:{own}", [own], "license"
-    else:
-        key, values, field = "pkg", None, "license_id"
-    if key not in licences:
-        licences[key] = _licence_lookup(m, values or _package_licences(m), field)
-    licence = licences[key]
-    if licence is not None:
-        m.add(r.node, DCT.license, term(licence.uri))
-        m.describe(m.source.licence(licence))
+def _file_name(r: Resource) -> str:
+    """The name of the resource's file: the end of its (source) URL's path, when that has an
+    extension."""
+    for key in ("url", "download_url"):
+        name = unquote(urlparse(text_of(r.res.get(key))).path.rsplit("/", 1)[-1])
+        if _FILE_NAME.match(name):
+            return name
+    return ""
 
 
-def _package_licences(m: PackageMapping) -> list[str]:
-    """The values naming the package's licence, in the order they are looked up."""
-    pkg, overrides = m.pkg, m.o.licence_overrides
-    override = overrides.get(text_of(pkg.get("id"))) or overrides.get(text_of(pkg.get("name")))
-    if override:
-        return [override]
-    values: list[str] = []
-    licence_id = text_of(pkg.get("license_id"))
-    if licence_id:
-        values.append(licence_id)
-        known = m.context.licenses.get(licence_id) if m.context is not None else None
-        if isinstance(known, dict) and text_of(known.get("url")):
-            values.append(text_of(known.get("url")))
-    values += [v for v in (text_of(pkg.get("license_url")), text_of(m.extras.get("license")))
-               if v]
-    return values
+# --- size, checksum, languages, rights ----------------------------------------------------------
 
 
-def _licence_lookup(m: PackageMapping, values: list[str], field: str) -> Any:
-    for value in values:
-        hit = lookup(m.m.licence, value)
-        if hit is not None:
-            return hit
-    found = resolve(m.m, values[:1], field, m.issues, LICENCE, m.o)
-    return found[0] if found else None
-
-
-# --- size, checksum, languages, schema, rights --------------------------------------------------
-
-
-def _byte_size(m: PackageMapping, r: _Resource) -> None:
+def _byte_size(m: PackageMapping, r: Resource) -> None:
     """dcat:byteSize from `size` (when given, else `byte_size`)."""
     size = r.res.get("size")
     size = non_negative_int(size if size not in (None, "") else r.res.get("byte_size"))
@@ -326,7 +224,7 @@ def _byte_size(m: PackageMapping, r: _Resource) -> None:
         m.add(r.node, DCAT.byteSize, Literal(str(size), datatype=XSD.nonNegativeInteger))
 
 
-def _checksum(m: PackageMapping, r: _Resource) -> None:
+def _checksum(m: PackageMapping, r: Resource) -> None:
     """spdx:checksum from `hash` ("<algorithm>:<hex>" or hex) and `hash_algorithm`."""
     raw = text_of(r.res.get("hash"))
     if not raw:
@@ -356,7 +254,7 @@ def _checksum_algorithm(given: str, prefix: str, value: str) -> URIRef | None:
         _CHECKSUM_ALGORITHMS.get(_CHECKSUM_BY_LENGTH.get(len(value), ""))
 
 
-def _languages(m: PackageMapping, r: _Resource) -> None:
+def _languages(m: PackageMapping, r: Resource) -> None:
     """dct:language: the resource's own languages in the table, else the dataset's."""
     languages = [lang for lang in (lookup(m.m.language, v) for v in
                                    as_list(r.res.get("language"), split_commas=True))
@@ -369,64 +267,7 @@ def _languages(m: PackageMapping, r: _Resource) -> None:
             m.add(r.node, DCT.language, ref)
 
 
-def _schema(m: PackageMapping, r: _Resource) -> None:
-    """dct:conformsTo: the resource's `schema`, a URL or a Frictionless table schema (then
-    described as a dct:Standard of its own, with its columns as dct:description)."""
-    schema = r.res.get("schema")
-    if schema in EMPTY:
-        return
-    if isinstance(schema, str):
-        text = schema.strip()
-        if is_http(text):
-            m.link(r.node, DCT.conformsTo, text, DCT.Standard)
-            return
-        try:
-            schema = json.loads(text)
-        except ValueError:
-            m.issues.warning(f"{r.where}.schema", text[:200], "neither a URL nor a JSON table "
-                                                              "schema; left out")
-            return
-    if not isinstance(schema, dict):
-        m.issues.warning(f"{r.where}.schema", issue_value(schema)[:200], "not a table schema "
-                                                                         "object; left out")
-        return
-    _table_schema(m, r, schema)
-
-
-def _table_schema(m: PackageMapping, r: _Resource, schema: dict) -> None:
-    std = m.link(r.node, DCT.conformsTo, f"{r.uri}#schema", DCT.Standard)
-    title = single_line(text_of(schema.get("title"))) or _schema_title(m, r.name)
-    if title:
-        m.add(std, DCT.title, m.source.text(title))
-    columns = schema.get("fields")
-    if isinstance(columns, list) and columns:
-        m.link(std, DCT.conformsTo, TABLE_SCHEMA_SPEC, DCT.Standard)
-        lines = [line for line in map(_column_line, columns) if line]
-        if lines:
-            m.add(std, DCT.description, m.source.text("\n".join(lines)))
-    if r.rid:
-        api = f"{m.portal}/api/3/action/resource_show?id={uri_part(r.rid)}"
-        m.link(std, RDFS.seeAlso, api, RDFS.Resource)
-
-
-def _schema_title(m: PackageMapping, name: str) -> str:
-    if not name:
-        return ""
-    return f"{name} (kolomschema)" if m.source.lang == "nl" else f"{name} (table schema)"
-
-
-def _column_line(column: Any) -> str:
-    """A column of a table schema as "name (type): description" ("" when it has no name)."""
-    if not isinstance(column, dict) or not text_of(column.get("name")):
-        return ""
-    line = text_of(column.get("name"))
-    if text_of(column.get("type")):
-        line += f" ({text_of(column.get('type'))})"
-    description = single_line(text_of(column.get("description")) or text_of(column.get("title")))
-    return f"{line}: {description}" if description else line
-
-
-def _rights(m: PackageMapping, r: _Resource) -> None:
+def _rights(m: PackageMapping, r: Resource) -> None:
     rights = plain_text(text_of(r.res.get("rights")))
     if rights:
         node = m.link(r.node, DCT.rights, f"{r.uri}#rights", DCT.RightsStatement)

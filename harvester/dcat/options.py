@@ -17,7 +17,11 @@ from harvester.dcat.fields import EMAIL, LANG_TAG
 from harvester.errors import ConfigError
 from harvester.source.context import SourceContext
 
-__all__ = ["DataServiceOptions", "MappingOptions", "UrlRewrite", "catalog_uri", "portal_url"]
+__all__ = ["DOCUMENTATION_AS", "DataServiceOptions", "MappingOptions", "UrlRewrite", "catalog_uri",
+           "portal_url"]
+
+#: the values of `documentation_as`: a documentation resource is a foaf:page, or a distribution
+DOCUMENTATION_AS = ("page", "distribution")
 
 
 @dataclass(frozen=True)
@@ -179,12 +183,13 @@ class MappingOptions:
     Resources
       `url_rewrites`          list of {pattern (regex), replacement} tables; replacement may use
                               {resource_id} and {package_id}. Applied to every resource URL.
-      `documentation_types`   resource_type values that mark a resource as documentation: its URL
-                              becomes the dataset's foaf:page (default ["documentation"]).
+      `documentation_types`   resource_type values that mark a resource as documentation
+                              (default ["documentation"]).
       `documentation_formats` resource formats (CKAN `format`, case-insensitive) that mark a
                               resource as documentation too, e.g. ["PDF"] (default: none).
-      `documentation_as_distribution`  whether such a resource is also a distribution
-                              (default true).
+      `documentation_as`      how a documentation resource is published: "page" (default), a
+                              foaf:page of the dataset titled with the resource's name, or
+                              "distribution", a dcat:Distribution like any other resource.
       `description_max_length`  longer descriptions are kept whole with a warning (default 2000).
       `data_service`          the source's API as a dcat:DataService (see DataServiceOptions);
                               distributions of resources with `datastore_active` true link to it
@@ -219,7 +224,7 @@ class MappingOptions:
     url_rewrites: tuple[UrlRewrite, ...] = ()
     documentation_types: tuple[str, ...] = ("documentation",)
     documentation_formats: tuple[str, ...] = ()
-    documentation_as_distribution: bool = True
+    documentation_as: str = "page"
     description_max_length: int = 2000
     data_service: DataServiceOptions | None = None
 
@@ -229,7 +234,7 @@ class MappingOptions:
         "default_language", "contact_name", "contact_email", "contact_url", "contact_uri",
         "access_rights", "access_rights_fallback", "frequency", "frequency_fallback",
         "language_fallback", "licence_fallback", "theme_fallback", "format_fallback",
-        "organisation_fallback",
+        "organisation_fallback", "documentation_as",
     )
     _URLS = ("portal_url", "catalog_uri", "catalog_homepage", "contact_url", "contact_uri")
 
@@ -321,6 +326,13 @@ def _flag(key: str) -> Callable[[Any, Any, str], bool]:
     return check
 
 
+def _documentation_as(value: str, raw: Any, where: str) -> str:
+    if value not in DOCUMENTATION_AS:
+        raise ConfigError(f"{where}: key 'documentation_as' must be one of "
+                          f"{', '.join(map(repr, DOCUMENTATION_AS))}, got {raw!r}")
+    return value
+
+
 def _max_length(value: Any, raw: Any, where: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ConfigError(f"{where}: key 'description_max_length' must be a positive integer, "
@@ -361,7 +373,7 @@ _CHECKS: tuple[tuple[str, Callable[[Any, Any, str], Any]], ...] = (
     ("default_language", _language),
     ("landing_page", _landing_page),
     ("creator_is_publisher", _flag("creator_is_publisher")),
-    ("documentation_as_distribution", _flag("documentation_as_distribution")),
+    ("documentation_as", _documentation_as),
     ("description_max_length", _max_length),
     ("documentation_types", _lower_list("documentation_types")),
     ("documentation_formats", _lower_list("documentation_formats")),

@@ -58,6 +58,8 @@ class PackageMapping:
         self.languages: list[URIRef] = []  # the dataset's dct:language
         self.dates: dict[URIRef, Literal] = {}  # the dataset's dct:issued / dct:modified
         self.distribution_uris: dict[str, str] = {}
+        #: the licences looked up so far (harvester.dcat.licence), each once per package
+        self.licences: dict[str, Any] = {}
         self.uses_service = False
 
     # -- reading --------------------------------------------------------------------------------

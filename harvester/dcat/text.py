@@ -6,11 +6,18 @@ free-text value through these helpers:
 
 * `plain_text(text)`   multi-line text (dataset/distribution descriptions): line breaks normalised,
                        HTML tags removed and entities unescaped, Markdown markup removed (links keep
-                       their text, images their alt text, emphasis/headers/quotes/rules stripped,
-                       bullets dropped, numbered lists keep their numbers), whitespace tidied
-                       (no trailing blanks, at most one empty line in a row).
+                       their text, images their alt text, emphasis/quotes stripped, bullets
+                       dropped, numbered lists keep their numbers; a heading's text and a rule
+                       stand apart from the text around them, an empty line before and after),
+                       whitespace tidied (no trailing blanks, at most one empty line in a row).
+                       The paragraphs stay paragraphs when the target renders the text as
+                       Markdown.
 * `single_line(text)`  one-line values (titles, names, keywords): HTML removed, entities
                        unescaped, all whitespace folded to single spaces (no Markdown rules).
+
+Invisible characters are removed (zero-width space, word joiner, BOM, control characters), but
+a zero-width joiner or non-joiner inside a word is kept: it is part of an emoji sequence or of a
+script's writing.
 
 All functions accept None and return "" for it. They are pure, deterministic and fast (compiled
 regular expressions only); they never shorten a text.
@@ -33,8 +40,11 @@ __all__ = [
 # --- line breaks and invisible characters -----------------------------------------------------
 
 _NEWLINES = re.compile(r"\r\n?|\u2028|\u2029|\x85")
-# zero-width space/joiners and the BOM: invisible, never meaningful in metadata
-_INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
+#: the zero-width space, the word joiner and the BOM (invisible, never meaningful in metadata),
+#: and a zero-width joiner or non-joiner that joins nothing (at the start or end of a word). Inside
+#: a word the joiners are part of the writing: a ZWJ binds an emoji sequence ("👩\u200d💻" is one
+#: emoji, not two), and both shape letters in Arabic and Indic scripts.
+_INVISIBLE = re.compile(r"[\u200b\u2060\ufeff]|(?<!\S)[\u200c\u200d]|[\u200c\u200d](?!\S)")
 # control characters other than \t and \n are not allowed in XML 1.0 and are never meaningful
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -152,12 +162,14 @@ def markdown_to_text(text: str | None) -> str:
         if "][" in text:
             text = _MD_REF_LINK.sub(r"\1", text)
     starts = _line_starts(text)
+    # a rule or heading stays a block of its own: an empty line ends the paragraph before it,
+    # so that a Markdown renderer does not run a heading into the text around it
     if not starts.isdisjoint("-*_"):  # before bullets: "* * *" is a rule
-        text, starts = _line_rule(_MD_RULE, "", text, starts)
+        text, starts = _line_rule(_MD_RULE, "\n", text, starts)
     if not starts.isdisjoint("=-"):
-        text, starts = _line_rule(_MD_SETEXT, "", text, starts)
+        text, starts = _line_rule(_MD_SETEXT, "\n", text, starts)
     if "#" in text:
-        text, starts = _line_rule(_MD_HEADER, r"\1", text, starts)
+        text, starts = _line_rule(_MD_HEADER, r"\n\1\n", text, starts)
     if ">" in text:
         text, starts = _line_rule(_MD_QUOTE, "", text, starts)
     if "---" in text:

@@ -19,7 +19,8 @@ data.overheid.nl would. Conversion choices:
   is not in the DONL organisation list is looked up in the organisations table (by URI, then by
   foaf:name) and in the DONL list's labels; when nothing matches its URI is sent as it is (and
   check_package reports it).
-* license_id: the dataset's dct:license, else its distributions' licence (the most frequent;
+* license_id: the dataset's dct:license (the mapper puts the package's licence there, so a
+  dataset without distributions has one), else its distributions' licence (the most frequent;
   ties by URI), translated to the DONL licence value (licences table, column donl).
 * language/frequency/access_rights: the table's `donl` value for the graph's URI.
 * metadata_language: the catalogue record's dct:language, else the language tag that most of the
@@ -37,7 +38,9 @@ data.overheid.nl would. Conversion choices:
 * dataset_status: the dataset's adms:status (EU dataset-status), else "beschikbaar" when the
   dataset has a distribution, else left to the target's default.
 * resources, one per dcat:Distribution in the source's resource order: url <- dcat:accessURL
-  (else the first download URL), name/description <- dct:title/dct:description,
+  (else the first download URL), name/description <- dct:title/dct:description (the mapper
+  describes a resource that has no description of its own, so export and target say the same;
+  data.overheid.nl requires one),
   format <- dct:format (EU file type), media_type <- dcat:mediaType (IANA URI), download_url,
   size, release_date/modification_date <- dct:issued/dct:modified, language (else the
   dataset's), license_id, linked_schemas <- dct:conformsTo (not the distribution's own #nodes),
@@ -222,13 +225,11 @@ class _Reader:
 class _Converter:
     """Reads one dataset's graph into package and resource fields, noting what it changed."""
 
-    def __init__(self, mapped: Any, mappings: Any, lists: ValueLists, spatial: bool,
-                 description_fallback: bool) -> None:
+    def __init__(self, mapped: Any, mappings: Any, lists: ValueLists, spatial: bool) -> None:
         self.mapped = mapped
         self.m = mappings
         self.lists = lists
         self.spatial = spatial
-        self.description_fallback = description_fallback
         self.issues: list[str] = []
         graph = mapped.triple_view() if hasattr(mapped, "triple_view") else mapped.graph
         self.ds = URIRef(mapped.uri)
@@ -494,7 +495,8 @@ class _Converter:
         status = r.uri(dist, ADMS.status)
         fields = {
             "url": r.uri(dist, DCAT.accessURL) or next(iter(downloads), None),
-            **self.resource_text(dist),
+            "name": r.text(dist, DCT.title),
+            "description": r.text(dist, DCT.description),
             "metadata_language": dataset.get("metadata_language"),
             "language": self.languages(dist) or list(dataset.get("language") or []),
             "license_id": (self.translated("licence", licence) if licence
@@ -513,16 +515,6 @@ class _Converter:
             "rights": self.rights(dist),
         }
         return _without_blanks(fields)
-
-    def resource_text(self, dist: URIRef) -> dict[str, str | None]:
-        """name and description; without a description (and with `description_fallback`) the
-        name is sent as the description, which data.overheid.nl requires."""
-        name, description = self.r.text(dist, DCT.title), self.r.text(dist, DCT.description)
-        if not description and self.description_fallback and name:
-            description = name
-            self.note(f"resource {name!r}: no description at the source; its title is sent as "
-                      "the description, which data.overheid.nl requires")
-        return {"name": name, "description": description}
 
     def file_type(self, uri: str | None) -> str | None:
         if not uri or uri.startswith(EU_FILE_TYPE):
@@ -550,16 +542,13 @@ class _Converter:
 
 
 def to_target(mapped: Any, mappings: Any, *, spatial: bool = True,
-              lists: ValueLists | None = None, description_fallback: bool = True) -> TargetDataset:
+              lists: ValueLists | None = None) -> TargetDataset:
     """Convert a mapped dataset's graph to a data.overheid.nl package (see the module docstring).
 
     `mapped` is a harvester.dcat.dataset.MappedDataset (uri, identifier, graph, distribution_uris,
     record, name); `mappings` the loaded mapping tables (their `donl` values are what is sent).
-    With `description_fallback`, a distribution without a description sends its title as the
-    resource description (data.overheid.nl requires one), noted in `issues`.
     """
-    converter = _Converter(mapped, mappings, lists or value_lists_for(mappings), spatial,
-                           description_fallback)
+    converter = _Converter(mapped, mappings, lists or value_lists_for(mappings), spatial)
     fields = converter.dataset()
     resources = [TargetResource(str(dist), converter.resource(dist, fields))
                  for dist in converter.distributions]
