@@ -521,9 +521,28 @@ def test_a_dead_target_is_named_as_the_target(tmp_path: Path, monkeypatch: pytes
     ran = in_process(config, ["--json", "sync", "--dry-run"], folder)
     assert ran.code == ExitCode.RUN_FAILED, ran.output
     error = json.loads(ran.stdout)["error"]
-    assert error.startswith(f"target 'test' (127.0.0.1:{port}): ") and "connection failed" in error
+    assert error.startswith(f"target 'test' (127.0.0.1:{port}) unreachable: ") and "connection refused" in error
     planned = in_process(config, ["plan"], folder)
-    assert planned.code == ExitCode.RUN_FAILED and f"error: target 'test' (127.0.0.1:{port}): " in planned.stderr
+    assert planned.code == ExitCode.RUN_FAILED
+    assert f"error: target 'test' (127.0.0.1:{port}) unreachable: " in planned.stderr
+
+
+def test_a_refused_target_gets_one_quick_retry_then_is_unreachable() -> None:
+    """A refused connection is not worth the policy's retries (4, with waits up to a minute):
+    one quick retry, then an UnreachableError naming the target and its host."""
+    from harvester.config import TargetConfig
+    from harvester.donl.api import TargetApi
+    from harvester.errors import UnreachableError
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    waits: list[float] = []
+    api = TargetApi(TargetConfig(name="test", url=f"http://127.0.0.1:{port}", retries=4), None,
+                    read_only=True, sleep=waits.append)
+    with pytest.raises(UnreachableError, match=rf"target 'test' \(127.0.0.1:{port}\) unreachable: .*connection refused"):
+        api.show("some-dataset")
+    assert api.requests_made == 2 and len(waits) == 1 and waits[0] <= 1.0
 
 
 REFUSED_KEY = '{"success": false, "error": {"__type": "Authorization Error", "message": "Access denied"}}'

@@ -11,13 +11,21 @@ import logging
 import threading
 import time
 from typing import Any, Callable, Iterator
+from urllib.parse import urlparse
 
 import ckanapi
 import requests
 
 from harvester.config import TargetConfig
-from harvester.errors import TargetError
-from harvester.source.http import RETRY_STATUS, USER_AGENT, RetryPolicy, parse_retry_after
+from harvester.errors import TargetError, UnreachableError
+from harvester.source.http import (
+    RETRY_STATUS,
+    USER_AGENT,
+    ConnectionProblem,
+    RetryPolicy,
+    connection_problem,
+    parse_retry_after,
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +34,10 @@ IDENTIFIER_BATCH = 40
 #: what the light inventory reads of each package: fields CKAN's search index stores, so the
 #: target answers without sending (or even reading) the packages themselves
 INVENTORY_FIELDS = ("id", "name", "state", "metadata_modified")
+
+
+def _text(problem: ConnectionProblem | str) -> str:
+    return problem.text if isinstance(problem, ConnectionProblem) else problem
 
 
 class _Retryable(Exception):
@@ -84,6 +96,9 @@ class TargetApi:
         self._last_write = 0.0
         self._local = threading.local()
         self._api_key = api_key
+        self.host = urlparse(self.url).netloc or self.url
+        #: whether the target answered any request (then a lost connection is no dead server)
+        self.answered = False
 
     def _ckan(self) -> _RemoteCKAN:
         ckan = getattr(self._local, "ckan", None)
@@ -98,22 +113,23 @@ class TargetApi:
             if self.read_only:
                 raise TargetError(f"dry run: {action} at {self.url} was not sent (read-only mode)")
             self._pace()
-        attempts = self.policy.retries + 1
-        problem = ""
-        for attempt in range(attempts):
+        attempt = 0
+        while True:
             retry_after = None
+            problem: ConnectionProblem | str
             with self._lock:
                 self.requests_made += 1
                 if write:
                     self.writes += 1
             try:
-                return self._ckan().call_action(action, data or {}, requests_kwargs={"timeout": self.policy.timeout})
+                answer = self._ckan().call_action(action, data or {}, requests_kwargs={"timeout": self.policy.timeout})
+                self.answered = True
+                return answer
             except _Retryable as exc:
+                self.answered = True
                 problem, retry_after = str(exc), exc.retry_after
-            except requests.Timeout:
-                problem = f"no answer within {self.policy.timeout:g} s (timeout)"
-            except requests.ConnectionError as exc:
-                problem = f"connection failed ({type(exc).__name__})"
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                problem = connection_problem(exc, self.host, self.policy.timeout)
             except ckanapi.ValidationError as exc:
                 errors = dict(exc.error_dict) if isinstance(exc.error_dict, dict) else {"message": str(exc)}
                 errors.pop("__type", None)
@@ -129,12 +145,20 @@ class TargetApi:
                 raise TargetNotFound(f"{action} at {self.url}: not found ({_short(exc)})") from None
             except ckanapi.CKANAPIError as exc:
                 raise TargetError(f"{action} at {self.url}: unexpected answer: {_short(exc)}") from None
-            if attempt + 1 < attempts:
-                pause = self.policy.wait(attempt, retry_after)
-                log.warning("target %s at %s: %s; retry %d/%d in %.1f s", action, self.url, problem,
-                            attempt + 1, self.policy.retries, pause)
-                self.sleep(pause)
-        raise TargetError(f"{action} at {self.url} failed after {attempts} attempt(s): {problem}")
+            if attempt >= self.policy.retries_for(problem):
+                raise self._give_up(action, attempt + 1, problem)
+            pause = self.policy.pause(attempt, retry_after, problem)
+            log.warning("target %s at %s: %s; retry %d/%d in %.1f s", action, self.url, _text(problem),
+                        attempt + 1, self.policy.retries_for(problem), pause)
+            self.sleep(pause)
+            attempt += 1
+
+    def _give_up(self, action: str, attempts: int, problem: ConnectionProblem | str) -> Exception:
+        """The error after the last attempt: UnreachableError for a target that never answered."""
+        what = f"{action} at {self.url} failed after {attempts} attempt(s): {_text(problem)}"
+        if isinstance(problem, ConnectionProblem) and not self.answered:
+            return UnreachableError(f"target {self.config.name!r} ({self.host}) unreachable: {what}")
+        return TargetError(what)
 
     def _pace(self) -> None:
         """Keep `write_pause` seconds between write calls (across writer threads)."""

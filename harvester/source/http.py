@@ -48,6 +48,19 @@ class RetryPolicy:
             return min(max(retry_after, 0.0), self.max_backoff)
         return min(self.backoff * (2**attempt), self.max_backoff)
 
+    def retries_for(self, problem: ConnectionProblem | str) -> int:
+        """How many retries this kind of problem gets: one at most for a refused connection or
+        an unknown host name, else `retries`."""
+        if isinstance(problem, ConnectionProblem) and problem.quick:
+            return min(self.retries, 1)
+        return self.retries
+
+    def pause(self, attempt: int, retry_after: float | None, problem: ConnectionProblem | str) -> float:
+        """The wait before retry `attempt` + 1 of this kind of problem."""
+        if isinstance(problem, ConnectionProblem) and problem.quick:
+            return min(self.backoff, QUICK_RETRY)
+        return self.wait(attempt, retry_after)
+
 
 def parse_retry_after(value: str | None) -> float | None:
     """Seconds to wait from a Retry-After header (seconds or an HTTP date), or None."""
@@ -170,11 +183,11 @@ class CkanActionClient:
                     return self._result(action, url, response)
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 problem = f"HTTP {response.status_code}: {_excerpt(response.text)}"
-            if attempt >= self._retries(problem):
+            if attempt >= self.policy.retries_for(problem):
                 raise self._give_up(action, url, attempt + 1, problem)
-            pause = self._pause(attempt, retry_after, problem)
+            pause = self.policy.pause(attempt, retry_after, problem)
             log.warning("CKAN %s at %s: %s; retry %d/%d in %.1f s", action, url, _text(problem),
-                        attempt + 1, self._retries(problem), pause)
+                        attempt + 1, self.policy.retries_for(problem), pause)
             self.sleep(pause)
             attempt += 1
 
@@ -183,18 +196,6 @@ class CkanActionClient:
         if post:
             return self.session.post(url, json=params or {}, timeout=self.policy.timeout)
         return self.session.get(url, params=params or {}, timeout=self.policy.timeout)
-
-    def _retries(self, problem: ConnectionProblem | str) -> int:
-        """How many retries this kind of problem gets: one at most for a refused connection or
-        an unknown host name, else the policy's."""
-        if isinstance(problem, ConnectionProblem) and problem.quick:
-            return min(self.policy.retries, 1)
-        return self.policy.retries
-
-    def _pause(self, attempt: int, retry_after: float | None, problem: ConnectionProblem | str) -> float:
-        if isinstance(problem, ConnectionProblem) and problem.quick:
-            return min(self.policy.backoff, QUICK_RETRY)
-        return self.policy.wait(attempt, retry_after)
 
     def _give_up(self, action: str, url: str, attempts: int, problem: ConnectionProblem | str) -> HarvesterError:
         """The error after the last attempt: UnreachableError for a server that never answered."""
