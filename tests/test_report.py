@@ -755,3 +755,45 @@ def test_html_report_in_headless_chromium(report, tmp_path):
         assert taken.returncode == 0, taken.stderr[-2000:]
         assert shot.exists() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     shutil.copyfile(html_path, ARTIFACTS / "run-report.html")
+
+
+#: The boxes of the first view's parts, for a page whose needs-a-person list may be empty.
+_FIRST_VIEW_PROBE = """<script>
+const boxes = {width: document.documentElement.clientWidth};
+for (const [name, selector] of [["outcome", "#outcome"], ["counts", "table.counts"],
+                                ["needs", "#needs-person"]]) {
+  const box = document.querySelector(selector).getBoundingClientRect();
+  boxes[name] = [box.top, box.bottom];
+}
+document.body.setAttribute("data-boxes", JSON.stringify(boxes));
+</script>"""
+
+
+def test_the_bundled_examples_report_shows_outcome_counts_and_needs_above_the_fold(repo_dir, tmp_path):
+    """The report of the README's main job (the bundled DUO catalogue's dry run), in headless
+    Chromium at 1280x800: the outcome, the counts and the needs-a-person section in the first view."""
+    from click.testing import CliRunner
+
+    from harvester.cli import main
+
+    binary = _chromium()
+    require(binary is not None, "chromium is not installed (apt-get install -y chromium)")
+    shutil.copytree(repo_dir / "examples", tmp_path / "examples", ignore=shutil.ignore_patterns("state"))
+    ran = CliRunner().invoke(main, ["-q", "--config", str(tmp_path / "examples" / "duo-offline.toml"),
+                                    "sync", "--dry-run"], catch_exceptions=False)
+    assert ran.exit_code == 0, ran.output
+    html_path = tmp_path / "examples" / "state" / "reports" / "run-1.html"
+    probed = tmp_path / "probed.html"
+    probed.write_text(html_path.read_text("utf-8").replace("</body>", _FIRST_VIEW_PROBE + "</body>"), "utf-8")
+    laid_out = _run_chromium(binary, tmp_path / "profile", "--window-size=1280,800", "--hide-scrollbars",
+                             "--dump-dom", probed.resolve().as_uri())
+    assert laid_out.returncode == 0, laid_out.stderr[-2000:]
+    boxes = json.loads(re.search(r'data-boxes="([^"]*)"', laid_out.stdout).group(1).replace("&quot;", '"'))
+    assert boxes["width"] == 1280
+    for part in ("outcome", "counts", "needs"):
+        assert 0 <= boxes[part][0] and boxes[part][1] <= 800, (part, boxes)
+    dom = _Dom()
+    dom.feed(laid_out.stdout)
+    counts = {el["attrs"]["data-count"]: _Dom.text(el) for el in dom.find("td") if "data-count" in el["attrs"]}
+    assert counts["created"] == "57" and _Dom.text(dom.find("span", id="outcome")[0]) == "Geslaagd / Success"
+    assert "Actie nodig / Needs a person (0)" in _Dom.text(dom.find("section", id="needs-person")[0])
