@@ -529,3 +529,40 @@ def test_the_target_profile_maps_organisations_when_the_settings_do_not(world: W
     assert target_organisations(PlanSettings(owner_org=ORG, organizations={}), world.target) == {}
     assert [a.owner_org for a in world.plan([of(dataset(1), "duo"), of(dataset(2), "inspectie")]).actions] == [
         None, "inspectie-van-het-onderwijs"]
+
+
+# -- what the portal curates, and the modification date alone ---------------------------------
+
+
+def test_fields_the_curators_set_are_no_drift_and_survive_an_update(world: World) -> None:
+    world.publish(dataset(1))
+    world.edit_on_target(dataset(1), high_value="true", basis_register="true")
+    assert world.one(dataset(1)).action == "unchanged"
+    plan = world.plan([dataset(1, "Nieuw bij de bron")])
+    [action] = plan.actions
+    assert action.action == "update" and action.changes == [
+        {"field": "title", "old": "Dataset 1", "new": "Nieuw bij de bron"}]
+    assert action.package is not None and (action.package["high_value"], action.package["basis_register"]) == (
+        "true", "true")
+    assert world.apply(plan) == {"done": 1, "failed": 0}
+    after = world.package(dataset(1))
+    assert (after["title"], after["high_value"], after["basis_register"]) == ("Nieuw bij de bron", "true", "true")
+    assert world.one(dataset(1, "Nieuw bij de bron")).action == "unchanged"
+
+
+def test_a_new_modification_date_alone_is_not_written(world: World) -> None:
+    world.publish(dataset(1))
+    writes = world.target.writes
+    later = dataset(1, modified="2025-09-01T08:00:00")  # an extra we do not send changed at the source
+    plan = world.plan([later])
+    [action] = plan.actions
+    assert (action.action, action.reason) == (
+        "unchanged", "only the modification date changed; it goes out with the next real change")
+    assert plan.writes() == [] and world.apply(plan) == {"done": 0, "failed": 0}
+    assert world.target.writes == writes
+    assert world.one(dataset(1, modified="2025-09-01T08:00:00")).reason.startswith("unchanged at the source")
+    changed = world.plan([dataset(1, "Nieuw", modified="2025-10-01T08:00:00")])
+    [update] = changed.actions
+    assert update.action == "update" and {c["field"] for c in update.changes} == {"title", "modified"}
+    assert world.apply(changed) == {"done": 1, "failed": 0}
+    assert world.package(dataset(1))["modified"] == "2025-10-01T08:00:00"

@@ -15,7 +15,9 @@ The planner (planner.py) tries them in order; the first that decides gives the a
 - restore:      back after being withdrawn: the same identifier and target id;
 - drift:        ours, edited on the target since our last write: a conflict unless
                 `overwrite_drift`;
-- update:       ours, changed.
+- date only:    ours, and only the modification date changed: not written (the date goes out
+                with the next real change);
+- update:       ours, changed; the fields the portal's curators set are sent back as they are.
 """
 
 from __future__ import annotations
@@ -25,7 +27,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from harvester.donl.compare import diff_packages, normal_hash, normalise_package
+from harvester.donl.compare import (
+    diff_packages,
+    keep_curated,
+    normal_hash,
+    normalise_package,
+    only_modification_date,
+)
 from harvester.donl.convert import TargetDataset
 from harvester.donl.rules import check_package
 from harvester.pipeline import Prepared
@@ -227,6 +235,7 @@ def _adopt(case: Case, other: dict[str, Any]) -> Action:
     action.name = other.get("name") or case.name
     action.package = target.package(action.name, case.owner_org or "", resource_ids_by_position(target, other))
     action.package["id"] = other.get("id")
+    keep_curated(action.package, other)
     action.reason = f"adopting {_where(other)}, which this harvester did not create (--adopt)"
     action.changes = changes(action.package, other)
     return action
@@ -245,6 +254,7 @@ def unfinished_create(case: Case) -> Action | None:
     action = case.action
     action.action, action.interrupted_create, action.target_id = "update", True, case.full.get("id")
     case.package["id"] = case.full.get("id")
+    keep_curated(case.package, case.full)
     action.reason = "finishing a create that an earlier run started but did not record"
     action.changes = changes(case.package, case.full)
     return action
@@ -258,6 +268,7 @@ def restore(case: Case) -> Action | None:
         return None
     previous = case.show(pub.target_id) if pub.target_id else None
     case.package["id"] = pub.target_id
+    keep_curated(case.package, previous)
     action = case.action
     action.action, action.restore = "update", True
     action.reason = (f"back at the source after being withdrawn on {pub.withdrawn_at}; "
@@ -281,6 +292,7 @@ def gone_from_target(case: Case) -> Action | None:
     if not case.settings.overwrite_drift:
         return conflict(case.action, f"{what}; left alone (use --overwrite-drift to restore it)")
     case.package["id"] = pub.target_id
+    keep_curated(case.package, shown)
     action = case.action
     action.action, action.restore = "update", shown is not None
     action.reason = f"{what}; restored because of --overwrite-drift"
@@ -311,15 +323,31 @@ def unchanged_since_sent(case: Case) -> Action | None:
     return case.action
 
 
+def only_the_date(case: Case) -> Action | None:
+    """Unchanged: ours, not edited on the target, and what we would send differs from what we
+    last sent (as the target holds it) in the modification date alone, as after a change at the
+    source to something we do not send: not written; the new date goes out with the next real
+    change."""
+    snapshot = case.pub.target_snapshot if case.pub is not None and not case.drift else None
+    if not snapshot or not only_modification_date(diff_packages(case.package, snapshot, case.normal)):
+        return None
+    case.action.action = "unchanged"
+    case.action.reason = "only the modification date changed; it goes out with the next real change"
+    case.action.package = None
+    return case.action
+
+
 def update(case: Case) -> Action:
     """Update: ours, changed at the source, or edited on the target and overwritten
-    (`overwrite_drift`)."""
+    (`overwrite_drift`). The curated fields the target holds are sent back as they are."""
     assert case.current is not None
     action = case.action
     action.action = "update"
     action.reason = "overwriting changes made on the target (--overwrite-drift)" if case.drift \
         else "changed at the source"
-    action.changes = changes(case.package, case.show(case.current.id) or {}, case.normal)
+    theirs = case.show(case.current.id) or {}
+    keep_curated(case.package, theirs)
+    action.changes = changes(case.package, theirs, case.normal)
     return action
 
 
