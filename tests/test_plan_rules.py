@@ -518,6 +518,26 @@ def test_a_mapped_organisation_is_published_under_its_own_organisation(world: Wo
         ("withdraw", "other organisation: inspectie: withdrawn without a grace period")]
 
 
+class LeakyTarget(LaggingTarget):
+    """A target whose organisation filter lets every package through (as CKAN's package_search
+    does with `organization:"x" OR owner_org:"x"`, to which it adds its own +state clause)."""
+
+    def iter_inventory_light(self, owner_org: str) -> Iterable[dict[str, Any]]:
+        every = [LaggingTarget.iter_inventory_light(self, org)
+                 for org in sorted({p["owner_org"] for p in self.packages.index.values()})]
+        return (entry for entries in every for entry in entries)
+
+
+def test_each_package_is_judged_in_its_own_organisation_whatever_the_filter_lets_through(world: World) -> None:
+    mapping = {"duo": ORG, "inspectie": "inspectie-van-het-onderwijs"}
+    items = [of(dataset(1), "duo"), of(dataset(2), "inspectie")]
+    assert world.apply(world.plan(items, organizations=mapping)) == {"done": 2, "failed": 0}
+    leaky = LeakyTarget()
+    leaky.packages, leaky.by_name = world.target.packages, world.target.by_name
+    world.target = leaky
+    assert [a.action for a in world.plan(items, organizations=mapping).actions] == ["unchanged", "unchanged"]
+
+
 def test_the_target_profile_maps_organisations_when_the_settings_do_not(world: World) -> None:
     from harvester.config import TargetConfig
     from harvester.plan.planner import target_organisations
