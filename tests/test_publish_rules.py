@@ -195,3 +195,159 @@ def test_a_change_of_the_modification_date_alone_is_told_apart() -> None:
     assert only_modification_date(changes)
     assert not only_modification_date(diff_packages(dict(ours, title="U"), theirs))
     assert not only_modification_date([])
+
+
+# -- end to end: a real source CKAN, the data.overheid.nl stand-in ----------------------------
+
+INSPECTIE = "inspectie-van-het-onderwijs"
+SOURCE_KEY_ENV = "HARVESTER_TEST_SOURCE_KEY"
+PUBLIC = ("adressen_so", "adressen_ho", "01voins-v1", "02voins-v1")
+HIDDEN = {"adressen_vo": {"private": True}, "bogewicht-v1": {"state": "draft"}}
+OTHER = "boschoolgewicht"  # of the inspectorate at the source
+
+
+def seed_source(site: Any) -> None:
+    """The source: four public DUO datasets, one private, one draft, and one of another
+    organisation (the inspectorate, "inspectie")."""
+    snapshot = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    by_name = {p["name"]: p for p in snapshot["packages"]}
+    inspectie = {"id": "9a0c8e52-0000-4000-8000-000000000001", "name": "inspectie",
+                 "title": "Inspectie van het Onderwijs"}
+    packages = [by_name[name] for name in PUBLIC]
+    packages += [{**by_name[name], **change} for name, change in HIDDEN.items()]
+    packages.append({**by_name[OTHER], "owner_org": inspectie["id"], "organization": inspectie})
+    site.seed({**snapshot, "organizations": snapshot["organizations"] + [inspectie], "packages": packages})
+
+
+class SourceSetup(Setup):
+    """Setup (tests/test_publish_ckan.py) with the real source CKAN configured for organisation
+    `duo`, read with its sysadmin key when `keyed`, and the target profile's `organizations`."""
+
+    def __init__(self, tmp: Path, source: Any, donl: Any) -> None:
+        super().__init__(tmp, donl.url, donl.api_key, withdraw_threshold=0.5)
+        self.source = source
+        self.template = self.config.read_text(encoding="utf-8")
+        self.configure()
+
+    def configure(self, *, keyed: bool = False, organizations: dict[str, str] | None = None) -> None:
+        source = f'url = "{self.source.url}"\norganization = "duo"\n'
+        if keyed:
+            source += f'api_key_env = "{SOURCE_KEY_ENV}"\n'
+        text = self.template.replace('type = "dump"\npath = "duo.json"\nurl = "https://onderwijsdata.duo.nl"\n', source)
+        if organizations is not None:
+            table = ", ".join(f'{key} = "{value}"' for key, value in organizations.items())
+            text = text.replace(f'owner_org = "{ORG}"\n', f'owner_org = "{ORG}"\norganizations = {{ {table} }}\n')
+        self.config.write_text(text, encoding="utf-8")
+
+    def planned(self, *args: str) -> tuple[int, dict[str, Any], dict[str, dict[str, Any]]]:
+        """Sync, and the plan's actions by source name."""
+        path = self.tmp / "plan.json"
+        code, summary, output = self.sync("--plan-out", str(path), *args)
+        assert code in (0, 1), output
+        actions = json.loads(path.read_text(encoding="utf-8"))["actions"]
+        return code, summary, {a["name"]: a for a in actions}
+
+    def change(self, name: str, **fields: Any) -> None:
+        self.source.action("package_patch", id=name, **fields)
+
+
+@pytest.fixture()
+def published(ckan_source: Any, donl: Any, tmp_path: Path, monkeypatch) -> SourceSetup:
+    """The source seeded, and a first sync done: the four public DUO datasets on the target."""
+    seed_source(ckan_source)
+    monkeypatch.setenv(SOURCE_KEY_ENV, ckan_source.api_key)
+    setup = SourceSetup(tmp_path, ckan_source, donl)
+    code, summary, actions = setup.planned()
+    assert code == 0 and summary["counts"]["created"] == 4, actions
+    return setup
+
+
+def on_target(donl: Any) -> dict[str, dict[str, Any]]:
+    """The target's active packages by name."""
+    return {p["name"]: p for p in target_packages(donl)}
+
+
+def test_private_and_draft_datasets_never_reach_the_target_even_with_a_source_key(
+        ckan_source: Any, donl: Any, tmp_path: Path, monkeypatch) -> None:
+    seed_source(ckan_source)
+    monkeypatch.setenv(SOURCE_KEY_ENV, ckan_source.api_key)
+    setup = SourceSetup(tmp_path, ckan_source, donl)
+    setup.configure(keyed=True)
+    code, summary, actions = setup.planned()
+    assert code == 0 and summary["counts"]["created"] == 4
+    assert {name: (a["action"], a["reason"]) for name, a in actions.items() if a["action"] == "skip"} == {
+        "adressen_vo": ("skip", "private at the source"), "bogewicht-v1": ("skip", "draft at the source"),
+        OTHER: ("skip", "other organisation: inspectie")}
+    assert all(actions[name]["package"] is None for name in (*HIDDEN, OTHER))
+    assert sorted(on_target(donl)) == sorted(PUBLIC)
+
+
+def test_a_dataset_turned_private_after_publication_is_withdrawn_at_the_next_run(
+        published: SourceSetup, donl: Any) -> None:
+    published.change("adressen_so", private=True)  # read without a key: the source refuses to show it
+    code, summary, actions = published.planned()
+    assert code == 0 and summary["counts"]["withdrawn"] == 1, actions
+    assert actions["adressen_so"]["reason"] == (
+        "no longer shown by the source (private, draft or deleted there): withdrawn without a grace period")
+    published.configure(keyed=True)
+    published.change("adressen_ho", private=True)  # read with a key: listed, private
+    code, summary, actions = published.planned()
+    assert code == 0 and summary["counts"]["withdrawn"] == 1, actions
+    assert actions["adressen_ho"]["reason"] == "private at the source: withdrawn without a grace period"
+    assert actions["adressen_so"]["action"] == "skip"  # withdrawn already
+    assert sorted(on_target(donl)) == ["01voins-v1", "02voins-v1"]
+    assert donl.action("package_show", id="adressen_so")["state"] == "deleted"
+
+
+def test_another_organisations_dataset_is_published_only_when_the_profile_maps_it(
+        published: SourceSetup, donl: Any) -> None:
+    assert OTHER not in on_target(donl)
+    donl.action("organization_create", name=INSPECTIE, title="Inspectie van het Onderwijs")
+    published.configure(organizations={"duo": ORG, "inspectie": INSPECTIE})
+    code, summary, actions = published.planned()
+    assert code == 0 and (summary["counts"]["created"], summary["counts"]["unchanged"]) == (1, 4), actions
+    shown = donl.action("package_show", id=OTHER)
+    assert shown["organization"]["name"] == INSPECTIE
+    assert {p["organization"]["name"] for name, p in on_target(donl).items() if name != OTHER} == {ORG}
+    code, summary, actions = published.planned()
+    assert code == 0 and summary["counts"]["unchanged"] == 5 and summary["target_writes"] == 0, actions
+
+
+def test_a_curated_field_set_on_the_target_survives_an_update_and_is_no_conflict(
+        published: SourceSetup, donl: Any) -> None:
+    donl.action("package_patch", id="adressen_so", high_value="true", basis_register="true")
+    code, summary, actions = published.planned()
+    assert code == 0 and summary["counts"]["conflict"] == 0 and summary["target_writes"] == 0, actions
+    published.change("adressen_so", title="Adressen speciaal onderwijs (herzien)")
+    code, summary, actions = published.planned()
+    assert code == 0 and summary["counts"]["updated"] == 1, actions
+    shown = donl.action("package_show", id="adressen_so")
+    assert shown["title"] == "Adressen speciaal onderwijs (herzien)"
+    assert (str(shown["high_value"]).lower(), str(shown["basis_register"]).lower()) == ("true", "true")
+    assert [c["field"] for c in actions["adressen_so"]["changes"]] == ["modified", "title"]
+
+
+def test_a_resource_deleted_without_a_new_modification_date_leaves_the_target(
+        published: SourceSetup, donl: Any) -> None:
+    from tests.test_harvest_ckan import keep_modified
+
+    before = published.source.action("package_show", id="adressen_so")
+    keep_modified(published.source, before,
+                  lambda: published.source.action("resource_delete", id=before["resources"][0]["id"]))
+    target_before = donl.action("package_show", id="adressen_so")
+    code, summary, actions = published.planned()
+    assert code == 0 and summary["counts"]["updated"] == 1, actions
+    after = donl.action("package_show", id="adressen_so")
+    assert len(after["resources"]) == len(target_before["resources"]) - 1 == 2
+    assert {r["id"] for r in after["resources"]} < {r["id"] for r in target_before["resources"]}
+
+
+def test_a_change_to_an_unmapped_extra_makes_no_write(published: SourceSetup, donl: Any) -> None:
+    extras = published.source.action("package_show", id="adressen_so")["extras"]
+    before = donl.action("package_show", id="adressen_so")
+    published.change("adressen_so", extras=[*extras, {"key": "interne_notitie", "value": "alleen voor ons"}])
+    code, summary, actions = published.planned()
+    assert code == 0 and summary["target_writes"] == 0, actions  # (counted before anything is sent)
+    assert (actions["adressen_so"]["action"], actions["adressen_so"]["reason"]) == (
+        "unchanged", "only the modification date changed; it goes out with the next real change")
+    assert donl.action("package_show", id="adressen_so")["metadata_modified"] == before["metadata_modified"]
