@@ -104,6 +104,18 @@ def test_a_full_harvest_reads_every_package_whole_and_sees_a_change_that_kept_th
         assert incremental.log[0][1]["fl"] == "id,name,metadata_modified"  # incremental runs stay light
 
 
+def test_a_full_harvest_writes_only_the_packages_that_changed(tmp_path: Path, monkeypatch) -> None:
+    with StateStore.open(tmp_path / "s.sqlite") as store:
+        run(store, ScriptedCkan([package("a"), package("b"), package("c", private=True)]))
+        staged: list[str] = []
+        stage = store.stage_records
+        monkeypatch.setattr(store, "stage_records", lambda run_id, packages, hashes=None: (
+            staged.extend(p["id"] for p in packages), stage(run_id, packages, hashes))[1])
+        summary = run(store, ScriptedCkan([package("a", title="Nieuw"), package("b"), package("c")]))
+        assert staged == ["a", "c"] and (summary.changed, summary.unchanged) == (2, 1)
+        assert [r.source_id for r in store.records("src")] == ["a", "b", "c"]
+
+
 def test_datasets_no_longer_listed_are_asked_about_one_by_one(tmp_path: Path) -> None:
     with StateStore.open(tmp_path / "s.sqlite") as store:
         run(store, ScriptedCkan([package(i) for i in "abcde"]))

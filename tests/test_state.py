@@ -345,3 +345,18 @@ def test_the_organisation_a_source_is_configured_for_is_recorded(tmp_path: Path)
         assert store.source_organization("src") == "duo"
         store.begin_run("harvest", "src", "x", "full")
         assert store.source_organization("src") is None
+
+
+def test_the_content_hash_is_that_of_the_canonical_json(tmp_path: Path) -> None:
+    import hashlib
+
+    from harvester.store.encoding import canonical_json
+
+    def expected(data: object) -> str:
+        return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+
+    snapshot = json.loads((Path(__file__).parent.parent / "examples/duo/duo-catalogue.json").read_text("utf-8"))
+    assert all(content_hash(p) == expected(p) for p in snapshot["packages"])
+    for odd in ({"size": 2**70}, {1: "a key that is no string"}, {"t": "\u2028\x00é😀", "n": None}):
+        assert content_hash(odd) == expected(odd)
+

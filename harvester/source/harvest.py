@@ -24,8 +24,8 @@ from harvester.errors import HarvesterError
 from harvester.source.ckan import CkanSource
 from harvester.source.dump import DumpSource
 from harvester.source.listing import Listing, Unchanged, Withheld, organization_keys
-from harvester.store.encoding import parse_iso, utcnow
-from harvester.store.rows import WITHHELD
+from harvester.store.encoding import content_hash, parse_iso, utcnow
+from harvester.store.rows import WITHHELD, package_access
 from harvester.store.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -165,35 +165,58 @@ def _since(config: SourceConfig, store: StateStore) -> datetime:
     return since
 
 
+class _Staging:
+    """What a listing gave, staged in batches: the packages that are new or changed, and the ids
+    of those the state store holds as they are (listed light and unchanged, or whole with the
+    content hash and access stored): their dicts need not be written again."""
+
+    def __init__(self, store: StateStore, run_id: int) -> None:
+        self.store, self.run_id = store, run_id
+        self.stored = store.known_content(store.run(run_id).source)
+        self.listed: set[str] = set()
+        self.batch: list[dict[str, Any]] = []
+        self.hashes: list[str] = []
+        self.unchanged: list[str] = []
+        self.flushed = time.monotonic()
+
+    def add(self, package: dict[str, Any] | Unchanged) -> None:
+        if isinstance(package, Unchanged):
+            self.unchanged.append(package.id)
+            self.listed.add(package.id)
+            return
+        ident, digest = str(package["id"]), content_hash(package)
+        self.listed.add(ident)
+        if self.stored.get(ident) == (digest, package_access(package)):
+            self.unchanged.append(ident)
+        else:
+            self.batch.append(package)
+            self.hashes.append(digest)
+        if len(self.batch) >= BATCH or len(self.unchanged) >= 10 * BATCH \
+                or time.monotonic() - self.flushed >= FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        self.store.stage_records(self.run_id, self.batch, self.hashes)
+        self.store.stage_seen(self.run_id, self.unchanged)
+        self.batch, self.hashes, self.unchanged, self.flushed = [], [], [], time.monotonic()
+
+
 def _list(source: CkanSource | DumpSource, store: StateStore, run_id: int, since: datetime | None,
           listing: Listing, summary: HarvestSummary, organizations: set[str],
           progress: ProgressFn | None) -> set[str]:
-    """Stage the listed packages (and the ids of those an incremental listing saw unchanged) in
-    batches; count them in `summary`, add their organisations to `organizations`. Returns the
-    ids listed."""
+    """Stage what the listing gives (see _Staging); count it in `summary`, add the packages'
+    organisations to `organizations`. Returns the ids listed."""
     known = store.known_modified(summary.source) if isinstance(source, CkanSource) and since else None
-    listed: set[str] = set()
-    batch: list[dict[str, Any]] = []
-    unchanged: list[str] = []
-    flushed = time.monotonic()
+    staging = _Staging(store, run_id)
     for package in source.packages(listing, since, known):
         summary.seen += 1
-        if isinstance(package, Unchanged):
-            unchanged.append(package.id)
-            listed.add(package.id)
-        else:
+        if not isinstance(package, Unchanged):
             organizations |= organization_keys(package)
-            batch.append(package)
-            listed.add(str(package["id"]))
-        if len(batch) >= BATCH or len(unchanged) >= 10 * BATCH or time.monotonic() - flushed >= FLUSH_SECONDS:
-            store.stage_records(run_id, batch)
-            store.stage_seen(run_id, unchanged)
-            batch, unchanged, flushed = [], [], time.monotonic()
+        staging.add(package)
         if progress:
             progress("harvest", summary.seen, listing.total)
-    store.stage_records(run_id, batch)
-    store.stage_seen(run_id, unchanged)
-    return listed
+    staging.flush()
+    return staging.listed
 
 
 def _ask_about_vanished(source: CkanSource, store: StateStore, run_id: int, missing: list[str],

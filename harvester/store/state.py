@@ -177,14 +177,18 @@ class StateStore:
 
     # -- harvested records ------------------------------------------------------------------
 
-    def stage_records(self, run_id: int, packages: Iterable[dict[str, Any]]) -> int:
-        """Keep packages fetched by a running harvest (committed; merged by `finish_harvest`)."""
+    def stage_records(self, run_id: int, packages: Iterable[dict[str, Any]],
+                      hashes: Iterable[str] | None = None) -> int:
+        """Keep packages fetched by a running harvest (committed; merged by `finish_harvest`);
+        `hashes`: their content hashes, when the caller has them."""
+        packages = list(packages)
+        digests = list(hashes) if hashes is not None else [content_hash(pkg) for pkg in packages]
         rows = [
             (
                 run_id, str(pkg["id"]), str(pkg.get("name") or pkg["id"]), pkg.get("metadata_modified"),
-                content_hash(pkg), json.dumps(pkg, ensure_ascii=False), package_access(pkg),
+                digest, json.dumps(pkg, ensure_ascii=False), package_access(pkg),
             )
-            for pkg in packages
+            for pkg, digest in zip(packages, digests, strict=True)
         ]
         with self.transaction() as db:
             db.executemany(
@@ -210,6 +214,11 @@ class StateStore:
         """The organisation the source was configured for at its last run (None: not named)."""
         row = self.db.execute("SELECT organization FROM sources WHERE name = ?", (source,)).fetchone()
         return row[0] if row else None
+
+    def known_content(self, source: str) -> dict[str, tuple[str, str]]:
+        """Source id -> (content hash, access) of every record of the source (gone ones included)."""
+        return {row[0]: (row[1], row[2]) for row in self.db.execute(
+            "SELECT source_id, content_hash, access FROM records WHERE source = ?", (source,))}
 
     def known_modified(self, source: str) -> dict[str, str]:
         """Source id -> metadata_modified of every record of the source (gone ones included)."""
