@@ -586,3 +586,16 @@ def test_a_new_modification_date_alone_is_not_written(world: World) -> None:
     assert update.action == "update" and {c["field"] for c in update.changes} == {"title", "modified"}
     assert world.apply(changed) == {"done": 1, "failed": 0}
     assert world.package(dataset(1))["modified"] == "2025-10-01T08:00:00"
+
+
+def test_a_package_the_target_holds_as_we_left_it_is_not_written_again(world: World) -> None:
+    """What we last sent hashed otherwise (as under an older comparison), but the package is
+    what the target holds as we left it: nothing to send."""
+    world.publish(dataset(1))
+    pub = world.store.publications(world.target.url)[dataset(1).identifier or ""]
+    pub.sent_hash = "hashed by an older comparison"
+    world.store.save_publication(pub)
+    again = dataset(1)
+    again.result_key = "another result"
+    action = world.one(again)
+    assert (action.action, action.reason) == ("unchanged", "what we would send is what the target holds as we left it")

@@ -93,7 +93,7 @@ class Planner:
             return rules.create_or_adopt(case)
         case.action.target_id = case.pub.target_id
         return (rules.unfinished_create(case) or rules.restore(case) or rules.gone_from_target(case)
-                or rules.drift(case) or rules.unchanged_since_sent(case) or rules.only_the_date(case)
+                or rules.drift(case) or rules.unchanged_since_sent(case) or rules.nothing_to_send(case)
                 or rules.update(case))
 
     def _not_published(self, case: Case, skipped: Action) -> Action | None:

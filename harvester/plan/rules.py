@@ -15,8 +15,9 @@ The planner (planner.py) tries them in order; the first that decides gives the a
 - restore:      back after being withdrawn: the same identifier and target id;
 - drift:        ours, edited on the target since our last write: a conflict unless
                 `overwrite_drift`;
-- date only:    ours, and only the modification date changed: not written (the date goes out
-                with the next real change);
+- date only:    ours, and only the modification date changed (or nothing, against what the
+                target holds as we left it): not written (the date goes out with the next
+                real change);
 - update:       ours, changed; the fields the portal's curators set are sent back as they are.
 """
 
@@ -323,17 +324,20 @@ def unchanged_since_sent(case: Case) -> Action | None:
     return case.action
 
 
-def only_the_date(case: Case) -> Action | None:
-    """Unchanged: ours, not edited on the target, and what we would send differs from what we
-    last sent (as the target holds it) in the modification date alone, as after a change at the
-    source to something we do not send: not written; the new date goes out with the next real
-    change."""
+def nothing_to_send(case: Case) -> Action | None:
+    """Unchanged: ours, not edited on the target, and what we would send differs from what the
+    target holds as we left it (our last write's snapshot) in the modification date alone, as
+    after a change at the source to something we do not send, or not at all (as when what we
+    last sent hashed otherwise): not written; a new date goes out with the next real change."""
     snapshot = case.pub.target_snapshot if case.pub is not None and not case.drift else None
-    if not snapshot or not only_modification_date(diff_packages(case.package, snapshot, case.normal)):
+    if not snapshot:
         return None
-    case.action.action = "unchanged"
-    case.action.reason = "only the modification date changed; it goes out with the next real change"
-    case.action.package = None
+    found = diff_packages(case.package, snapshot, case.normal)
+    if found and not only_modification_date(found):
+        return None
+    case.action.action, case.action.package = "unchanged", None
+    case.action.reason = ("only the modification date changed; it goes out with the next real change" if found
+                          else "what we would send is what the target holds as we left it")
     return case.action
 
 
