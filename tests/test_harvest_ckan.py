@@ -90,6 +90,8 @@ def test_incremental_fetches_only_changed_datasets(duo_ckan: Any, tmp_path: Path
 
 
 def test_removed_dataset_is_detected_by_full_runs_only(duo_ckan: Any, tmp_path: Path) -> None:
+    """Only a complete full listing concludes anything of a dataset it no longer holds: deleted
+    at the source (which refuses to show it to us) it is withheld; purged, it is gone."""
     with StateStore.open(tmp_path / "s.sqlite") as store:
         harvest(source_config(duo_ckan.url), store)
         removed = duo_ckan.ckan.action.package_show(id="adressen_ho")
@@ -103,9 +105,14 @@ def test_removed_dataset_is_detected_by_full_runs_only(duo_ckan: Any, tmp_path: 
         assert broken.outcome == "incomplete" and not broken.complete and broken.gone == 0
         assert any("page at start=20 failed" in p for p in broken.problems)
         full = harvest(source_config(duo_ckan.url), store, "full")
-        assert full.complete and full.gone == 1 and full.seen == 56
+        assert full.complete and (full.seen, full.changed, full.gone) == (56, 1, 0)
+        deleted = store.record("duo", removed["id"])
+        assert deleted is not None and deleted.access == "withheld" and deleted.gone_at is None
+        duo_ckan.action("dataset_purge", id=removed["id"])
+        purged = harvest(source_config(duo_ckan.url), store, "full")
+        assert purged.complete and purged.gone == 1 and purged.seen == 56
         gone = store.record("duo", removed["id"])
-        assert gone is not None and gone.gone_at is not None and gone.gone_run == full.run_id
+        assert gone is not None and gone.gone_at is not None and gone.gone_run == purged.run_id
 
 
 def test_5xx_and_429_are_retried_then_succeed(duo_ckan: Any, tmp_path: Path) -> None:
