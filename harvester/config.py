@@ -86,6 +86,9 @@ class TargetConfig:
     writers: int = 1
     grace_days: float = 7.0
     withdraw_threshold: float = 0.10
+    #: source organisation name -> organisation on the target it is published under (empty: the
+    #: source's own `organization` under `owner_org`)
+    organizations: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -227,7 +230,7 @@ def _target(name: str, table: Any, where: str) -> TargetConfig:
         raise ConfigError(f"{where}: must be a table")
     allowed = {
         "url", "api_key_env", "owner_org", "production", "timeout", "retries", "backoff",
-        "max_backoff", "write_pause", "writers", "grace_days", "withdraw_threshold",
+        "max_backoff", "write_pause", "writers", "grace_days", "withdraw_threshold", "organizations",
     }
     _check_keys(table, allowed, where)
     tgt = TargetConfig(name=name)
@@ -247,6 +250,11 @@ def _target(name: str, table: Any, where: str) -> TargetConfig:
     tgt.writers = _get(table, "writers", int, where, 1)
     if not 1 <= tgt.writers <= 8:
         raise ConfigError(f"{where}: key 'writers' must be between 1 and 8, got {tgt.writers}")
+    tgt.organizations = dict(_get(table, "organizations", dict, where, {}))
+    for source_org, target_org in tgt.organizations.items():
+        if not isinstance(target_org, str) or not target_org:
+            raise ConfigError(f"{where}: key 'organizations' maps source organisation names to organisation "
+                              f"names on the target, got {source_org} = {target_org!r}")
     return tgt
 
 

@@ -34,8 +34,9 @@ from harvester.donl.valuelists import ValueLists, value_lists_fingerprint, value
 from harvester.report.quality import check_urls, dataset_urls, score_dataset
 from harvester.shacl.validator import DatasetReports, Validator
 from harvester.source.context import SourceContext
+from harvester.source.listing import organization_name
 from harvester.store.encoding import canonical_json, stored_json
-from harvester.store.rows import Record, Result
+from harvester.store.rows import PUBLIC, Record, Result
 from harvester.store.state import StateStore
 from harvester.version import LOGIC_VERSION
 
@@ -62,6 +63,13 @@ class Prepared:
     #: result counted them; None: count them
     violations: int | None = None
     mapping_errors: int | None = None
+    #: who may see the dataset at the source (harvester.store.rows: PUBLIC, PRIVATE, DRAFT,
+    #: DELETED, WITHHELD); only a public one is published
+    access: str = PUBLIC
+    #: the name (else id) of the dataset's organisation at the source, and the organisation the
+    #: source is configured for (its `organization`; None: not named)
+    organization: str | None = None
+    source_organization: str | None = None
 
 
 @dataclass
@@ -127,16 +135,18 @@ def prepare(
     records: Iterable[Record] | None = None,
 ) -> Iterator[Prepared]:
     """Every active record of `source` (or `records`) as a `Prepared` dataset, in record order,
-    batch by batch as it is iterated. The fingerprint is worked out at once (so that what it
-    reads fails here, not at the first dataset)."""
+    batch by batch as it is iterated; those not public at the source too (the plan keeps them
+    off the target, and withdraws them when they were published). The fingerprint is worked out
+    at once (so that what it reads fails here, not at the first dataset)."""
     fingerprint = stages.fingerprint()
     total = None if records is not None else store.record_count(source)
-    pending = iter(records if records is not None else store.records(source))
+    pending = iter(records if records is not None else store.records(source, include_unpublished=True))
     return _batches(store, source, stages, run_id, fingerprint, pending, progress, total)
 
 
 def _batches(store: StateStore, source: str, stages: Stages, run_id: int, fingerprint: str,
              pending: Iterator[Record], progress: ProgressFn | None, total: int | None) -> Iterator[Prepared]:
+    home = store.source_organization(source)
     done = 0
     while True:
         started = time.perf_counter()
@@ -144,7 +154,9 @@ def _batches(store: StateStore, source: str, stages: Stages, run_id: int, finger
         stages.timings["read"] += time.perf_counter() - started
         if not batch:
             return
-        yield from _batch(store, source, stages, run_id, fingerprint, batch)
+        for item in _batch(store, source, stages, run_id, fingerprint, batch):
+            item.source_organization = home
+            yield item
         done += len(batch)
         if progress:
             progress("map+validate", done, total)
@@ -291,6 +303,7 @@ def from_result(record: Record, result: Result) -> Prepared:
         target=_target(package.get("target")), quality=package.get("quality"),
         result_key=result.result_key or result_key(result.fingerprint, result.content_hash),
         violations=result.violations, mapping_errors=result.mapping_errors,
+        access=record.access, organization=organization_name(record.raw),
     )
 
 

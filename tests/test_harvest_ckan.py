@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,8 @@ def test_full_harvest_pages_through_the_whole_catalogue(duo_ckan: Any, tmp_path:
         second = harvest(source_config(proxy.url, page_size=1000), store)
         assert (second.unchanged, second.changed, second.new) == (57, 0, 0)
         assert [a for a, _, _ in proxy.log] == ["package_search", "organization_show", "group_list", "license_list"]
-        assert second.requests == 4  # a light listing: ids and modification times only
+        assert second.requests == 4  # every package whole, in one page of 1000
+        assert "fl" not in proxy.log[0][1]
         third = harvest(source_config(proxy.url, light_listing=False), store)
         assert (third.unchanged, third.requests) == (57, 4)
 
@@ -88,6 +90,8 @@ def test_incremental_fetches_only_changed_datasets(duo_ckan: Any, tmp_path: Path
 
 
 def test_removed_dataset_is_detected_by_full_runs_only(duo_ckan: Any, tmp_path: Path) -> None:
+    """Only a complete full listing concludes anything of a dataset it no longer holds: deleted
+    at the source (which refuses to show it to us) it is withheld; purged, it is gone."""
     with StateStore.open(tmp_path / "s.sqlite") as store:
         harvest(source_config(duo_ckan.url), store)
         removed = duo_ckan.ckan.action.package_show(id="adressen_ho")
@@ -101,9 +105,14 @@ def test_removed_dataset_is_detected_by_full_runs_only(duo_ckan: Any, tmp_path: 
         assert broken.outcome == "incomplete" and not broken.complete and broken.gone == 0
         assert any("page at start=20 failed" in p for p in broken.problems)
         full = harvest(source_config(duo_ckan.url), store, "full")
-        assert full.complete and full.gone == 1 and full.seen == 56
+        assert full.complete and (full.seen, full.changed, full.gone) == (56, 1, 0)
+        deleted = store.record("duo", removed["id"])
+        assert deleted is not None and deleted.access == "withheld" and deleted.gone_at is None
+        duo_ckan.action("dataset_purge", id=removed["id"])
+        purged = harvest(source_config(duo_ckan.url), store, "full")
+        assert purged.complete and purged.gone == 1 and purged.seen == 56
         gone = store.record("duo", removed["id"])
-        assert gone is not None and gone.gone_at is not None and gone.gone_run == full.run_id
+        assert gone is not None and gone.gone_at is not None and gone.gone_run == purged.run_id
 
 
 def test_5xx_and_429_are_retried_then_succeed(duo_ckan: Any, tmp_path: Path) -> None:
@@ -181,19 +190,66 @@ def test_cli_harvests_any_ckan_by_url(duo_ckan: Any, tmp_path: Path) -> None:
     assert summary["seen"] == 57 and summary["complete"] is True and summary["source"] in duo_ckan.url
 
 
-def test_a_light_full_listing_fetches_only_what_changed(duo_ckan: Any, tmp_path: Path) -> None:
+def test_a_light_incremental_listing_fetches_only_what_changed(duo_ckan: Any, tmp_path: Path) -> None:
     with StateStore.open(tmp_path / "s.sqlite") as store:
         harvest(source_config(duo_ckan.url), store)
         duo_ckan.ckan.action.package_patch(id="adressen_ho", title="Adressen HO (bijgewerkt)")
         with FaultProxy(duo_ckan.url) as proxy:
-            summary = harvest(source_config(proxy.url), store, "full")
-            assert summary.complete and (summary.seen, summary.changed, summary.unchanged) == (57, 1, 56)
+            summary = harvest(source_config(proxy.url), store, "incremental")
+            assert summary.complete and (summary.seen, summary.changed) == (1, 1)
             assert proxy.calls("package_search") == 2 and summary.requests == 5
             record = store.record("duo", duo_ckan.ckan.action.package_show(id="adressen_ho")["id"])
             assert record is not None and record.raw["title"] == "Adressen HO (bijgewerkt)"
             duo_ckan.ckan.action.package_patch(id="adressen_ho", title="Nog eens")
             proxy.add(Fault(action="package_search", times=5, status=503, body="down",
                             when=lambda q: "fl" not in q))
-            broken = harvest(source_config(proxy.url, retries=1), store, "full")
+            broken = harvest(source_config(proxy.url, retries=1), store, "incremental")
         assert broken.outcome == "incomplete" and broken.gone == 0
         assert any("fetching 1 changed datasets failed" in p for p in broken.problems)
+
+
+def test_a_full_harvest_sees_a_deleted_resource_that_kept_metadata_modified(duo_ckan: Any, tmp_path: Path) -> None:
+    """CKAN keeps a package's metadata_modified when a sysadmin deletes a resource (made so here
+    by setting it back in the database): a full harvest compares content, so it sees the change."""
+    with StateStore.open(tmp_path / "s.sqlite") as store:
+        harvest(source_config(duo_ckan.url), store)
+        before = duo_ckan.action("package_show", id="01voins-v1")
+        keep_modified(duo_ckan, before, lambda: duo_ckan.action("resource_delete", id=before["resources"][0]["id"]))
+        summary = harvest(source_config(duo_ckan.url), store, "full")
+        assert summary.complete and (summary.changed, summary.unchanged) == (1, 56)
+        record = store.record("duo", before["id"])
+        assert record is not None and record.metadata_modified == before["metadata_modified"]
+        assert [r["id"] for r in record.raw["resources"]] == [r["id"] for r in before["resources"][1:]]
+
+
+def keep_modified(site: Any, package: dict[str, Any], change: Callable[[], Any]) -> None:
+    """Make `change` to a package at the source, then set its metadata_modified back to what it
+    was (in the database, and the search index rebuilt for it)."""
+    change()
+    site.sql(f"UPDATE package SET metadata_modified = '{package['metadata_modified']}' WHERE id = '{package['id']}'")
+    site.stack.reindex(site.instance, [package["id"]])
+
+
+def test_datasets_made_private_or_deleted_are_not_gone(duo_ckan: Any, tmp_path: Path, monkeypatch) -> None:
+    """A dataset a full listing no longer holds is asked for: without a key the source refuses
+    to show one made private or deleted (withheld); with a key it shows it private or deleted.
+    Only one purged is gone."""
+    names = ("adressen_ho", "adressen_so", "01voins-v1")
+    ids = {name: duo_ckan.action("package_show", id=name)["id"] for name in names}
+    with StateStore.open(tmp_path / "s.sqlite") as store:
+        harvest(source_config(duo_ckan.url), store)
+        duo_ckan.action("package_patch", id="adressen_ho", private=True)
+        duo_ckan.action("package_delete", id="adressen_so")
+        duo_ckan.action("dataset_purge", id="01voins-v1")
+        with FaultProxy(duo_ckan.url) as proxy:
+            anonymous = harvest(source_config(proxy.url), store, "full")
+            assert proxy.calls("package_show") == 3
+        assert anonymous.complete and (anonymous.seen, anonymous.gone, anonymous.changed) == (54, 1, 2)
+        access = {r.source_id: r.access for r in store.records("duo", include_unpublished=True)}
+        assert (access[ids["adressen_ho"]], access[ids["adressen_so"]]) == ("withheld", "withheld")
+        assert ids["01voins-v1"] not in access
+        monkeypatch.setenv("SOURCE_KEY", duo_ckan.api_key)
+        keyed = harvest(source_config(duo_ckan.url, api_key_env="SOURCE_KEY"), store, "full")
+        assert keyed.complete and keyed.seen == 55  # the private one listed
+        access = {r.source_id: r.access for r in store.records("duo", include_unpublished=True)}
+        assert (access[ids["adressen_ho"]], access[ids["adressen_so"]]) == ("private", "deleted")

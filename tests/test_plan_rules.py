@@ -254,12 +254,16 @@ def test_a_dataset_we_did_not_create_in_another_organisation_is_never_adopted(wo
 
 
 def test_ours_from_another_source_or_organisation_is_a_conflict(world: World) -> None:
+    """Ours from another source; ours under another organisation than its dataset goes to (as
+    published there, and still there on the target)."""
     world.publish(dataset(1), dataset(2))
     pubs = world.store.publications(world.target.url)
     pubs[dataset(1).identifier or ""].source = "een-andere-bron"
     pubs[dataset(2).identifier or ""].owner_org = "een-andere-organisatie"
     for pub in pubs.values():
         world.store.save_publication(pub)
+    moved = world.package(dataset(2))
+    world.target.packages[moved["id"]] = {**moved, "owner_org": "een-andere-organisatie"}
     other_source, other_org = world.plan([dataset(1, "Nieuw"), dataset(2, "Nieuw")]).actions
     assert other_source.action == "conflict" and "another source (een-andere-bron)" in other_source.reason
     assert other_org.action == "conflict" and "organisation 'een-andere-organisatie'" in other_org.reason
@@ -412,3 +416,186 @@ def test_a_package_the_pre_send_check_refuses_is_invalid_and_remembered(world: W
     again = world.one(dataset(1, contact_point_email=None))
     assert (again.action, again.reason, again.problems) == ("invalid", action.reason, action.problems)
     assert again.refusal_key is None and again.package == action.package
+
+
+def test_an_invalid_dataset_is_named_by_its_source_name(world: World) -> None:
+    assert world.one(invalid_dataset(1, violations=1)).name == "dataset-1"
+    nameless = Prepared(source_id="s", source_name="zonder-naam", identifier=None, title="", valid=True)
+    assert world.one(nameless).name == "zonder-naam"
+
+
+# -- not published: private, draft, deleted, other organisations ------------------------------
+
+
+def hidden(item: Prepared, access: str) -> Prepared:
+    """`item` as it is when the source no longer shows it to everyone."""
+    item.access = access
+    return item
+
+
+def of(item: Prepared, organization: str, source_organization: str | None = "duo") -> Prepared:
+    """`item` of `organization` at a source configured for `source_organization`."""
+    item.organization, item.source_organization = organization, source_organization
+    return item
+
+
+@pytest.mark.parametrize(("access", "reason"), [
+    ("private", "private at the source"), ("draft", "draft at the source"),
+    ("deleted", "deleted at the source"),
+    ("withheld", "no longer shown by the source (private, draft or deleted there)"),
+])
+def test_a_dataset_not_public_at_the_source_is_skipped_and_never_written(
+        world: World, access: str, reason: str) -> None:
+    plan = world.plan([hidden(dataset(1), access), hidden(invalid_dataset(2, violations=1), access)])
+    assert [(a.action, a.reason, a.name) for a in plan.actions] == [
+        ("skip", reason, "dataset-1"), ("skip", reason, "dataset-2")]
+    assert all(a.package is None and a.changes == [] for a in plan.actions)
+    assert plan.counts()["skip"] == 2 and plan.counts()["invalid"] == 0
+    assert plan.writes() == [] and world.apply(plan) == {"done": 0, "failed": 0}
+    assert world.target.writes == 0 and world.target.requests_made <= 1  # the inventory only
+
+
+def test_ours_turned_private_is_withdrawn_at_once_within_the_threshold(world: World) -> None:
+    world.publish(*(dataset(n) for n in range(1, 11)))
+    plan = world.plan([hidden(dataset(1), "private"), dataset(2)], grace_days=7)
+    unchanged, withdraw = plan.actions  # (the withdrawal comes with the withdrawals, at the end)
+    assert (unchanged.action, withdraw.action, withdraw.held) == ("unchanged", "withdraw", False)
+    assert withdraw.reason == "private at the source: withdrawn without a grace period"
+    assert withdraw.target_id == world.package(dataset(1))["id"] and plan.notes == []
+    assert world.apply(plan) == {"done": 1, "failed": 0}
+    assert world.target.packages[withdraw.target_id or ""]["state"] == "deleted"
+    assert world.one(hidden(dataset(1), "private")).action == "skip"  # withdrawn: nothing more to do
+    two = world.plan([hidden(dataset(2), "draft"), hidden(dataset(3), "withheld")], withdraw_threshold=0.10)
+    assert [(a.action, a.held) for a in two.actions] == [("withdraw", True)] * 2
+    assert two.notes[0].startswith("withdrawing nothing: 2 of 9 published datasets would be withdrawn")
+
+
+def test_ours_turned_private_is_not_withdrawn_by_a_run_that_may_not_withdraw(world: World) -> None:
+    world.publish(dataset(1))
+    why = "the latest harvest (run 2) was incremental; only a full harvest can see removals"
+    plan = world.plan([hidden(dataset(1), "private")], may_withdraw=False, withdraw_blocked_reason=why)
+    [action] = plan.actions
+    assert (action.action, action.name) == ("skip", "dataset-1")
+    assert action.reason == f"private at the source; still on the target, not withdrawn: {why}"
+    assert plan.writes() == [] and world.apply(plan) == {"done": 0, "failed": 0} and plan.notes == []
+
+
+def test_ours_turned_private_but_edited_on_the_target_is_a_conflict(world: World) -> None:
+    world.publish(dataset(1))
+    world.edit_on_target(dataset(1), title="Met de hand")
+    [action] = world.plan([hidden(dataset(1), "deleted")]).actions
+    assert action.action == "conflict"
+    assert action.reason == ("deleted at the source, but edited on the target since our last write; "
+                             "not withdrawn automatically")
+
+
+def test_only_the_source_organisation_is_published_by_default(world: World) -> None:
+    ours, theirs = of(dataset(1), "duo"), of(dataset(2), "inspectie")
+    plan = world.plan([ours, theirs])
+    assert [(a.action, a.reason, a.owner_org) for a in plan.actions] == [
+        ("create", "not on the target yet", ORG), ("skip", "other organisation: inspectie", None)]
+    nameless = of(dataset(3), "inspectie", source_organization=None)  # a source that names none
+    assert (world.one(nameless).action, world.one(nameless).owner_org) == ("create", ORG)
+
+
+def test_a_mapped_organisation_is_published_under_its_own_organisation(world: World) -> None:
+    mapping = {"duo": ORG, "inspectie": "inspectie-van-het-onderwijs"}
+    theirs = of(dataset(2), "inspectie")
+    plan = world.plan([of(dataset(1), "duo"), theirs, of(dataset(3), "cito")], organizations=mapping)
+    assert [(a.action, a.owner_org) for a in plan.actions] == [
+        ("create", ORG), ("create", "inspectie-van-het-onderwijs"), ("skip", None)]
+    assert plan.actions[1].package is not None
+    assert plan.actions[1].package["owner_org"] == "inspectie-van-het-onderwijs"
+    assert world.apply(plan) == {"done": 2, "failed": 0}
+    assert world.package(theirs)["owner_org"] == "inspectie-van-het-onderwijs"
+    again = world.plan([of(dataset(1), "duo"), of(dataset(2), "inspectie")], organizations=mapping)
+    assert [a.action for a in again.actions] == ["unchanged", "unchanged"]
+    # the profile no longer maps it: not to be published, so withdrawn
+    dropped = world.plan([of(dataset(1), "duo"), of(dataset(2), "inspectie")], organizations={"duo": ORG},
+                         withdraw_threshold=0.5)
+    assert [(a.action, a.reason) for a in dropped.actions] == [
+        ("unchanged", "unchanged at the source since our last write, and not edited on the target"),
+        ("withdraw", "other organisation: inspectie: withdrawn without a grace period")]
+
+
+class LeakyTarget(LaggingTarget):
+    """A target whose organisation filter lets every package through (as CKAN's package_search
+    does with `organization:"x" OR owner_org:"x"`, to which it adds its own +state clause)."""
+
+    def iter_inventory_light(self, owner_org: str) -> Iterable[dict[str, Any]]:
+        every = [LaggingTarget.iter_inventory_light(self, org)
+                 for org in sorted({p["owner_org"] for p in self.packages.index.values()})]
+        return (entry for entries in every for entry in entries)
+
+
+def test_each_package_is_judged_in_its_own_organisation_whatever_the_filter_lets_through(world: World) -> None:
+    mapping = {"duo": ORG, "inspectie": "inspectie-van-het-onderwijs"}
+    items = [of(dataset(1), "duo"), of(dataset(2), "inspectie")]
+    assert world.apply(world.plan(items, organizations=mapping)) == {"done": 2, "failed": 0}
+    leaky = LeakyTarget()
+    leaky.packages, leaky.by_name = world.target.packages, world.target.by_name
+    world.target = leaky
+    assert [a.action for a in world.plan(items, organizations=mapping).actions] == ["unchanged", "unchanged"]
+
+
+def test_the_target_profile_maps_organisations_when_the_settings_do_not(world: World) -> None:
+    from harvester.config import TargetConfig
+    from harvester.plan.planner import target_organisations
+
+    world.target.config = TargetConfig(name="test", owner_org=ORG,  # type: ignore[attr-defined]
+                                       organizations={"inspectie": "inspectie-van-het-onderwijs"})
+    assert target_organisations(PlanSettings(owner_org=ORG), world.target) == {
+        "inspectie": "inspectie-van-het-onderwijs"}
+    assert target_organisations(PlanSettings(owner_org=ORG, organizations={}), world.target) == {}
+    assert [a.owner_org for a in world.plan([of(dataset(1), "duo"), of(dataset(2), "inspectie")]).actions] == [
+        None, "inspectie-van-het-onderwijs"]
+
+
+# -- what the portal curates, and the modification date alone ---------------------------------
+
+
+def test_fields_the_curators_set_are_no_drift_and_survive_an_update(world: World) -> None:
+    world.publish(dataset(1))
+    world.edit_on_target(dataset(1), high_value="true", basis_register="true")
+    assert world.one(dataset(1)).action == "unchanged"
+    plan = world.plan([dataset(1, "Nieuw bij de bron")])
+    [action] = plan.actions
+    assert action.action == "update" and action.changes == [
+        {"field": "title", "old": "Dataset 1", "new": "Nieuw bij de bron"}]
+    assert action.package is not None and (action.package["high_value"], action.package["basis_register"]) == (
+        "true", "true")
+    assert world.apply(plan) == {"done": 1, "failed": 0}
+    after = world.package(dataset(1))
+    assert (after["title"], after["high_value"], after["basis_register"]) == ("Nieuw bij de bron", "true", "true")
+    assert world.one(dataset(1, "Nieuw bij de bron")).action == "unchanged"
+
+
+def test_a_new_modification_date_alone_is_not_written(world: World) -> None:
+    world.publish(dataset(1))
+    writes = world.target.writes
+    later = dataset(1, modified="2025-09-01T08:00:00")  # an extra we do not send changed at the source
+    plan = world.plan([later])
+    [action] = plan.actions
+    assert (action.action, action.reason) == (
+        "unchanged", "only the modification date changed; it goes out with the next real change")
+    assert plan.writes() == [] and world.apply(plan) == {"done": 0, "failed": 0}
+    assert world.target.writes == writes
+    assert world.one(dataset(1, modified="2025-09-01T08:00:00")).reason.startswith("unchanged at the source")
+    changed = world.plan([dataset(1, "Nieuw", modified="2025-10-01T08:00:00")])
+    [update] = changed.actions
+    assert update.action == "update" and {c["field"] for c in update.changes} == {"title", "modified"}
+    assert world.apply(changed) == {"done": 1, "failed": 0}
+    assert world.package(dataset(1))["modified"] == "2025-10-01T08:00:00"
+
+
+def test_a_package_the_target_holds_as_we_left_it_is_not_written_again(world: World) -> None:
+    """What we last sent hashed otherwise (as under an older comparison), but the package is
+    what the target holds as we left it: nothing to send."""
+    world.publish(dataset(1))
+    pub = world.store.publications(world.target.url)[dataset(1).identifier or ""]
+    pub.sent_hash = "hashed by an older comparison"
+    world.store.save_publication(pub)
+    again = dataset(1)
+    again.result_key = "another result"
+    action = world.one(again)
+    assert (action.action, action.reason) == ("unchanged", "what we would send is what the target holds as we left it")

@@ -498,6 +498,8 @@ def test_an_unchanged_package_from_a_new_result_records_that_result(tmp_path: Pa
     first = next(p for p in again if p.identifier == unchanged[0].identifier)
     with store.transaction() as db:
         db.execute("UPDATE published SET sent_hash = 'something-else' WHERE identifier = ?", (first.identifier,))
+    assert first.target is not None
+    first.target.fields["title"] = f"{first.target.fields.get('title')} (bewerkt)"
     replanned = make_plan(source.name, [first], [], store.publications(target.url), target, settings)
     assert replanned.actions[0].action == "update" and checked[-1] == replanned.actions[0].name
     Applier(plan, store, target, run_id, source.name).run()

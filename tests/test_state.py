@@ -48,7 +48,8 @@ def test_a_store_of_schema_4_keeps_its_raw_dicts_when_migrated(tmp_path: Path) -
     """Migration 5 moves the raw package dicts out of `records` into `record_raws`; migration 6
     adds an empty table of refusals; migration 7 moves the results' JSON into `result_json`;
     migration 8 the publications' snapshots into `published_snapshots`; migration 9 gives
-    results a key column (empty for the results stored before: their key is made as before)."""
+    results a key column (empty for the results stored before: their key is made as before);
+    migration 10 works out each record's access from its raw dict."""
     import json
 
     path = tmp_path / "old.sqlite"
@@ -63,6 +64,11 @@ def test_a_store_of_schema_4_keeps_its_raw_dicts_when_migrated(tmp_path: Path) -
     db.execute("INSERT INTO records (source, source_id, name, metadata_modified, content_hash, raw, "
                "first_seen_run, last_seen_run, last_changed_run) VALUES ('src', 'a', 'name-a', NULL, ?, ?, 1, 1, 1)",
                (content_hash(raw), json.dumps(raw)))
+    for source_id, extra in (("p", {"private": True}), ("d", {"state": "draft"}), ("x", {"state": "deleted"})):
+        hidden = {**pkg(source_id), **extra}
+        db.execute("INSERT INTO records (source, source_id, name, metadata_modified, content_hash, raw, "
+                   "first_seen_run, last_seen_run, last_changed_run) VALUES ('src', ?, ?, NULL, ?, ?, 1, 1, 1)",
+                   (source_id, "name-" + source_id, content_hash(hidden), json.dumps(hidden)))
     for source_id, package in (("a", '{"title": "T"}'), ("b", None)):
         db.execute("INSERT INTO results (source, source_id, content_hash, fingerprint, identifier, valid, findings, "
                    "target_package, run_id) VALUES ('src', ?, ?, 'fp', 'urn:' || ?, 1, '[{\"x\": 1}]', ?, 1)",
@@ -74,12 +80,15 @@ def test_a_store_of_schema_4_keeps_its_raw_dicts_when_migrated(tmp_path: Path) -
     db.commit()
     db.close()
     with StateStore.open(path) as store:
-        assert store.schema_version == len(MIGRATIONS) == 9
+        assert store.schema_version == len(MIGRATIONS) == 10
         assert store.refusals("https://t") == {}
         columns = [row[1] for row in store.db.execute("PRAGMA table_info(records)")]
         assert "raw" not in columns
         record = store.record("src", "a")
-        assert record is not None and record.raw == raw
+        assert record is not None and record.raw == raw and record.access == "public"
+        assert {r.source_id: r.access for r in store.records("src", include_unpublished=True)} == {
+            "a": "public", "d": "draft", "p": "private", "x": "deleted"}
+        assert [r.source_id for r in store.records("src")] == ["a"]
         result = store.results_for("src", ["a"])["a"]
         assert (result.identifier, result.valid, result.target_package) == ("urn:a", True, {"title": "T"})
         assert result.findings == [{"x": 1}] and result.result_key is None
@@ -306,3 +315,48 @@ def test_sources_overview(tmp_path: Path) -> None:
         [overview] = store.sources()
         assert overview["records"] == 1 and overview["gone"] == 1
         assert overview["last_run"]["id"] == 2 and overview["last_complete_run"]["counts"]["gone"] == 1
+
+
+def test_who_may_see_a_record_is_kept_and_only_public_ones_are_listed(tmp_path: Path) -> None:
+    with StateStore.open(tmp_path / "s.sqlite") as store:
+        harvest_once(store, [pkg("a"), pkg("b", private=True), pkg("c", state="draft"), pkg("d")])
+        assert [r.source_id for r in store.records("src")] == ["a", "d"]
+        assert {r.source_id: r.access for r in store.records("src", include_unpublished=True)} == {
+            "a": "public", "b": "private", "c": "draft", "d": "public"}
+        assert store.record_ids("src") == {"a", "b", "c", "d"}
+        # d is no longer listed, and the source refuses to show it: withheld, not gone
+        run = store.begin_run("harvest", "src", "file.json", "full")
+        store.stage_records(run, [pkg("a"), pkg("b", private=True), pkg("c", state="draft")])
+        store.stage_seen(run, ["d"], access="withheld")
+        counts = store.finish_harvest(run, complete=True, full=True)
+        assert (counts["changed"], counts["unchanged"], counts["gone"]) == (1, 3, 0)
+        record = store.record("src", "d")
+        assert record is not None and record.access == "withheld" and record.gone_at is None
+        # public again, with the dict it had: public again, and counted as a change
+        counts = harvest_once(store, [pkg("a"), pkg("b"), pkg("c", state="draft"), pkg("d")])
+        assert (counts["changed"], counts["unchanged"]) == (2, 2)
+        assert [r.source_id for r in store.records("src")] == ["a", "b", "d"]
+
+
+def test_the_organisation_a_source_is_configured_for_is_recorded(tmp_path: Path) -> None:
+    with StateStore.open(tmp_path / "s.sqlite") as store:
+        assert store.source_organization("src") is None
+        store.begin_run("harvest", "src", "x", "full", organization="duo")
+        assert store.source_organization("src") == "duo"
+        store.begin_run("harvest", "src", "x", "full")
+        assert store.source_organization("src") is None
+
+
+def test_the_content_hash_is_that_of_the_canonical_json(tmp_path: Path) -> None:
+    import hashlib
+
+    from harvester.store.encoding import canonical_json
+
+    def expected(data: object) -> str:
+        return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+
+    snapshot = json.loads((Path(__file__).parent.parent / "examples/duo/duo-catalogue.json").read_text("utf-8"))
+    assert all(content_hash(p) == expected(p) for p in snapshot["packages"])
+    for odd in ({"size": 2**70}, {1: "a key that is no string"}, {"t": "\u2028\x00é😀", "n": None}):
+        assert content_hash(odd) == expected(odd)
+

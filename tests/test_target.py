@@ -641,7 +641,7 @@ def test_canonical_hash_ignores_target_managed_fields_and_order() -> None:
 
 
 @pytest.mark.parametrize("change", [
-    {"title": "Andere titel"}, {"theme": [OWMS + "Werk_(thema)"]}, {"high_value": "True"},
+    {"title": "Andere titel"}, {"theme": [OWMS + "Werk_(thema)"]},
     {"dataset_status": "http://data.overheid.nl/status/gepland"}, {"tags": [{"name": "c"}]},
     {"resources": [resource_body(format="http://publications.europa.eu/resource/authority/"
                                         "file-type/CSV")]},

@@ -1,11 +1,14 @@
 """Comparing data.overheid.nl packages: what we would send against what the target holds.
 
-`normalise_package` keeps what a package says: without TARGET_MANAGED_FIELDS, the defaults the
-target fills in, empty values and key order, so that what we send and what package_show gives
-back for it are the same (tests/test_donl_standin.py checks this against the stand-in).
+`normalise_package` keeps what a package says: without TARGET_MANAGED_FIELDS, CURATED_FIELDS,
+the defaults the target fills in, empty values and key order, so that what we send and what
+package_show gives back for it are the same (tests/test_donl_standin.py checks this against the
+stand-in).
 
     canonical_hash(body) == canonical_hash(package_show_result)    # nothing to update
     diff_packages(body, package_show_result)                       # else: what changed
+    keep_curated(body, package_show_result)                        # the curators' fields kept
+    only_modification_date(diff_packages(...))                     # not worth a write
 
 `package_key` names a stored target dataset's package before it is made: what the plan compares
 to decide that a result is unchanged.
@@ -25,12 +28,16 @@ from harvester.donl.valuelists import ValueLists
 from harvester.version import LOGIC_VERSION
 
 __all__ = [
+    "CURATED_FIELDS",
+    "MODIFICATION_DATE",
     "TARGET_MANAGED_FIELDS",
     "FieldChange",
     "canonical_hash",
     "diff_packages",
+    "keep_curated",
     "normal_hash",
     "normalise_package",
+    "only_modification_date",
     "package_key",
 ]
 
@@ -46,11 +53,21 @@ TARGET_MANAGED_FIELDS: frozenset[str] = frozenset({
     "package_id", "position", "created", "last_modified", "cache_url", "cache_last_updated",
     "url_type", "mimetype", "mimetype_inner", "resource_type", "datastore_active",
 })
+#: dataset fields that data.overheid.nl's curators set on a published dataset and that a source
+#: does not have: DCAT-AP-DONL's classifications (donl:classifiedAs), high value (also set from a
+#: High Value Dataset category, when the source names one), base register, reference data and
+#: national coverage. They are read from the target and sent back as they are (`keep_curated`),
+#: and never compared: they are not ours, so they cannot drift
+CURATED_FIELDS: frozenset[str] = frozenset({"high_value", "basis_register", "referentie_data",
+                                            "national_coverage"})
+#: the package's modification date (made from the source's metadata_modified): a change of it
+#: alone is not sent; it goes out with the next change of anything else
+MODIFICATION_DATE = "modified"
 _ALL_FIELDS = DATASET_FIELDS + RESOURCE_FIELDS
 _DATE_FIELDS = frozenset(f.name for f in _ALL_FIELDS if f.kind == "date")
 _BOOLEAN_FIELDS = frozenset(f.name for f in DATASET_FIELDS if f.kind == "boolean")
 _LIST_FIELDS = frozenset(f.name for f in _ALL_FIELDS if f.many)
-_NOT_COMPARED = TARGET_MANAGED_FIELDS | {"resources", "tags"}
+_NOT_COMPARED = TARGET_MANAGED_FIELDS | CURATED_FIELDS | {"resources", "tags"}
 _TRUE = ("true", "1", "yes")
 _EMPTY = (None, "", [], {})
 
@@ -142,9 +159,10 @@ def _resources(package: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def normalise_package(package: Mapping[str, Any] | None) -> Normal:
-    """What of a package counts when comparing: without the target's own fields, defaults the
-    target fills in (dataset_status beschikbaar, false booleans), empty values and key order;
-    bare dates as the target stores them, lists of values as sorted sets, tags as sorted names."""
+    """What of a package counts when comparing: without the target's own fields and the
+    curators', defaults the target fills in (dataset_status beschikbaar), empty values and key
+    order; bare dates as the target stores them, lists of values as sorted sets, tags as sorted
+    names."""
     package = package or {}
     out = _normal_fields(package)
     resources = [_normal_dict(r) for r in _resources(package)]
@@ -164,6 +182,15 @@ def normal_hash(normal: Mapping[str, Any]) -> str:
     text = json.dumps(normal, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
                       default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def keep_curated(package: dict[str, Any], theirs: Mapping[str, Any] | None) -> None:
+    """Put into `package` (what we send) the CURATED_FIELDS the target's package `theirs` holds
+    and `package` does not set, as they are: an update leaves the curators' values in place."""
+    for key in sorted(CURATED_FIELDS):
+        value = (theirs or {}).get(key)
+        if package.get(key) in _EMPTY and value not in _EMPTY:
+            package[key] = value
 
 
 # --- differences --------------------------------------------------------------------------------
@@ -228,3 +255,8 @@ def diff_packages(ours: Mapping[str, Any] | None,
     changes = _field_changes(fields, _normal_fields(theirs))
     return changes + _resource_changes(_resources(ours), list(ours_normal.get("resources") or ()),
                                        _resources(theirs))
+
+
+def only_modification_date(changes: list[FieldChange]) -> bool:
+    """Whether `changes` (diff_packages) are a change of the package's modification date alone."""
+    return bool(changes) and all(change.field == MODIFICATION_DATE for change in changes)

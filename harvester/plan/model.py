@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-ACTIONS = ("create", "update", "unchanged", "withdraw", "conflict", "invalid")
+ACTIONS = ("create", "update", "unchanged", "withdraw", "conflict", "invalid", "skip")
 
 
 @dataclass
@@ -32,6 +32,11 @@ class PlanSettings:
     may_withdraw: bool = False
     withdraw_blocked_reason: str = ""
     now: datetime | None = None
+    #: source organisation name -> the organisation on the target its datasets go to; the
+    #: datasets of other organisations are not published. None: the target profile's
+    #: `organizations`, else the source's own organisation to `owner_org` (every organisation
+    #: when the source names none)
+    organizations: dict[str, str] | None = None
 
 
 @dataclass
@@ -62,6 +67,8 @@ class Action:
     #: for a dataset the pre-send check refused: the key over what the check read (apply
     #: records the refusal under it, and a later plan with the same key need not check again)
     refusal_key: str | None = None
+    #: the organisation on the target the dataset is published under (None: not published)
+    owner_org: str | None = None
 
     def to_dict(self, with_package: bool = False) -> dict[str, Any]:
         data = asdict(self)
@@ -88,6 +95,8 @@ class Plan:
     notes: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
+        """Actions by kind (held withdrawals apart); `skip` only when there are any (the plan
+        files of runs before it existed have no such count)."""
         counts = {name: 0 for name in ACTIONS}
         counts["withdraw_held"] = 0
         for action in self.actions:
@@ -95,6 +104,8 @@ class Plan:
                 counts["withdraw_held"] += 1
             else:
                 counts[action.action] += 1
+        if not counts["skip"]:
+            del counts["skip"]
         return counts
 
     def writes(self) -> list[Action]:

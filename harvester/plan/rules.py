@@ -3,6 +3,9 @@ planner gathered for it) that returns the action when it decides, else None.
 
 The planner (planner.py) tries them in order; the first that decides gives the action:
 
+- not published: not public at the source (private, draft, deleted), or of an organisation
+                the target profile does not publish: skipped, never written (one we published
+                is withdrawn, with the withdrawals);
 - invalid:      SHACL violations, values without a mapping, no package, or a package the
                 pre-send check refuses (now, or in an earlier run with the same key);
 - ownership:    ours from another source or organisation, or gone from the target, or a dataset
@@ -12,7 +15,10 @@ The planner (planner.py) tries them in order; the first that decides gives the a
 - restore:      back after being withdrawn: the same identifier and target id;
 - drift:        ours, edited on the target since our last write: a conflict unless
                 `overwrite_drift`;
-- update:       ours, changed.
+- date only:    ours, and only the modification date changed (or nothing, against what the
+                target holds as we left it): not written (the date goes out with the next
+                real change);
+- update:       ours, changed; the fields the portal's curators set are sent back as they are.
 """
 
 from __future__ import annotations
@@ -22,16 +28,26 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from harvester.donl.compare import diff_packages, normal_hash, normalise_package
+from harvester.donl.compare import (
+    diff_packages,
+    keep_curated,
+    normal_hash,
+    normalise_package,
+    only_modification_date,
+)
 from harvester.donl.convert import TargetDataset
 from harvester.donl.rules import check_package
 from harvester.pipeline import Prepared
 from harvester.plan.model import Action, PlanSettings
 from harvester.plan.target import Held, held
-from harvester.store.rows import Publication
+from harvester.store.rows import DELETED, DRAFT, PRIVATE, PUBLIC, WITHHELD, Publication
 
 #: reads a package on the target by id or name (TargetReader.show)
 Show = Callable[[str], "dict[str, Any] | None"]
+#: why a dataset that is not public at the source is not published, by its access
+NOT_PUBLIC = {PRIVATE: "private at the source", DRAFT: "draft at the source",
+              DELETED: "deleted at the source",
+              WITHHELD: "no longer shown by the source (private, draft or deleted there)"}
 
 
 @dataclass
@@ -52,6 +68,8 @@ class Case:
     resource_ids: dict[str, str]
     #: the names in use on the target (a create takes its name)
     taken_names: set[str]
+    #: the organisation on the target the dataset goes to (None: its organisation is not published)
+    owner_org: str | None = None
     #: the package with this identifier the target holds outside the owner organisation's
     #: inventory (looked up for new datasets only)
     elsewhere: dict[str, Any] | None = None
@@ -74,6 +92,26 @@ class Case:
 # -- before the package is made -----------------------------------------------------------------
 
 
+def not_published(case: Case) -> Action | None:
+    """Not published (skip): a dataset that is not public at the source, or of an organisation
+    the target does not publish, is never written (nor judged: it needs no person)."""
+    reason = unpublished_reason(case.item, case.owner_org)
+    if reason is None:
+        return None
+    case.action.action, case.action.reason = "skip", reason
+    return case.action
+
+
+def unpublished_reason(item: Prepared, owner_org: str | None) -> str | None:
+    """Why a dataset is not published (None: it may be): not public at the source, or of an
+    organisation that goes to no organisation on the target."""
+    if item.access != PUBLIC:
+        return NOT_PUBLIC.get(item.access, f"{item.access} at the source")
+    if owner_org is None:
+        return f"other organisation: {item.organization or '(none)'}"
+    return None
+
+
 def invalid(case: Case) -> Action | None:
     """Invalid: SHACL violations or values without a mapping (or no identifier): never planned
     for the target."""
@@ -84,13 +122,17 @@ def invalid(case: Case) -> Action | None:
 
 
 def not_ours(case: Case) -> Action | None:
-    """Ownership: what we published from another source, or under another organisation, is not
-    this run's to change (a conflict)."""
-    pub, owner_org = case.pub, case.settings.owner_org
-    if pub is not None and pub.source != case.source:
+    """Ownership: what we published from another source, or that is under another organisation
+    than the one its dataset goes to (where the target's inventory found it, else where we
+    published it), is not this run's to change (a conflict)."""
+    pub = case.pub
+    if pub is None:
+        return None
+    if pub.source != case.source:
         return conflict(case.action, f"published from another source ({pub.source}); this source may not change it")
-    if pub is not None and pub.owner_org != owner_org:
-        return conflict(case.action, f"published under organisation {pub.owner_org!r}, not {owner_org!r}")
+    under = case.current.owner_org if case.current is not None and case.current.owner_org else pub.owner_org
+    if under != case.owner_org:
+        return conflict(case.action, f"published under organisation {under!r}, not {case.owner_org!r}")
     return None
 
 
@@ -115,7 +157,7 @@ def refused_before(case: Case) -> Action | None:
         return None
     target = case.item.target
     case.action.name = case.name
-    case.action.package = (target.package(case.name, case.settings.owner_org, case.resource_ids)
+    case.action.package = (target.package(case.name, case.owner_org or "", case.resource_ids)
                            if target is not None else None)
     return refused(case.action, json.loads(known[1]))
 
@@ -137,7 +179,7 @@ def make_package(case: Case) -> None:
     if case.pending:
         case.full = case.show(case.current.id) if case.current is not None else None
         case.resource_ids = resource_ids_by_position(target, case.full or {})
-    case.package = target.package(case.name, case.settings.owner_org, case.resource_ids)
+    case.package = target.package(case.name, case.owner_org or "", case.resource_ids)
     case.normal = normalise_package(case.package)
     case.new_hash = normal_hash(case.normal)
     case.action.name, case.action.package = case.name, case.package
@@ -173,12 +215,12 @@ def refused_by_check(case: Case) -> Action | None:
 def create_or_adopt(case: Case) -> Action:
     """Create or adopt: a dataset we never published is created when the target holds none with
     its identifier; one there that this harvester did not create is a conflict, left alone,
-    unless `adopt` (and it is in the owner organisation)."""
+    unless `adopt` (and it is in the organisation the dataset goes to)."""
     other = case.show(case.current.id) if case.current is not None else case.elsewhere
     if other is None:
         case.taken_names.add(case.name)
         return _create(case, "not on the target yet")
-    if case.settings.adopt and case.current is not None:
+    if case.settings.adopt and case.current is not None and case.current.owner_org == case.owner_org:
         return _adopt(case, other)
     case.action.changes = changes(case.package, other)
     return conflict(case.action, f"the target already holds {_where(other)} with this identifier, not created "
@@ -192,8 +234,9 @@ def _adopt(case: Case, other: dict[str, Any]) -> Action:
     assert target is not None
     action.action, action.adopt, action.target_id = "update", True, other.get("id")
     action.name = other.get("name") or case.name
-    action.package = target.package(action.name, case.settings.owner_org, resource_ids_by_position(target, other))
+    action.package = target.package(action.name, case.owner_org or "", resource_ids_by_position(target, other))
     action.package["id"] = other.get("id")
+    keep_curated(action.package, other)
     action.reason = f"adopting {_where(other)}, which this harvester did not create (--adopt)"
     action.changes = changes(action.package, other)
     return action
@@ -212,6 +255,7 @@ def unfinished_create(case: Case) -> Action | None:
     action = case.action
     action.action, action.interrupted_create, action.target_id = "update", True, case.full.get("id")
     case.package["id"] = case.full.get("id")
+    keep_curated(case.package, case.full)
     action.reason = "finishing a create that an earlier run started but did not record"
     action.changes = changes(case.package, case.full)
     return action
@@ -225,6 +269,7 @@ def restore(case: Case) -> Action | None:
         return None
     previous = case.show(pub.target_id) if pub.target_id else None
     case.package["id"] = pub.target_id
+    keep_curated(case.package, previous)
     action = case.action
     action.action, action.restore = "update", True
     action.reason = (f"back at the source after being withdrawn on {pub.withdrawn_at}; "
@@ -248,6 +293,7 @@ def gone_from_target(case: Case) -> Action | None:
     if not case.settings.overwrite_drift:
         return conflict(case.action, f"{what}; left alone (use --overwrite-drift to restore it)")
     case.package["id"] = pub.target_id
+    keep_curated(case.package, shown)
     action = case.action
     action.action, action.restore = "update", shown is not None
     action.reason = f"{what}; restored because of --overwrite-drift"
@@ -278,15 +324,34 @@ def unchanged_since_sent(case: Case) -> Action | None:
     return case.action
 
 
+def nothing_to_send(case: Case) -> Action | None:
+    """Unchanged: ours, not edited on the target, and what we would send differs from what the
+    target holds as we left it (our last write's snapshot) in the modification date alone, as
+    after a change at the source to something we do not send, or not at all (as when what we
+    last sent hashed otherwise): not written; a new date goes out with the next real change."""
+    snapshot = case.pub.target_snapshot if case.pub is not None and not case.drift else None
+    if not snapshot:
+        return None
+    found = diff_packages(case.package, snapshot, case.normal)
+    if found and not only_modification_date(found):
+        return None
+    case.action.action, case.action.package = "unchanged", None
+    case.action.reason = ("only the modification date changed; it goes out with the next real change" if found
+                          else "what we would send is what the target holds as we left it")
+    return case.action
+
+
 def update(case: Case) -> Action:
     """Update: ours, changed at the source, or edited on the target and overwritten
-    (`overwrite_drift`)."""
+    (`overwrite_drift`). The curated fields the target holds are sent back as they are."""
     assert case.current is not None
     action = case.action
     action.action = "update"
     action.reason = "overwriting changes made on the target (--overwrite-drift)" if case.drift \
         else "changed at the source"
-    action.changes = changes(case.package, case.show(case.current.id) or {}, case.normal)
+    theirs = case.show(case.current.id) or {}
+    keep_curated(case.package, theirs)
+    action.changes = changes(case.package, theirs, case.normal)
     return action
 
 

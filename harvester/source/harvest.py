@@ -2,9 +2,13 @@
 
     summary = harvest(source_config, store, mode="full")
 
-Full mode sees every dataset; incremental mode asks only for datasets modified since the last
-complete run (less a safety overlap). Packages are staged as they arrive and merged in one
-transaction at the end, so a run killed half-way changes nothing and the next run completes it.
+Full mode reads every dataset whole (the state store compares their content, so every change
+at the source is seen) and asks the source about the datasets it no longer lists (deleted,
+private or draft there is not the same as gone); incremental mode asks only for datasets
+modified since the last complete run (less a safety overlap). The context (organisations,
+groups, licences) is read only after a complete listing, and kept only when read whole.
+Packages are staged as they arrive and merged in one transaction at the end, so a run killed
+half-way changes nothing and the next run completes it.
 """
 
 from __future__ import annotations
@@ -12,15 +16,16 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from harvester.config import SourceConfig
 from harvester.errors import HarvesterError
 from harvester.source.ckan import CkanSource
 from harvester.source.dump import DumpSource
-from harvester.source.listing import Listing, Unchanged, organization_keys
-from harvester.store.encoding import parse_iso, utcnow
+from harvester.source.listing import Listing, Unchanged, Withheld, organization_keys
+from harvester.store.encoding import content_hash, parse_iso, utcnow
+from harvester.store.rows import WITHHELD, package_access
 from harvester.store.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -106,41 +111,21 @@ def harvest(
     source = source or open_source(config)
     actual_mode = choose_mode(config, store, mode)
     run_id = store.begin_run(kind, config.name, source.location, actual_mode,
-                             source_kind="dump" if isinstance(source, DumpSource) else "ckan")
+                             source_kind="dump" if isinstance(source, DumpSource) else "ckan",
+                             organization=config.organization)
     summary = HarvestSummary(run_id=run_id, source=config.name, location=source.location, mode=actual_mode)
     listing = Listing()
-    since = None
-    if actual_mode == "incremental":
-        last = store.last_complete_run(config.name)
-        assert last is not None
-        since = parse_iso(last.started_at) - timedelta(minutes=config.overlap_minutes)
-        log.info("%s: incremental since %s (last complete run %d, overlap %d min)",
-                 config.name, since.isoformat(), last.id, config.overlap_minutes)
+    since = _since(config, store) if actual_mode == "incremental" else None
     try:
         previous = store.context(config.name) or {}
         organizations: set[str] = set((previous.get("organizations") or {}).keys())
-        known = store.known_modified(config.name) if isinstance(source, CkanSource) else None
-        batch: list[dict[str, Any]] = []
-        unchanged: list[str] = []
-        flushed = time.monotonic()
-        for package in source.packages(listing, since, known):
-            summary.seen += 1
-            if isinstance(package, Unchanged):
-                unchanged.append(package.id)
-            else:
-                organizations |= organization_keys(package)
-                batch.append(package)
-            if len(batch) >= BATCH or len(unchanged) >= 10 * BATCH or time.monotonic() - flushed >= FLUSH_SECONDS:
-                store.stage_records(run_id, batch)
-                store.stage_seen(run_id, unchanged)
-                batch, unchanged, flushed = [], [], time.monotonic()
-            if progress:
-                progress("harvest", summary.seen, listing.total)
-        store.stage_records(run_id, batch)
-        store.stage_seen(run_id, unchanged)
-        context = source.context(organizations, listing)
-        store.stage_context(run_id, context.to_dict())
+        listed = _list(source, store, run_id, since, listing, summary, organizations, progress)
         _guard_empty_listing(store, config.name, actual_mode, summary.seen, listing)
+        if actual_mode == "full" and listing.complete and isinstance(source, CkanSource):
+            _ask_about_vanished(source, store, run_id, sorted(store.record_ids(config.name) - listed), listing)
+        context = source.context(organizations, listing) if listing.complete else None
+        if context is not None:
+            store.stage_context(run_id, context.to_dict())
         counts = store.finish_harvest(
             run_id,
             complete=listing.complete,
@@ -168,6 +153,90 @@ def harvest(
         setattr(summary, key, counts[key])
     log.info(summary.line())
     return summary
+
+
+def _since(config: SourceConfig, store: StateStore) -> datetime:
+    """Where an incremental listing starts: the start of the last complete run, less the overlap."""
+    last = store.last_complete_run(config.name)
+    assert last is not None
+    since = parse_iso(last.started_at) - timedelta(minutes=config.overlap_minutes)
+    log.info("%s: incremental since %s (last complete run %d, overlap %d min)",
+             config.name, since.isoformat(), last.id, config.overlap_minutes)
+    return since
+
+
+class _Staging:
+    """What a listing gave, staged in batches: the packages that are new or changed, and the ids
+    of those the state store holds as they are (listed light and unchanged, or whole with the
+    content hash and access stored): their dicts need not be written again."""
+
+    def __init__(self, store: StateStore, run_id: int) -> None:
+        self.store, self.run_id = store, run_id
+        self.stored = store.known_content(store.run(run_id).source)
+        self.listed: set[str] = set()
+        self.batch: list[dict[str, Any]] = []
+        self.hashes: list[str] = []
+        self.unchanged: list[str] = []
+        self.flushed = time.monotonic()
+
+    def add(self, package: dict[str, Any] | Unchanged) -> None:
+        if isinstance(package, Unchanged):
+            self.unchanged.append(package.id)
+            self.listed.add(package.id)
+            return
+        ident, digest = str(package["id"]), content_hash(package)
+        self.listed.add(ident)
+        if self.stored.get(ident) == (digest, package_access(package)):
+            self.unchanged.append(ident)
+        else:
+            self.batch.append(package)
+            self.hashes.append(digest)
+        if len(self.batch) >= BATCH or len(self.unchanged) >= 10 * BATCH \
+                or time.monotonic() - self.flushed >= FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        self.store.stage_records(self.run_id, self.batch, self.hashes)
+        self.store.stage_seen(self.run_id, self.unchanged)
+        self.batch, self.hashes, self.unchanged, self.flushed = [], [], [], time.monotonic()
+
+
+def _list(source: CkanSource | DumpSource, store: StateStore, run_id: int, since: datetime | None,
+          listing: Listing, summary: HarvestSummary, organizations: set[str],
+          progress: ProgressFn | None) -> set[str]:
+    """Stage what the listing gives (see _Staging); count it in `summary`, add the packages'
+    organisations to `organizations`. Returns the ids listed."""
+    known = store.known_modified(summary.source) if isinstance(source, CkanSource) and since else None
+    staging = _Staging(store, run_id)
+    for package in source.packages(listing, since, known):
+        summary.seen += 1
+        if not isinstance(package, Unchanged):
+            organizations |= organization_keys(package)
+        staging.add(package)
+        if progress:
+            progress("harvest", summary.seen, listing.total)
+    staging.flush()
+    return staging.listed
+
+
+def _ask_about_vanished(source: CkanSource, store: StateStore, run_id: int, missing: list[str],
+                        listing: Listing) -> None:
+    """Stage what the source says of the records a complete full listing no longer holds: the
+    packages it still shows (deleted, private or draft there, or public after all), and the
+    ids of those it refuses to show as WITHHELD. The others are marked gone at the merge."""
+    if not missing:
+        return
+    packages: list[dict[str, Any]] = []
+    withheld: list[str] = []
+    for answer in source.vanished(missing, listing):
+        if isinstance(answer, Withheld):
+            withheld.append(answer.id)
+        else:
+            packages.append(answer)
+    store.stage_records(run_id, packages)
+    store.stage_seen(run_id, withheld, access=WITHHELD)
+    log.info("%d datasets no longer listed: %d still shown by the source, %d refused to us",
+             len(missing), len(packages), len(withheld))
 
 
 def _guard_empty_listing(store: StateStore, source: str, mode: str, seen: int, listing: Listing) -> None:

@@ -4,6 +4,10 @@ listing was the whole catalogue.
 A listing is incomplete when any page failed or was inconsistent (a duplicate id, fewer datasets
 than announced, a total that changed mid-run). An incomplete listing is never used to conclude
 that a dataset was removed at the source.
+
+A source that can say more about the datasets a complete listing no longer holds
+(`CkanSource.vanished`) gives their package dicts (deleted, private or draft there) or, where it
+refuses to show one, `Withheld`: these are no longer public, which is not the same as gone.
 """
 
 from __future__ import annotations
@@ -25,6 +29,13 @@ class Unchanged:
     id: str
     name: str
     metadata_modified: str
+
+
+@dataclass(frozen=True)
+class Withheld:
+    """A dataset the source no longer lists and refuses to show (private, draft or deleted there)."""
+
+    id: str
 
 
 @dataclass
@@ -53,7 +64,8 @@ class Source(Protocol):
                  known: dict[str, str] | None = None) -> Iterator[dict[str, Any] | Unchanged]:
         ...
 
-    def context(self, organizations: set[str], listing: Listing) -> SourceContext:
+    def context(self, organizations: set[str], listing: Listing) -> SourceContext | None:
+        """The context (None when it could not be read whole)."""
         ...
 
     @property
@@ -84,10 +96,16 @@ def check_package(package: Any, where: str) -> dict[str, Any]:
     return package
 
 
-def organization_keys(package: dict[str, Any]) -> set[str]:
+def organization_name(package: dict[str, Any]) -> str | None:
     """The name (or, failing that, id) of the organisation that owns a package."""
     org = package.get("organization")
     if isinstance(org, dict) and org.get("name"):
-        return {org["name"]}
+        return str(org["name"])
     owner = package.get("owner_org")
-    return {owner} if owner else set()
+    return str(owner) if owner else None
+
+
+def organization_keys(package: dict[str, Any]) -> set[str]:
+    """The name (or, failing that, id) of the organisation that owns a package, as a set."""
+    name = organization_name(package)
+    return {name} if name else set()

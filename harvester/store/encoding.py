@@ -54,8 +54,14 @@ def canonical_json(data: Any) -> str:
 
 
 def content_hash(data: Any) -> str:
-    """The SHA-256 (hex) of `data`'s canonical JSON."""
-    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+    """The SHA-256 (hex) of `data`'s canonical JSON. Written by orjson, whose bytes are
+    canonical_json's for what a package dict holds (a float with a negative exponent aside:
+    1e-7 where json writes 1e-07); what orjson refuses, canonical_json writes."""
+    try:
+        text = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        text = canonical_json(data).encode("utf-8")
+    return hashlib.sha256(text).hexdigest()
 
 
 def stored_json(data: Any) -> bytes:

@@ -278,6 +278,22 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE results ADD COLUMN result_key TEXT
     """,
+    # 10: whether a record may be published (`access`: public, private, draft, deleted, or
+    # withheld: no longer listed and refused to us), worked out from the raw dicts already
+    # stored; and the organisation a source is configured for (the one published by default)
+    """
+    ALTER TABLE records ADD COLUMN access TEXT NOT NULL DEFAULT 'public';
+    UPDATE records SET access = COALESCE((
+        SELECT CASE
+            WHEN json_extract(w.raw, '$.state') = 'deleted' THEN 'deleted'
+            WHEN json_extract(w.raw, '$.state') LIKE 'draft%' THEN 'draft'
+            WHEN json_extract(w.raw, '$.private') IN (1, 'true', 'True') THEN 'private'
+            ELSE 'public' END
+        FROM record_raws w WHERE w.source = records.source AND w.source_id = records.source_id), 'public');
+    ALTER TABLE staged_records ADD COLUMN access TEXT NOT NULL DEFAULT 'public';
+    ALTER TABLE staged_seen ADD COLUMN access TEXT;
+    ALTER TABLE sources ADD COLUMN organization TEXT
+    """,
 ]
 
 

@@ -14,7 +14,11 @@ from typing import Any, Callable
 
 #: the columns a record is read from (`Record.from_row`), its raw package dict last
 RECORD_COLUMNS = ("r.source, r.source_id, r.name, r.metadata_modified, r.content_hash, r.first_seen_run, "
-                  "r.last_seen_run, r.last_changed_run, r.gone_at, r.gone_run, w.raw")
+                  "r.last_seen_run, r.last_changed_run, r.gone_at, r.gone_run, r.access, w.raw")
+#: a record's `access`: who may see the dataset at the source. Only `PUBLIC` ones are published;
+#: `WITHHELD` is one the source no longer lists and refuses to show us (private, draft or
+#: deleted there, the source does not say which)
+PUBLIC, PRIVATE, DRAFT, DELETED, WITHHELD = "public", "private", "draft", "deleted", "withheld"
 #: the columns a result is read from (`Result.from_row`), its JSON last
 RESULT_COLUMNS = ("r.source, r.source_id, r.content_hash, r.fingerprint, r.identifier, r.valid, r.run_id, "
                   "r.violations, r.mapping_errors, r.result_key, j.findings, j.target_package")
@@ -70,14 +74,30 @@ class Record:
     last_changed_run: int
     gone_at: str | None
     gone_run: int | None
+    #: who may see the dataset at the source (PUBLIC, PRIVATE, DRAFT, DELETED or WITHHELD)
+    access: str = PUBLIC
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> "Record":
         """A Record from a row of RECORD_COLUMNS (the raw dict's JSON text parsed)."""
-        (source, source_id, name, modified, content_hash, first, last, changed, gone_at, gone_run, raw) = row
+        (source, source_id, name, modified, content_hash, first, last, changed, gone_at, gone_run, access,
+         raw) = row
         return cls(source=source, source_id=source_id, name=name, metadata_modified=modified,
                    content_hash=content_hash, raw=json.loads(raw), first_seen_run=first,
-                   last_seen_run=last, last_changed_run=changed, gone_at=gone_at, gone_run=gone_run)
+                   last_seen_run=last, last_changed_run=changed, gone_at=gone_at, gone_run=gone_run,
+                   access=access)
+
+
+def package_access(package: dict[str, Any]) -> str:
+    """Who may see a CKAN package dict at its source: DELETED, DRAFT, PRIVATE or PUBLIC."""
+    state = str(package.get("state") or "active")
+    if state == "deleted":
+        return DELETED
+    if state.startswith("draft"):
+        return DRAFT
+    if package.get("private") in (True, "true", "True"):
+        return PRIVATE
+    return PUBLIC
 
 
 @dataclass

@@ -32,10 +32,12 @@ from harvester.store.rows import (
     PUBLICATION_COLUMNS,
     RECORD_COLUMNS,
     RESULT_COLUMNS,
+    PUBLIC,
     Publication,
     Record,
     Result,
     Run,
+    package_access,
 )
 
 #: the page size of a new store: a result's packed JSON is a few kilobytes, more than SQLite's
@@ -100,8 +102,10 @@ class StateStore:
 
     # -- runs -------------------------------------------------------------------------------
 
-    def begin_run(self, kind: str, source: str, location: str, mode: str, source_kind: str = "ckan") -> int:
-        """Record the start of a run (committed at once) and clean up runs that died."""
+    def begin_run(self, kind: str, source: str, location: str, mode: str, source_kind: str = "ckan",
+                  organization: str | None = None) -> int:
+        """Record the start of a run (committed at once) and clean up runs that died. The source
+        is recorded with its location, kind and the organisation it is configured for."""
         now = iso(utcnow())
         with self.transaction() as db:
             self._abort_dead_runs(db)
@@ -109,7 +113,8 @@ class StateStore:
                 "INSERT OR IGNORE INTO sources (name, location, kind, created_at) VALUES (?, ?, ?, ?)",
                 (source, location, source_kind, now),
             )
-            db.execute("UPDATE sources SET location = ?, kind = ? WHERE name = ?", (location, source_kind, source))
+            db.execute("UPDATE sources SET location = ?, kind = ?, organization = ? WHERE name = ?",
+                       (location, source_kind, organization, source))
             cursor = db.execute(
                 "INSERT INTO runs (kind, source, location, mode, started_at, outcome) "
                 "VALUES (?, ?, ?, ?, ?, 'running')",
@@ -172,28 +177,48 @@ class StateStore:
 
     # -- harvested records ------------------------------------------------------------------
 
-    def stage_records(self, run_id: int, packages: Iterable[dict[str, Any]]) -> int:
-        """Keep packages fetched by a running harvest (committed; merged by `finish_harvest`)."""
+    def stage_records(self, run_id: int, packages: Iterable[dict[str, Any]],
+                      hashes: Iterable[str] | None = None) -> int:
+        """Keep packages fetched by a running harvest (committed; merged by `finish_harvest`);
+        `hashes`: their content hashes, when the caller has them."""
+        packages = list(packages)
+        digests = list(hashes) if hashes is not None else [content_hash(pkg) for pkg in packages]
         rows = [
             (
                 run_id, str(pkg["id"]), str(pkg.get("name") or pkg["id"]), pkg.get("metadata_modified"),
-                content_hash(pkg), json.dumps(pkg, ensure_ascii=False),
+                digest, json.dumps(pkg, ensure_ascii=False), package_access(pkg),
             )
-            for pkg in packages
+            for pkg, digest in zip(packages, digests, strict=True)
         ]
         with self.transaction() as db:
             db.executemany(
-                "INSERT OR REPLACE INTO staged_records "
-                "(run_id, source_id, name, metadata_modified, content_hash, raw) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO staged_records (run_id, source_id, name, metadata_modified, "
+                "content_hash, raw, access) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
         return len(rows)
 
-    def stage_seen(self, run_id: int, source_ids: Iterable[str]) -> None:
-        """Keep the ids a light listing saw unchanged (merged by `finish_harvest`)."""
+    def stage_seen(self, run_id: int, source_ids: Iterable[str], access: str | None = None) -> None:
+        """Keep the ids a light listing saw unchanged, or (with `access`) ids the source answered
+        for without their package (WITHHELD); merged by `finish_harvest`."""
         with self.transaction() as db:
-            db.executemany("INSERT OR IGNORE INTO staged_seen (run_id, source_id) VALUES (?, ?)",
-                           [(run_id, i) for i in source_ids])
+            db.executemany("INSERT OR IGNORE INTO staged_seen (run_id, source_id, access) VALUES (?, ?, ?)",
+                           [(run_id, i, access) for i in source_ids])
+
+    def record_ids(self, source: str) -> set[str]:
+        """The source ids of the source's records that are not gone."""
+        return {row[0] for row in self.db.execute(
+            "SELECT source_id FROM records WHERE source = ? AND gone_at IS NULL", (source,))}
+
+    def source_organization(self, source: str) -> str | None:
+        """The organisation the source was configured for at its last run (None: not named)."""
+        row = self.db.execute("SELECT organization FROM sources WHERE name = ?", (source,)).fetchone()
+        return row[0] if row else None
+
+    def known_content(self, source: str) -> dict[str, tuple[str, str]]:
+        """Source id -> (content hash, access) of every record of the source (gone ones included)."""
+        return {row[0]: (row[1], row[2]) for row in self.db.execute(
+            "SELECT source_id, content_hash, access FROM records WHERE source = ?", (source,))}
 
     def known_modified(self, source: str) -> dict[str, str]:
         """Source id -> metadata_modified of every record of the source (gone ones included)."""
@@ -256,14 +281,18 @@ class StateStore:
             )
         return counts
 
-    def records(self, source: str, *, include_gone: bool = False, gone_only: bool = False) -> Iterator[Record]:
-        """The source's records in source-id order (gone ones only when asked; `gone_only`: only
-        those)."""
+    def records(self, source: str, *, include_gone: bool = False, gone_only: bool = False,
+                include_unpublished: bool = False) -> Iterator[Record]:
+        """The source's public records in source-id order: those not public at the source only
+        with `include_unpublished`, gone ones only when asked (`gone_only`: only those, whoever
+        may see them)."""
         sql = "WHERE r.source = ?"
         if gone_only:
             sql += " AND r.gone_at IS NOT NULL"
         elif not include_gone:
             sql += " AND r.gone_at IS NULL"
+        if not (gone_only or include_unpublished):
+            sql += f" AND r.access = '{PUBLIC}'"
         for row in self._plain().execute(f"{_RECORD_SELECT} {sql} ORDER BY r.source_id", (source,)):
             yield self._record(row)
 
@@ -446,8 +475,8 @@ def _merge_staged(db: sqlite3.Connection, source: str, run_id: int, counts: dict
     """The records a harvest fetched (staged_records) into the records: new ones inserted, changed
     ones rewritten, unchanged ones marked seen; counted in `counts`."""
     staged = db.execute(
-        "SELECT s.source_id, s.name, s.metadata_modified, s.content_hash, s.raw, "
-        "r.content_hash AS old_hash, r.gone_at AS old_gone "
+        "SELECT s.source_id, s.name, s.metadata_modified, s.content_hash, s.raw, s.access, "
+        "r.content_hash AS old_hash, r.gone_at AS old_gone, r.access AS old_access "
         "FROM staged_records s LEFT JOIN records r "
         "ON r.source = ? AND r.source_id = s.source_id WHERE s.run_id = ?",
         (source, run_id),
@@ -458,9 +487,9 @@ def _merge_staged(db: sqlite3.Connection, source: str, run_id: int, counts: dict
             counts["new"] += 1
             db.execute(
                 "INSERT INTO records (source, source_id, name, metadata_modified, content_hash, "
-                "first_seen_run, last_seen_run, last_changed_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "first_seen_run, last_seen_run, last_changed_run, access) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (source, row["source_id"], row["name"], row["metadata_modified"],
-                 row["content_hash"], run_id, run_id, run_id),
+                 row["content_hash"], run_id, run_id, run_id, row["access"]),
             )
             _write_raw(db, source, row)
             continue
@@ -469,19 +498,19 @@ def _merge_staged(db: sqlite3.Connection, source: str, run_id: int, counts: dict
         if row["old_hash"] != row["content_hash"]:
             counts["changed"] += 1
             db.execute(
-                "UPDATE records SET name = ?, metadata_modified = ?, content_hash = ?, "
+                "UPDATE records SET name = ?, metadata_modified = ?, content_hash = ?, access = ?, "
                 "last_seen_run = ?, last_changed_run = ?, gone_at = NULL, gone_run = NULL "
                 "WHERE source = ? AND source_id = ?",
-                (row["name"], row["metadata_modified"], row["content_hash"],
+                (row["name"], row["metadata_modified"], row["content_hash"], row["access"],
                  run_id, run_id, source, row["source_id"]),
             )
             _write_raw(db, source, row)
-        else:
-            counts["unchanged"] += 1
+        else:  # (the same dict, so the same access, unless the record was WITHHELD before)
+            counts["changed" if row["access"] != row["old_access"] else "unchanged"] += 1
             db.execute(
-                "UPDATE records SET last_seen_run = ?, gone_at = NULL, gone_run = NULL "
+                "UPDATE records SET last_seen_run = ?, access = ?, gone_at = NULL, gone_run = NULL "
                 "WHERE source = ? AND source_id = ?",
-                (run_id, source, row["source_id"]),
+                (run_id, row["access"], source, row["source_id"]),
             )
 
 
@@ -491,16 +520,20 @@ def _write_raw(db: sqlite3.Connection, source: str, row: sqlite3.Row) -> None:
 
 
 def _merge_seen(db: sqlite3.Connection, source: str, run_id: int, counts: dict[str, int]) -> None:
-    """The records a light listing saw unchanged (staged_seen) marked seen; counted in `counts`."""
-    seen = db.execute(
-        "SELECT COUNT(*), COALESCE(SUM(r.gone_at IS NOT NULL), 0) FROM staged_seen s "
+    """The records a light listing saw unchanged, or the source answered for without their
+    package (staged_seen, with their new access), marked seen; counted in `counts`."""
+    seen, returned, moved = db.execute(
+        "SELECT COUNT(*), COALESCE(SUM(r.gone_at IS NOT NULL), 0), "
+        "COALESCE(SUM(s.access IS NOT NULL AND s.access != r.access), 0) FROM staged_seen s "
         "JOIN records r ON r.source = ? AND r.source_id = s.source_id WHERE s.run_id = ?",
         (source, run_id)).fetchone()
-    counts["seen"] += int(seen[0])
-    counts["unchanged"] += int(seen[0])
-    counts["returned"] += int(seen[1])
+    counts["seen"] += int(seen)
+    counts["changed"] += int(moved)
+    counts["unchanged"] += int(seen) - int(moved)
+    counts["returned"] += int(returned)
     db.execute(
-        "UPDATE records SET last_seen_run = ?, gone_at = NULL, gone_run = NULL "
+        "UPDATE records SET last_seen_run = ?, gone_at = NULL, gone_run = NULL, access = COALESCE("
+        "(SELECT s.access FROM staged_seen s WHERE s.run_id = ? AND s.source_id = records.source_id), access) "
         "WHERE source = ? AND source_id IN (SELECT source_id FROM staged_seen WHERE run_id = ?)",
-        (run_id, source, run_id))
+        (run_id, run_id, source, run_id))
     db.execute("DELETE FROM staged_seen WHERE run_id = ?", (run_id,))
