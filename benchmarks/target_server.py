@@ -76,7 +76,11 @@ def organisation(name: str) -> dict[str, Any]:
 
 
 def parse_filter(fq: str) -> list[tuple[str, set[str]]]:
-    """The (field, values) clauses of an OR-joined filter query; a package matches any of them."""
+    """The (field, values) clauses of an OR-joined filter query, also as one required group
+    (`+(a OR b)`); a package matches any of them."""
+    fq = fq.strip()
+    if fq.startswith("+(") and fq.endswith(")"):
+        fq = fq[2:-1]
     clauses: list[tuple[str, set[str]]] = []
     position = 0
     while position < len(fq):

@@ -157,7 +157,7 @@ class Applier:
         if pub is None:
             pub = Publication(
                 target_url=self.api.url, identifier=action.identifier, source=self.source,
-                source_id=action.source_id or "", owner_org=self.plan.owner_org,
+                source_id=action.source_id or "", owner_org=action.owner_org or self.plan.owner_org,
                 target_name=result.get("name") or action.name or "", target_id=result.get("id"),
                 status="active", adopted=action.adopt, created_run=self.run_id,
             )
@@ -180,7 +180,7 @@ class Applier:
             existing = self.publications.get(action.identifier)
         pub = existing or Publication(
             target_url=self.api.url, identifier=action.identifier, source=self.source,
-            source_id=action.source_id or "", owner_org=self.plan.owner_org, target_name=name,
+            source_id=action.source_id or "", owner_org=action.owner_org or self.plan.owner_org, target_name=name,
             target_id=None, status="pending", created_run=self.run_id,
         )
         pub.target_name, pub.status = name, "pending"

@@ -118,6 +118,8 @@ def test_filters_are_read_as_or_joined_clauses() -> None:
                                                                      ("owner_org", {"duo"})]
     assert parse_filter('identifier:("https://x/a (1)" OR "b\\"c")') == [("identifier", {"https://x/a (1)", 'b"c'})]
     assert parse_filter("id:abc") == [("id", {"abc"})]
+    assert parse_filter('+(organization:"duo" OR owner_org:"duo")') == [("organization", {"duo"}),
+                                                                        ("owner_org", {"duo"})]
 
 
 def test_field_problems_become_ckans_error_dict() -> None:

@@ -520,7 +520,7 @@ def test_a_mapped_organisation_is_published_under_its_own_organisation(world: Wo
 
 class LeakyTarget(LaggingTarget):
     """A target whose organisation filter lets every package through (as CKAN's package_search
-    does with `organization:"x" OR owner_org:"x"`, to which it adds its own +state clause)."""
+    did with a bare `organization:"x" OR owner_org:"x"`, to which it adds its own +state clause)."""
 
     def iter_inventory_light(self, owner_org: str) -> Iterable[dict[str, Any]]:
         every = [LaggingTarget.iter_inventory_light(self, org)
@@ -536,6 +536,17 @@ def test_each_package_is_judged_in_its_own_organisation_whatever_the_filter_lets
     leaky.packages, leaky.by_name = world.target.packages, world.target.by_name
     world.target = leaky
     assert [a.action for a in world.plan(items, organizations=mapping).actions] == ["unchanged", "unchanged"]
+
+
+def test_a_dataset_of_a_mapped_organisation_is_recorded_under_that_organisation(world: World) -> None:
+    """The publication of a dataset created under a mapped organisation says so, so that the
+    next plan finds it ours there (and not in the profile's own owner_org)."""
+    mapping = {"duo": ORG, "inspectie": "inspectie-van-het-onderwijs"}
+    items = [of(dataset(1), "duo"), of(dataset(2), "inspectie")]
+    assert world.apply(world.plan(items, organizations=mapping)) == {"done": 2, "failed": 0}
+    published = world.store.publications(world.target.url)
+    assert {published[i.identifier or ""].owner_org for i in items} == {ORG, "inspectie-van-het-onderwijs"}
+    assert published[items[1].identifier or ""].owner_org == "inspectie-van-het-onderwijs"
 
 
 def test_the_target_profile_maps_organisations_when_the_settings_do_not(world: World) -> None:

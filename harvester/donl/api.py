@@ -264,7 +264,9 @@ class EmptyTarget:
 
 
 def _organisation_filter(owner_org: str) -> str:
-    return f'organization:"{owner_org}" OR owner_org:"{owner_org}"'
+    """The organisation's packages, as one required group: CKAN appends its own clauses (the
+    package states) to the filter, and a bare `a OR b` then matched every package."""
+    return f'+(organization:"{owner_org}" OR owner_org:"{owner_org}")'
 
 
 def _quoted(value: str) -> str:
