@@ -80,3 +80,22 @@ def test_disabled_progress_prints_nothing() -> None:
     progress("harvest", 1, 2)
     progress.finish()
     assert screen.getvalue() == ""
+
+
+def test_datasets_not_published_are_counted_and_shown_only_when_asked() -> None:
+    """A private dataset or another organisation's is no change and needs no person: the plan's
+    lines leave it out unless -v, and the summary line counts it."""
+    from harvester.console.plan import plan_lines, summary_line
+    from harvester.plan import Action, Plan
+
+    plan = Plan(source="duo", target="t", owner_org="o", actions=[
+        Action(action="create", identifier="https://x/a", source_id="a", name="nieuw"),
+        Action(action="skip", identifier="https://x/b", source_id="b", name="geheim",
+               reason="private at the source"),
+    ])
+    quiet = list(plan_lines(plan))
+    assert any(line.startswith("+ nieuw") for line in quiet) and not any("geheim" in line for line in quiet)
+    shown = list(plan_lines(plan, unchanged=True))
+    assert "x geheim  (not published: private at the source)" in shown
+    assert summary_line(plan.counts()) == "Plan: 1 to create, 0 to update, 0 to withdraw (1 not published); " \
+                                          "nothing needs a person."

@@ -179,7 +179,8 @@ def test_report_validates_against_schema(report, validator):
 def test_counts_and_completeness(report):
     assert report["counts_kind"] == "done"
     assert report["counts"] == {"created": 1, "updated": 1, "unchanged": 1, "withdrawn": 0,
-                                "conflict": 1, "invalid": 1, "failed": 1, "withdraw_held": 1}
+                                "conflict": 1, "invalid": 1, "failed": 1, "withdraw_held": 1,
+                                "skipped": 0}
     assert report["planned"] == {"create": 1, "update": 2, "unchanged": 1, "withdraw": 0,
                                  "conflict": 1, "invalid": 1, "withdraw_held": 1}
     assert report["outcome"] == "attention"
@@ -269,7 +270,8 @@ def test_dry_run_reports_planned_counts(quality, validator):
     report = build_report(_result(dry_run=True, applied={}, target_writes=0), quality=quality)
     assert report["counts_kind"] == "planned"
     assert report["counts"] == {"created": 1, "updated": 2, "unchanged": 1, "withdrawn": 0,
-                                "conflict": 1, "invalid": 1, "failed": 0, "withdraw_held": 1}
+                                "conflict": 1, "invalid": 1, "failed": 0, "withdraw_held": 1,
+                                "skipped": 0}
     assert not _errors(validator, report)
     assert "Gepland / Planned" in render_text(report)
 
@@ -696,7 +698,8 @@ def test_html_report_in_headless_chromium(report, tmp_path):
     counts = {el["attrs"]["data-count"]: _Dom.text(el) for el in dom.find("td")
               if "data-count" in el["attrs"]}
     assert counts == {"created": "1", "updated": "1", "unchanged": "1", "withdrawn": "0",
-                      "conflict": "1", "invalid": "1", "failed": "1", "withdraw_held": "1"}
+                      "conflict": "1", "invalid": "1", "failed": "1", "withdraw_held": "1",
+                      "skipped": "0"}
     assert _Dom.text(dom.find("span", id="outcome")[0]) == "Aandacht nodig / Needs attention"
 
     # the needs-a-person list: each a card, the conflict with ours against the target's
@@ -797,3 +800,27 @@ def test_the_bundled_examples_report_shows_outcome_counts_and_needs_above_the_fo
     counts = {el["attrs"]["data-count"]: _Dom.text(el) for el in dom.find("td") if "data-count" in el["attrs"]}
     assert counts["created"] == "57" and _Dom.text(dom.find("span", id="outcome")[0]) == "Geslaagd / Success"
     assert "Actie nodig / Needs a person (0)" in _Dom.text(dom.find("section", id="needs-person")[0])
+
+
+def test_datasets_not_published_are_listed_with_why_and_need_no_person(quality, validator):
+    """A private dataset and another organisation's are never sent: the report lists them, with
+    the reason, apart from the changed and unchanged ones, and nobody needs to act on them."""
+    plan = _plan()
+    plan.actions += [
+        Action(action="skip", identifier="https://onderwijsdata.duo.nl/dataset/geheim", source_id="src-8",
+               title="Geheim", name="geheim", reason="private at the source"),
+        Action(action="skip", identifier="https://onderwijsdata.duo.nl/dataset/inspectie", source_id="src-9",
+               title="Inspectie", name="inspectie-data", reason="other organisation: inspectie"),
+    ]
+    report = build_report(_result(plan=plan, dry_run=True, applied={}, target_writes=0), quality=quality)
+    assert not _errors(validator, report)
+    assert report["counts"]["skipped"] == 2 and report["planned"]["skip"] == 2
+    assert not any(need["identifier"].endswith(("geheim", "inspectie")) for need in report["needs_person"])
+    page = render_html(report)
+    section = page[page.index('<section id="not-published">'):]
+    section = section[:section.index("</section>")]
+    assert "Niet gepubliceerd / Not published (2)" in section
+    assert "private at the source" in section and "other organisation: inspectie" in section
+    assert "geheim" not in page[page.index('<section id="unchanged">'):page.index('<section id="not-published">')]
+    text = render_text(report)
+    assert "Niet gepubliceerd / Not published: 2" in text and "geheim" in text and "(private at the source)" in text

@@ -20,7 +20,8 @@ if TYPE_CHECKING:  # pragma: no cover - types only
     from harvester.plan import Action, Plan
 
 #: the symbol of each kind of line: what would be written, what needs a person, what is a note
-SYMBOLS = {"create": "+", "update": "~", "withdraw": "-", "unchanged": "=", "person": "!", "note": "?"}
+SYMBOLS = {"create": "+", "update": "~", "withdraw": "-", "unchanged": "=", "skip": "x", "person": "!",
+           "note": "?"}
 LEGEND = "+ create  ~ update  - withdraw  ! needs a person (conflict, invalid, held back, failed)  ? note"
 #: at most this many changed field names on a dataset's line
 FIELDS_SHOWN = 8
@@ -71,8 +72,12 @@ def _withdrawn(action: Action) -> str:
     return f"({_cut(action.reason)})"
 
 
-#: what the line of each kind of write says changes
-_CHANGES = {"create": _created, "update": _updated, "withdraw": _withdrawn}
+def _not_published(action: Action) -> str:
+    return f"(not published: {_cut(action.reason)})"
+
+
+#: what the line of each kind of action says changes
+_CHANGES = {"create": _created, "update": _updated, "withdraw": _withdrawn, "skip": _not_published}
 
 
 def _what_changes(action: Action) -> str:
@@ -87,8 +92,10 @@ def _cut(text: str, width: int = REASON_WIDTH) -> str:
 
 def shown_actions(actions: Iterable[Action], *, unchanged: bool = False) -> list[Action]:
     """The actions a plan's lines show: every change and every dataset that needs a person; the
-    unchanged ones only when asked."""
-    return [a for a in actions if a.action != "unchanged" or unchanged or a.outcome == "failed"]
+    unchanged ones and those not published (private, draft, another organisation's) only when
+    asked."""
+    return [a for a in actions
+            if a.action not in ("unchanged", "skip") or unchanged or a.outcome == "failed"]
 
 
 def note_lines(plan: Plan, actions: Iterable[Action]) -> Iterator[str]:
@@ -137,8 +144,10 @@ def summary_line(counts: dict[str, int], *, applied: bool = False) -> str:
     else:
         head = (f"Plan: {counts.get('create', 0)} to create, {counts.get('update', 0)} to update, "
                 f"{counts.get('withdraw', 0)} to withdraw")
-    if counts.get("unchanged"):
-        head += f" ({counts['unchanged']} unchanged)"
+    aside = [f"{counts[key]} {word}" for key, word in (("unchanged", "unchanged"), ("skip", "not published"),
+                                                       ("skipped", "not published")) if counts.get(key)]
+    if aside:
+        head += f" ({', '.join(aside)})"
     return f"{head}; {_person_part(counts)}."
 
 
@@ -158,7 +167,7 @@ def plan_lines(plan: Plan, *, unchanged: bool = False, diff: bool = False) -> It
     notes; no summary line."""
     actions = shown_actions(plan.actions, unchanged=unchanged)
     if actions:
-        yield LEGEND + ("  = unchanged" if unchanged else "")
+        yield LEGEND + ("  = unchanged  x not published" if unchanged else "")
     for action in actions:
         yield dataset_line(action)
         if diff:

@@ -212,7 +212,8 @@ class SyncResult:
             elif action.outcome == "done" and action.action in names:
                 done[names[action.action]] += 1
         return {**done, "unchanged": planned["unchanged"], "conflict": planned["conflict"],
-                "invalid": planned["invalid"], "withdraw_held": planned["withdraw_held"]}
+                "invalid": planned["invalid"], "withdraw_held": planned["withdraw_held"],
+                "skipped": planned.get("skip", 0)}
 
     def run_counts(self) -> dict[str, Any]:
         """What the state store keeps of the run beside its harvest counts (`harvester runs`)."""

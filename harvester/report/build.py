@@ -74,7 +74,7 @@ SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
 #: A plan's own count keys -> the report's (COUNT_KEYS), for the planned counts of a dry run.
 _PLANNED_AS = {"create": "created", "update": "updated", "unchanged": "unchanged",
                "withdraw": "withdrawn", "conflict": "conflict", "invalid": "invalid",
-               "withdraw_held": "withdraw_held"}
+               "withdraw_held": "withdraw_held", "skip": "skipped"}
 #: The keys a report has after its datasets (known once every dataset was seen).
 _TRAILER_KEYS = ("needs_person", "quality", "finding_kinds")
 

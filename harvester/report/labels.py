@@ -21,7 +21,7 @@ __all__ = [
 
 #: The report's counts, in the order the text and the page list them.
 COUNT_KEYS = ("created", "updated", "unchanged", "withdrawn", "conflict", "invalid", "failed",
-              "withdraw_held")
+              "withdraw_held", "skipped")
 
 COUNT_LABELS: dict[str, tuple[str, str]] = {
     "created": ("Aangemaakt", "Created"),
@@ -32,6 +32,7 @@ COUNT_LABELS: dict[str, tuple[str, str]] = {
     "invalid": ("Ongeldig", "Invalid"),
     "failed": ("Mislukt", "Failed"),
     "withdraw_held": ("Intrekking tegengehouden", "Withdrawal held back"),
+    "skipped": ("Niet gepubliceerd", "Not published"),
 }
 #: The counts of a dry run: what the plan would do (in COUNT_LABELS' order).
 PLANNED_LABELS: dict[str, tuple[str, str]] = {
@@ -47,6 +48,7 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "withdraw": ("intrekken", "withdraw"),
     "conflict": ("conflict", "conflict"),
     "invalid": ("ongeldig", "invalid"),
+    "skip": ("niet gepubliceerd", "not published"),
 }
 #: Why a person must look at a dataset, in the order the "needs a person" list sorts them.
 NEEDS_LABELS: dict[str, tuple[str, str]] = {

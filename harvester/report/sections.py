@@ -7,7 +7,8 @@
 First the datasets that need a person (conflicts, invalid datasets, failed writes, withdrawals
 held back), then the changed ones: updates and withdrawals each with its field-level diff, the
 creates in one compact table; last the unchanged datasets in one compact table. A compact table
-keeps a `Row` per dataset, not its entry. The helpers below give what a dataset's card shows:
+keeps a `Row` per dataset, not its entry; the datasets not published (private or draft at the
+source, another organisation's) come last, each with the reason. The helpers below give what a dataset's card shows:
 its problems grouped per field, its warnings per field, the headings of its diff and the points
 of its quality score per dimension.
 """
@@ -69,6 +70,8 @@ class Sections:
     changed: list[dict[str, Any]] = field(default_factory=list)
     created: list[Row] = field(default_factory=list)
     unchanged: list[Row] = field(default_factory=list)
+    #: datasets not published (private or draft at the source, another organisation), with why
+    skipped: list[tuple[Row, str]] = field(default_factory=list)
     total: int = 0
     #: how many of the datasets that need a person have each problem: (field, Problem) -> count
     problem_counts: Counter = field(default_factory=Counter)
@@ -86,6 +89,8 @@ class Sections:
             self.changed.append(entry)
         elif action == "create":
             self.created.append(_row(entry))
+        elif action == "skip":
+            self.skipped.append((_row(entry), str(entry.get("reason") or "")))
         else:
             self.unchanged.append(_row(entry))
 

@@ -160,6 +160,15 @@ def _unchanged_lines(_r: Mapping[str, Any], sections: Sections) -> list[str]:
     return lines
 
 
+def _skipped_lines(_r: Mapping[str, Any], sections: Sections) -> list[str]:
+    """The datasets not published, one line each: name, identifier, why."""
+    if not sections.skipped:
+        return []
+    lines = [f"{both(COUNT_LABELS['skipped'])}: {len(sections.skipped)}"]
+    lines.extend(f"  {row.name or '-'}  {row.identifier}  ({reason})" for row, reason in sections.skipped)
+    return lines
+
+
 def _quality_lines(r: Mapping[str, Any], _sections: Sections) -> list[str]:
     """The catalogue's quality score and its points per dimension."""
     catalogue = (r.get("quality") or {}).get("catalogue")
@@ -178,7 +187,7 @@ def _note_lines(r: Mapping[str, Any], _sections: Sections) -> list[str]:
 
 #: The text's sections, in order.
 _SECTIONS = (_run_lines, _count_lines, _completeness_lines, _needs_lines, _changed_lines,
-             _unchanged_lines, _quality_lines, _note_lines)
+             _unchanged_lines, _skipped_lines, _quality_lines, _note_lines)
 
 
 def render_text(report: dict) -> str:
