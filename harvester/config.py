@@ -377,6 +377,7 @@ portal_url = {source_url}
 url = {test_url}
 api_key_env = "DONL_TEST_API_KEY"  # export DONL_TEST_API_KEY=... (never in this file)
 owner_org = {owner_org}
+# organizations = {{ other = "its-organisation-on-data-overheid" }}  # more source organisations to publish
 # grace_days = 7                   # days gone at the source before a dataset is withdrawn
 # withdraw_threshold = 0.10        # withdraw nothing when more than this fraction would go
 
@@ -400,9 +401,9 @@ def starting_config(source_url: str = DEFAULT_SOURCE_URL, organization: str | No
         file=file_name,
         source_name=_source_name(url),
         source_url=quoted(url),
-        organization_line=(f"organization = {quoted(organization)}  # only this organisation's datasets"
+        organization_line=(f"organization = {quoted(organization)}  # published under the targets' owner_org"
                            if organization else
-                           '# organization = "name"         # only this organisation\'s datasets'),
+                           '# organization = "name"         # the source\'s own organisation: the one published'),
         test_url=quoted(DONL_TEST_URL),
         production_url=quoted(DONL_PRODUCTION_URL),
         owner_org=quoted(owner_org or "FILL-IN-your-organisation-on-data.overheid.nl"),
