@@ -5,6 +5,10 @@ messages), a 403 or a timeout is recorded on that dataset and the others go on. 
 records a write only after the target confirmed it; a create first leaves a `pending` mark, so a
 run killed between the target's answer and our record is finished by the next run instead of
 creating a second dataset with the same identifier.
+
+When the run's first writes all fail the same way (a wrong owner_org, a key without rights),
+the rest would too: after `STOP_AFTER_SAME_FAILURES` of them the applier stops (`stopped` says
+why) and the run fails instead of making one refused call per dataset.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ log = logging.getLogger(__name__)
 
 NAME_IN_USE = "That URL is already in use."
 MAX_NAME_TRIES = 5
+#: a run whose first writes all fail, this many in a row with the same cause, stops writing
+STOP_AFTER_SAME_FAILURES = 5
 ProgressFn = Callable[[str, int, int | None], None]
 
 
@@ -44,6 +50,10 @@ class Applier:
         self.publications = publications if publications is not None else store.publications(api.url)
         self.finished = 0
         self.expected = 0
+        #: why the applier stopped writing (None while it goes on)
+        self.stopped: str | None = None
+        self._written = False
+        self._causes: list[str] = []
 
     def run(self, writers: int = 1, progress: ProgressFn | None = None,
             actions: list[Action] | None = None) -> dict[str, int]:
@@ -57,6 +67,8 @@ class Applier:
 
         def one(action: Action) -> None:
             nonlocal finished
+            if self.stopped:
+                return
             try:
                 self.apply(action)
                 action.outcome = "done"
@@ -70,6 +82,7 @@ class Applier:
                     ]
                 log.error("%s %s (%s): %s", action.action, action.identifier, action.name, exc)
             with self._lock:
+                self._count_cause(action)
                 done["done" if action.outcome == "done" else "failed"] += 1
                 finished += 1
                 self.finished = finished
@@ -83,6 +96,19 @@ class Applier:
             with ThreadPoolExecutor(max_workers=writers) as pool:
                 list(pool.map(one, todo))
         return done
+
+    def _count_cause(self, action: Action) -> None:
+        """Note a write's outcome; stop when the run's first writes all failed the same way."""
+        if action.outcome == "done":
+            self._written = True
+        if self._written or action.outcome != "failed":
+            return
+        self._causes.append(_cause(action))
+        last = self._causes[-STOP_AFTER_SAME_FAILURES:]
+        if len(last) == STOP_AFTER_SAME_FAILURES and len(set(last)) == 1 and not self.stopped:
+            self.stopped = (f"stopped writing: the first {STOP_AFTER_SAME_FAILURES} writes all failed the same "
+                            f"way ({last[0]}); the others would too")
+            log.error("%s", self.stopped)
 
     def _remember_results(self, actions: list[Action]) -> None:
         """For datasets planned unchanged from a new result (the mapping tables, shapes or code
@@ -231,3 +257,15 @@ def _with_ids(resources: list[dict[str, Any]], existing: dict[str, Any]) -> list
             res["id"] = theirs[index]["id"]
         out.append(res)
     return out
+
+
+def _cause(action: Action) -> str:
+    """What made a write fail, without what is particular to the dataset: the target's field
+    messages of a refusal, else the error's words with the dataset's identifier and name left out."""
+    if action.problems:
+        return "; ".join(f"{p['field']}: {p['message']}" for p in action.problems)
+    text = action.messages[-1] if action.messages else ""
+    for particular in (action.identifier, action.name, action.target_id):
+        if particular:
+            text = text.replace(particular, "…")
+    return text

@@ -17,6 +17,7 @@ from typing import Any, Iterable
 import pytest
 
 from harvester.apply import Applier
+from harvester.donl.api import TargetValidationError
 from harvester.donl.convert import TargetDataset, TargetResource
 from harvester.donl.rules import FieldProblem
 from harvester.donl.memory import MemoryTarget
@@ -610,3 +611,42 @@ def test_a_package_the_target_holds_as_we_left_it_is_not_written_again(world: Wo
     again.result_key = "another result"
     action = world.one(again)
     assert (action.action, action.reason) == ("unchanged", "what we would send is what the target holds as we left it")
+
+
+# -- writes that all fail the same way ---------------------------------------------------------------
+
+
+class RefusingTarget(MemoryTarget):
+    """A target that refuses every create the same way (as a wrong owner_org would be)."""
+
+    refused = 0
+
+    def create(self, package: dict[str, Any]) -> dict[str, Any]:
+        self.refused += 1
+        raise TargetValidationError("package_create refused", {"owner_org": ["Organization does not exist"]})
+
+
+def test_a_run_whose_first_writes_all_fail_the_same_way_stops_after_a_few(world: World) -> None:
+    from harvester.apply import STOP_AFTER_SAME_FAILURES
+
+    world.target = RefusingTarget()
+    plan = world.plan([dataset(n) for n in range(1, 9)])
+    assert [a.action for a in plan.actions] == ["create"] * 8
+    applier = Applier(plan, world.store, world.target, world.run_id, SOURCE)  # type: ignore[arg-type]
+    assert applier.run() == {"done": 0, "failed": STOP_AFTER_SAME_FAILURES}
+    assert world.target.refused == STOP_AFTER_SAME_FAILURES  # no call for the other three
+    assert applier.stopped and "owner_org: Organization does not exist" in applier.stopped
+    assert [a.outcome for a in plan.actions] == ["failed"] * STOP_AFTER_SAME_FAILURES + [None] * 3
+
+
+def test_failures_after_a_write_that_went_through_do_not_stop_the_run(world: World) -> None:
+    class RefusingAfterOne(RefusingTarget):
+        def create(self, package: dict[str, Any]) -> dict[str, Any]:
+            if not self.packages:
+                return MemoryTarget.create(self, package)
+            return super().create(package)
+
+    world.target = RefusingAfterOne()
+    plan = world.plan([dataset(n) for n in range(1, 9)])
+    applier = Applier(plan, world.store, world.target, world.run_id, SOURCE)  # type: ignore[arg-type]
+    assert applier.run() == {"done": 1, "failed": 7} and applier.stopped is None

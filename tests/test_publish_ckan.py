@@ -339,3 +339,41 @@ def test_sync_from_the_real_source_ckan_to_the_target(ckan_source: Any, donl: An
     assert summary["counts"]["created"] == 57
     identifiers = {p["identifier"] for p in target_packages(donl)}
     assert "https://onderwijsdata.duo.nl/dataset/173cbf21-1567-464a-bccd-518cd7a46bd0" in identifiers
+
+
+# --- checked before planning: the target's organisation and the key's rights -----------------------
+
+
+def test_a_nonexistent_owner_org_stops_before_any_write_with_exit_4(donl: Any, tmp_path: Path) -> None:
+    """A wrong owner_org is found out before planning, dry runs included, not write by write."""
+    setup = Setup(tmp_path, donl.url, donl.api_key)
+    setup.config.write_text(setup.config.read_text(encoding="utf-8").replace(
+        f'owner_org = "{ORG}"', 'owner_org = "no-such-organisation"'), encoding="utf-8")
+    for args in (("--dry-run",), ()):
+        code, summary, output = setup.sync(*args)
+        assert code == 4, output
+        assert "organisation 'no-such-organisation' does not exist" in summary["error"]
+        assert f"target 'test' ({donl.url})" in summary["error"]
+    assert target_packages(donl, include_deleted=True) == []
+
+
+def test_a_key_without_rights_in_the_organisation_stops_before_any_write_with_exit_4(
+        donl: Any, tmp_path: Path) -> None:
+    donl.action("user_create", name="zonder-rechten", email="zonder@example.org", password="wachtwoord-123")
+    token = donl.action("api_token_create", user="zonder-rechten", name="test")["token"]
+    setup = Setup(tmp_path, donl.url, token)
+    code, summary, output = setup.sync()
+    assert code == 4, output
+    assert f"may not create datasets in organisation '{ORG}'" in summary["error"]
+    assert f"${KEY_ENV}" in summary["error"] and token not in output
+    assert target_packages(donl, include_deleted=True) == []
+
+
+def test_a_dry_run_without_a_key_says_what_it_cannot_see(donl: Any, tmp_path: Path) -> None:
+    setup = Setup(tmp_path, donl.url, "")
+    del os.environ[KEY_ENV]
+    code, summary, output = setup.sync("--dry-run")
+    assert code == 0, output
+    report = json.loads(Path(summary["report_json"].replace(".html", ".json")).read_text(encoding="utf-8"))
+    assert any("planned without an API key" in note and "may really be a conflict" in note
+               for note in report["notes"])

@@ -225,6 +225,26 @@ class TargetApi:
                     found[package["identifier"]] = package
         return found
 
+    @property
+    def has_key(self) -> bool:
+        """Whether the target is read (and written) with an API key."""
+        return bool(self._api_key)
+
+    def organisation_exists(self, name: str) -> bool:
+        """Whether the target has the organisation (by name or id)."""
+        try:
+            self.call("organization_show", {"id": name, "include_datasets": False})
+        except TargetNotFound:
+            return False
+        return True
+
+    def organisations_for(self, permission: str) -> set[str]:
+        """The names and ids of the organisations the API key's user has `permission` in
+        (CKAN's organization_list_for_user)."""
+        found = self.call("organization_list_for_user", {"permission": permission}) or []
+        return {str(org.get(key)) for org in found if isinstance(org, dict) for key in ("name", "id")
+                if org.get(key)}
+
     def show(self, package_id: str) -> dict[str, Any] | None:
         """The package, or None when the target has no package with that id or name."""
         try:

@@ -17,7 +17,7 @@ from harvester.config import Config, SourceConfig, TargetConfig, _check_url, api
 from harvester.dcat.options import MappingOptions
 from harvester.dcat.tables import load_mappings
 from harvester.donl.api import EmptyTarget, TargetApi
-from harvester.errors import ConfigError, ExitCode, HarvesterError, TargetError, UsageError
+from harvester.errors import ConfigError, ExitCode, HarvesterError, NotAuthorisedError, TargetError, UsageError
 from harvester.jobs.results import SyncOptions, SyncResult, TargetChoice
 from harvester.jobs.saved import plan_basis
 from harvester.pipeline import Stages, context_of, prepare
@@ -154,6 +154,8 @@ def plan_source(
     finally:
         prepared.close()  # a planner that failed (target unreachable): nothing more is prepared
     plan.notes = planner.notes
+    if applier is not None and applier.stopped:
+        raise WritesStopped(applier.stopped, plan, stages, applied)
     if isinstance(target, EmptyTarget):
         plan.notes.insert(0, "no target configured: planned against an empty target (what a first publication would create)")
     return plan, stages, applied
@@ -184,8 +186,14 @@ def sync_source(
         result.finished_at = _now()
         return result
     try:
-        plan, stages, applied = plan_source(config, source, target_config, target, store, summary.run_id, options,
-                                            summary, progress, apply=not options.dry_run)
+        notes = check_target(target, target_config)
+        try:
+            plan, stages, applied = plan_source(config, source, target_config, target, store, summary.run_id,
+                                                options, summary, progress, apply=not options.dry_run)
+        except WritesStopped as stop:
+            plan, stages, applied = stop.plan, stop.stages, stop.applied
+            result.error, result.error_code = str(stop), int(stop.exit_code)
+        plan.notes[:0] = notes
         result.plan, result.counters, result.applied = plan, dict(stages.counters), applied
         if keep_basis and options.dry_run:
             result.basis = plan_basis(store, source.name, summary.run_id, stages, target,
@@ -214,6 +222,8 @@ def apply_saved(store: StateStore, source: SourceConfig, api: TargetApi, target_
     applier.expected = len(plan.writes())
     try:
         result.applied = applier.run(target_config.writers, progress)
+        if applier.stopped:
+            result.error, result.error_code = applier.stopped, int(ExitCode.RUN_FAILED)
     except HarvesterError as exc:
         failure = on_target(exc, target_config)
         result.error, result.error_code = str(failure), exit_code_of(failure)
@@ -224,6 +234,40 @@ def apply_saved(store: StateStore, source: SourceConfig, api: TargetApi, target_
                          problems=[result.error] if result.error else [])
     store.update_run_counts(run_id, {**store.run(run_id).counts, **result.run_counts()})
     return result
+
+
+class WritesStopped(HarvesterError):
+    """The applier stopped: the run's first writes all failed the same way. Carries what the
+    run had made (the plan, its stages and the counts applied) for its report."""
+
+    def __init__(self, message: str, plan: Plan, stages: Stages, applied: dict[str, int]) -> None:
+        super().__init__(message)
+        self.plan, self.stages, self.applied = plan, stages, applied
+
+
+def check_target(target: TargetApi | EmptyTarget, target_config: TargetConfig | None) -> list[str]:
+    """Before anything is planned: the target's organisations (owner_org and those the profile
+    maps to) exist, and the API key may create datasets in them (ConfigError or
+    NotAuthorisedError, exit 4, naming the target, its URL and the organisation). Returns the
+    notes a plan should carry: planned without a key, the target's private and draft datasets
+    were not seen."""
+    if not isinstance(target, TargetApi) or target_config is None:
+        return []
+    where = f"target {target_config.name!r} ({target_config.url})"
+    organisations = sorted({target_config.owner_org, *target_config.organizations.values()} - {""})
+    for organisation in organisations:
+        if not target.organisation_exists(organisation):
+            raise ConfigError(f"{where}: organisation {organisation!r} does not exist there; check owner_org "
+                              "(and organizations) in the target profile")
+    if not target.has_key:
+        return [f"planned without an API key: {where} showed only its public datasets, so a create may "
+                "really be a conflict with a private or draft dataset there"]
+    allowed = target.organisations_for("create_dataset")
+    refused = [organisation for organisation in organisations if organisation not in allowed]
+    if refused:
+        raise NotAuthorisedError(f"{where}: the API key in ${target_config.api_key_env} may not create datasets "
+                                 f"in organisation {', '.join(map(repr, refused))}")
+    return []
 
 
 def summary_of(run: Run) -> HarvestSummary:

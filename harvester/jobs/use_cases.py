@@ -38,6 +38,7 @@ from harvester.jobs.steps import (
     adhoc_target,
     apply_saved,
     build_stages,
+    check_target,
     choose_target,
     no_state_message,
     on_target,
@@ -125,8 +126,10 @@ def plan_sync(config: Config, source: str | None = None, target: TargetChoice | 
         if latest is None:
             raise UsageError(f"no harvest of source {chosen.name!r} in {store.path} yet; run `harvester harvest` first")
         try:
+            notes = check_target(api, target_config)
             plan, stages, _ = plan_source(config, chosen, target_config, api, store, latest.id, options, None,
                                           progress)
+            plan.notes[:0] = notes
             basis = None
             if plan_out is not None:
                 basis = plan_basis(store, chosen.name, latest.id, stages, api,
@@ -181,6 +184,7 @@ def apply_plan(config: Config, plan_file: Path, progress: ProgressFn | None = No
         stages = build_stages(config, chosen, store)
         stages.check_urls = bool(basis.get("check_urls"))
         try:
+            check_target(api, target_config)
             reasons = stale_reasons(basis, store, stages.fingerprint(), api)
         except HarvesterError as exc:
             raise on_target(exc, target_config) from None
