@@ -215,10 +215,11 @@ def validate(env: Env, source_name: str | None, fmt: str) -> Any:
 @_source_option
 @click.option("--format", "fmt", type=click.Choice(["turtle", "json-ld", "xml"]), default="turtle", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file (default: stdout).")
+@click.option("--include-invalid", is_flag=True, help="Export the invalid datasets too (a sync does not publish them).")
 @click.pass_obj
-def export(env: Env, source_name: str | None, fmt: str, output: Path | None) -> None:
-    """Write the harvested catalogue as DCAT-AP-NL 3.0 RDF (deterministic, self-contained)."""
-    echo_export(jobs.export(env.config, source_name, fmt), output)
+def export(env: Env, source_name: str | None, fmt: str, output: Path | None, include_invalid: bool) -> None:
+    """Write the catalogue a sync publishes as DCAT-AP-NL 3.0 RDF (deterministic, self-contained)."""
+    echo_export(jobs.export(env.config, source_name, fmt, include_invalid), output)
 
 
 def _target_options(func: Any) -> Any:

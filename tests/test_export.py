@@ -240,3 +240,36 @@ def test_export_conforms_to_the_project_shapes(mapped, context, mappings):
     report = validate.Validator().validate(export_graph(mapped, context, mappings, options()))
     assert [f for f in report.findings if f.severity == "violation"] == []
     assert report.conforms
+
+
+def test_the_export_is_what_a_sync_publishes_without_its_invalid_datasets(repo_dir, tmp_path):
+    """`harvester export` leaves out a dataset a sync would not publish (invalid: here one whose
+    frequency is in no table and has no fallback) and names it; --include-invalid exports it too."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from harvester.cli import main
+
+    folder = tmp_path / "examples"
+    shutil.copytree(repo_dir / "examples", folder, ignore=shutil.ignore_patterns("state"))
+    config = folder / "duo-offline.toml"
+    dump = folder / "duo" / "duo-catalogue.json"
+    catalogue = json.loads(dump.read_text(encoding="utf-8"))
+    broken = catalogue["packages"][0]
+    broken["frequency"] = "af en toe"
+    dump.write_text(json.dumps(catalogue, ensure_ascii=False), encoding="utf-8")
+    uri = f"https://onderwijsdata.duo.nl/dataset/{broken['id']}"
+
+    runner = CliRunner()
+    assert runner.invoke(main, ["--config", str(config), "harvest"]).exit_code == 0
+    plain = runner.invoke(main, ["--config", str(config), "export", "-o", str(tmp_path / "plain.ttl")])
+    assert plain.exit_code == 0, plain.output
+    assert f"left out 1 invalid dataset(s), which a sync does not publish: {broken['name']}" in plain.output
+    every = runner.invoke(main, ["--config", str(config), "export", "--include-invalid",
+                                 "-o", str(tmp_path / "every.ttl")])
+    assert every.exit_code == 0 and "left out" not in every.output
+    datasets = {name: set(Graph().parse(tmp_path / name, format="turtle").subjects(RDF.type, DCAT.Dataset))
+                for name in ("plain.ttl", "every.ttl")}
+    assert URIRef(uri) in datasets["every.ttl"] and URIRef(uri) not in datasets["plain.ttl"]
+    assert datasets["every.ttl"] - datasets["plain.ttl"] == {URIRef(uri)}

@@ -162,6 +162,9 @@ def echo_export(export: CatalogueExport, output: Path | None) -> None:
     """The mapping issues on stderr; the RDF to `output`, else to stdout."""
     for issue in export.issues:
         click.echo(f"mapping {issue}", err=True)
+    if export.left_out:
+        click.echo(f"left out {len(export.left_out)} invalid dataset(s), which a sync does not publish: "
+                   f"{', '.join(export.left_out)} (--include-invalid exports them)", err=True)
     if output:
         output.write_bytes(export.data)
         click.echo(f"wrote {len(export.data)} bytes to {output}", err=True)

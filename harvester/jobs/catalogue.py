@@ -7,7 +7,7 @@ apart from the SHACL findings.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from harvester.config import Config, SourceConfig
@@ -36,19 +36,31 @@ def require_records(store: StateStore, source: SourceConfig) -> None:
         )
 
 
-def mapped_datasets(store: StateStore, source: SourceConfig, stages: Stages) -> Iterator[MappedDataset]:
-    """Every active record of the source mapped to a DCAT-AP-NL graph."""
+def mapped_datasets(store: StateStore, source: SourceConfig, stages: Stages,
+                    leave_out: Collection[str] = ()) -> Iterator[MappedDataset]:
+    """Every active record of the source (but those whose source id is in `leave_out`) mapped
+    to a DCAT-AP-NL graph."""
     for record in store.records(source.name):
-        yield map_dataset(record.raw, stages.context, stages.mappings, stages.options)
+        if record.source_id not in leave_out:
+            yield map_dataset(record.raw, stages.context, stages.mappings, stages.options)
 
 
-def export_source(config: Config, source: SourceConfig, store: StateStore, fmt: str) -> CatalogueExport:
-    """The source's catalogue as RDF bytes in `fmt`, and the mapping issues met on the way."""
+def export_source(config: Config, source: SourceConfig, store: StateStore, fmt: str,
+                  include_invalid: bool = False) -> CatalogueExport:
+    """The source's catalogue as RDF bytes in `fmt`, and the mapping issues met on the way: the
+    catalogue a sync publishes, so without the invalid datasets (SHACL violations, mapping
+    errors) unless `include_invalid`; `left_out` names those."""
     require_records(store, source)
     stages = build_stages(config, source, store)
-    datasets = list(mapped_datasets(store, source, stages))
+    invalid: dict[str, str] = {}
+    if not include_invalid:
+        run_id = store.runs(source.name, limit=1)[0].id
+        invalid = {item.source_id: item.source_name for item in prepare(store, source.name, stages, run_id)
+                   if not item.valid}
+    datasets = list(mapped_datasets(store, source, stages, leave_out=invalid))
     issues = [str(issue) for mapped in datasets for issue in mapped.issues]
-    return CatalogueExport(export_catalog(datasets, stages.context, stages.mappings, stages.options, fmt), fmt, issues)
+    data = export_catalog(datasets, stages.context, stages.mappings, stages.options, fmt)
+    return CatalogueExport(data, fmt, issues, left_out=sorted(invalid.values()))
 
 
 def validate_catalogue(config: Config, source: SourceConfig, store: StateStore,

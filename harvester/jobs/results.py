@@ -114,6 +114,8 @@ class CatalogueExport:
     data: bytes
     format: str
     issues: list[str] = field(default_factory=list)
+    #: the names of the invalid datasets left out (not published, so not exported)
+    left_out: list[str] = field(default_factory=list)
 
 
 def needs_person(counts: dict[str, int]) -> bool:

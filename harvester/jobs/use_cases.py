@@ -102,12 +102,14 @@ def _default_owner_org(config: Config) -> str | None:
         return next(iter(config.targets.values())).owner_org
 
 
-def export(config: Config, source: str | None = None, fmt: str = "turtle") -> CatalogueExport:
-    """The harvested catalogue as DCAT-AP-NL 3.0 RDF (`turtle`, `json-ld` or `xml`)."""
+def export(config: Config, source: str | None = None, fmt: str = "turtle",
+           include_invalid: bool = False) -> CatalogueExport:
+    """The harvested catalogue as DCAT-AP-NL 3.0 RDF (`turtle`, `json-ld` or `xml`): what a sync
+    publishes, so without the invalid datasets unless `include_invalid`."""
     chosen = config.source(source)
     require_state(config)
     with StateStore.open(config.state) as store:
-        return export_source(config, chosen, store, fmt)
+        return export_source(config, chosen, store, fmt, include_invalid)
 
 
 def plan_sync(config: Config, source: str | None = None, target: TargetChoice | None = None,
