@@ -467,6 +467,9 @@ def test_a_saved_plan_is_applied_exactly_and_a_stale_one_is_refused(target: Targ
     nothing = target.run("plan", "--detailed-exitcode")
     assert nothing.code == 0 and nothing.stdout.rstrip().endswith(
         f"Plan: 0 to create, 0 to update, 0 to withdraw ({DATASETS} unchanged); nothing needs a person.")
+    assert not [line for line in nothing.stdout.splitlines() if line[:2] in ("= ", "+ ", "~ ", "- ")]
+    verbose = target.run("plan", "-v")  # the unchanged datasets only when asked
+    assert len([line for line in verbose.stdout.splitlines() if line.startswith("= ")]) == DATASETS
     again = target.run("apply", str(target.folder / "plan.json"))
     assert again.code == ExitCode.RUN_FAILED and "the plan is stale" in again.stderr
     assert f"{DATASETS} planned dataset(s) changed on the target" in again.stderr
