@@ -115,8 +115,9 @@ def test_first_sync_creates_every_dataset_and_the_second_writes_nothing(setup: S
         reads = [a for a, _, _ in proxy.log if a not in ("site_read", "status_show")]
     assert code == 0, output
     assert second["counts"]["unchanged"] == 57 and second["target_writes"] == 0 and writes == []
-    # the inventory's few fields were enough: no package was read whole
-    assert reads == ["package_search"], reads
+    # the target's organisation and the key's rights checked, then the inventory's few fields
+    # were enough: no package was read whole
+    assert reads == ["organization_show", "organization_list_for_user", "package_search"], reads
 
 
 def test_the_light_inventory_reads_a_few_indexed_fields_that_match_what_we_recorded(
@@ -302,7 +303,7 @@ def test_dry_run_makes_zero_write_calls_and_writes_the_plan(setup: Setup, donl: 
         actions = {a for a, _, _ in proxy.log}
     assert code == 0, output
     assert summary["counts"]["create"] == 57 and summary["target_writes"] == 0
-    assert actions <= {"package_search", "package_show"}
+    assert actions <= {"organization_show", "organization_list_for_user", "package_search", "package_show"}
     assert target_packages(donl) == []
     plan = json.loads(plan_file.read_text())
     assert plan["dry_run"] is True and len(plan["actions"]) == 57
