@@ -120,7 +120,6 @@ def plan_source(
         adopt=options.adopt, overwrite_drift=options.overwrite_drift,
         force_withdraw=options.force_withdraw, may_withdraw=may, withdraw_blocked_reason=why,
     )
-    # the workers map the first batches while the planner reads the publications and inventory
     prepared = prepare(store, source.name, stages, run_id, progress=progress)
     try:
         planner = Planner(source.name, store.publications(target.url), target, settings,
