@@ -17,7 +17,7 @@ import ckanapi
 import requests
 
 from harvester.config import TargetConfig
-from harvester.errors import TargetError, UnreachableError
+from harvester.errors import ExitCode, TargetError, UnreachableError
 from harvester.source.http import (
     RETRY_STATUS,
     USER_AGENT,
@@ -68,6 +68,13 @@ class TargetValidationError(TargetError):
     def __init__(self, message: str, errors: dict[str, Any]) -> None:
         super().__init__(message)
         self.errors = errors
+
+
+class TargetNotAuthorised(TargetError):
+    """The target answered 403: the API key is wrong, or its account may not do this (exit 4,
+    as for a source; apply still records it on the one dataset and goes on)."""
+
+    exit_code = ExitCode.CONFIG
 
 
 class TargetNotFound(TargetError):
@@ -137,7 +144,7 @@ class TargetApi:
                     f"{action} at {self.url} refused by the target: {_describe(errors)}", errors
                 ) from None
             except ckanapi.NotAuthorized as exc:
-                raise TargetError(
+                raise TargetNotAuthorised(
                     f"{action} at {self.url}: 403 not authorised ({_short(exc)}); check the API key's "
                     f"account and that it may edit organisation {self.config.owner_org!r}"
                 ) from None

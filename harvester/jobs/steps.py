@@ -292,14 +292,8 @@ def source_failure(opened: Any, summary: HarvestSummary) -> HarvesterError | Non
     return None
 
 
-#: how harvester.donl.api words a 403 (it raises a plain TargetError for it)
-_NOT_AUTHORISED = "403 not authorised"
-
-
 def exit_code_of(error: HarvesterError) -> int:
-    """An error's exit code; a target's 403 is an authorisation error (4), as a source's is."""
-    if isinstance(error, TargetError) and _NOT_AUTHORISED in str(error):
-        return int(ExitCode.CONFIG)
+    """An error's exit code (a 403 of the source or the target is an authorisation error, 4)."""
     return int(error.exit_code)
 
 
@@ -309,7 +303,8 @@ def on_target(error: HarvesterError, target: TargetConfig | None) -> HarvesterEr
     if not isinstance(error, TargetError) or target is None or str(error).startswith("target "):
         return error
     host = urlparse(target.url).netloc or target.url
-    return TargetError(f"target {target.name!r} ({host}): {error}")
+    error.args = (f"target {target.name!r} ({host}): {error}",)  # the same error: its kind and exit code stay
+    return error
 
 
 def no_state_message(config: Config) -> str:
