@@ -14,27 +14,14 @@ Every other package's triples are untouched.
 
 from __future__ import annotations
 
-from rdflib import Literal, URIRef
+from rdflib import URIRef
 
-from harvester.dcat.hvd_categories import HVD_LEGISLATION
+from harvester.dcat.hvd_categories import HVD_LEGISLATION, legislation_triples
 from harvester.dcat.package import PackageMapping
-from harvester.dcat.rdf import DCAT, DCATAP, DCT, TYPE, Vocab
+from harvester.dcat.rdf import DCAT, DCATAP
 from harvester.dcat.terms import term
 
-__all__ = ["ELI", "add_high_value", "legislation_triples"]
-
-ELI = Vocab("http://data.europa.eu/eli/ontology#")
-_TITLES = (
-    ("Uitvoeringsverordening (EU) 2023/138 van de Commissie (hoogwaardige datasets)", "nl"),
-    ("Commission Implementing Regulation (EU) 2023/138 (high-value datasets)", "en"),
-)
-
-
-def legislation_triples() -> tuple:
-    """The HVD regulation as an eli:LegalResource with its title."""
-    law = term(HVD_LEGISLATION)
-    return ((law, TYPE, ELI.LegalResource),
-            *((law, DCT.title, Literal(title, lang=lang)) for title, lang in _TITLES))
+__all__ = ["add_high_value"]
 
 
 def add_high_value(m: PackageMapping) -> None:

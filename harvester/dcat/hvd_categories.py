@@ -24,10 +24,11 @@ from rdflib.namespace import DCTERMS, RDF, SKOS
 from harvester.config import MAPPINGS_DIR
 from harvester.dcat.fields import as_list, first_given, text_of
 from harvester.dcat.table_files import TableSpec, check_row, fail, read_table
+from harvester.dcat.terms import term
 from harvester.errors import ConfigError
 
 __all__ = ["HVD_LEGISLATION", "HVD_SCHEME", "HighValueMarking", "HighValueRule", "HvdCategories",
-           "HvdCategory", "high_value_marking", "load_hvd_categories"]
+           "HvdCategory", "high_value_marking", "legislation_triples", "load_hvd_categories"]
 
 #: the EU list of HVD categories (a skos:ConceptScheme)
 HVD_SCHEME = "http://data.europa.eu/bna/asd487ae75"
@@ -36,6 +37,20 @@ HVD_SCHEME = "http://data.europa.eu/bna/asd487ae75"
 HVD_LEGISLATION = "http://data.europa.eu/eli/reg_impl/2023/138/oj"
 HVD_SCHEME_LABELS = (("Categorieën van hoogwaardige datasets", "nl"),
                      ("High-value dataset categories", "en"))
+_LEGAL_RESOURCE = "http://data.europa.eu/eli/ontology#LegalResource"
+_LEGISLATION_TITLES = (
+    ("Uitvoeringsverordening (EU) 2023/138 van de Commissie (hoogwaardige datasets)", "nl"),
+    ("Commission Implementing Regulation (EU) 2023/138 (high-value datasets)", "en"),
+)
+
+
+def legislation_triples() -> tuple:
+    """The HVD regulation as an eli:LegalResource with its title (in a high-value dataset's
+    graph and in the vocabulary graph)."""
+    law = term(HVD_LEGISLATION)
+    return ((law, term(str(RDF.type)), term(_LEGAL_RESOURCE)),
+            *((law, term(str(DCTERMS.title)), Literal(title, lang=lang))
+              for title, lang in _LEGISLATION_TITLES))
 
 SPEC = TableSpec("hvd_categories", ("uri", "code", "label_nl", "label_en"),
                  optional=("parent",), uri_columns=(("uri", "single"),))
@@ -105,8 +120,9 @@ class HvdCategories:
         return names[found[0]] if found else None
 
     def triples(self) -> Iterator[tuple]:
-        """The list as background knowledge: a skos:ConceptScheme, and each category a
-        skos:Concept in it with its Dutch and English skos:prefLabel."""
+        """The list as background knowledge: a skos:ConceptScheme, each category a
+        skos:Concept in it with its Dutch and English skos:prefLabel, and the HVD regulation."""
+        yield from legislation_triples()
         scheme = URIRef(HVD_SCHEME)
         yield scheme, RDF.type, SKOS.ConceptScheme
         for label, lang in HVD_SCHEME_LABELS:
