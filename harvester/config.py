@@ -421,6 +421,14 @@ portal_url = {source_url}
 # contact_email = "..."
 # access_rights = "public"         # the default access right
 
+# High-value datasets (HVD, Implementing Regulation (EU) 2023/138): by dataset name or CKAN id,
+# or by a rule; a category is a code or URI of the EU list (mappings/hvd_categories.csv).
+# [sources.{source_name}.high_value]
+# "dataset-name" = "c_e1da4e07"    # Statistiek; several: ["c_e1da4e07", "c_b79e35eb"]
+# [[sources.{source_name}.high_value_rules]]
+# tag = "statistiek"               # or group = "NAME", or field = "FIELD" with value = "VALUE"
+# category = "c_e1da4e07"
+
 # data.overheid.nl's test (acceptance) environment: run here first (`--target test`, the
 # default when it is the only non-production target). The URL comes with your test account.
 [targets.test]
