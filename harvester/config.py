@@ -62,6 +62,10 @@ class SourceConfig:
     full_every_days: float | None = None
     light_listing: bool = True
     mapping: dict[str, Any] = field(default_factory=dict)
+    #: `[sources.NAME.high_value]`: dataset name or CKAN id -> HVD categories (codes or URIs)
+    high_value: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: `[[sources.NAME.high_value_rules]]`: {tag | group | field + value, category (a tuple)}
+    high_value_rules: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def location(self) -> str:
@@ -178,14 +182,14 @@ def _resolve(base: Path, value: str) -> Path:
     return path if path.is_absolute() else (base / path).resolve()
 
 
-def _source(name: str, table: Any, base: Path, where: str) -> SourceConfig:
-    where = f"{where} [sources.{name}]"
+def _source(name: str, table: Any, base: Path, file: str) -> SourceConfig:
+    where = f"{file} [sources.{name}]"
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: must be a table")
     allowed = {
         "type", "url", "path", "page_size", "timeout", "retries", "backoff", "max_backoff",
         "overlap_minutes", "organization", "api_key_env", "full_every_runs", "full_every_days",
-        "light_listing", "workers", "mapping",
+        "light_listing", "workers", "mapping", "high_value", "high_value_rules",
     }
     _check_keys(table, allowed, where)
     kind = _get(table, "type", str, where, "ckan")
@@ -221,7 +225,53 @@ def _source(name: str, table: Any, base: Path, where: str) -> SourceConfig:
         log.warning("%s: workers: ignored; the records are mapped, validated and converted in this "
                     "process (the key may be removed)", where)
     src.mapping = dict(_get(table, "mapping", dict, where, {}))
+    src.high_value = _high_value(_get(table, "high_value", dict, where, {}),
+                                 f"{file} [sources.{name}.high_value]")
+    src.high_value_rules = [
+        _high_value_rule(rule, f"{file} [[sources.{name}.high_value_rules]] rule {i}")
+        for i, rule in enumerate(_get(table, "high_value_rules", list, where, []), 1)
+    ]
     return src
+
+
+# High-value datasets: the shape of the tables is checked here; the categories are checked
+# against the EU list (mappings/hvd_categories.csv) by harvester.dcat.hvd_categories.
+_HIGH_VALUE_RULE_KEYS = {"tag", "group", "field", "value", "category"}
+_HIGH_VALUE_SELECTORS = ("tag", "group", "field")
+
+
+def _categories(value: Any, key: str, where: str) -> tuple[str, ...]:
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not values or \
+            not all(isinstance(v, str) and v.strip() for v in values):
+        raise ConfigError(f"{where}: key {key!r} must be an HVD category (a code such as "
+                          f"'c_e1da4e07' or its URI) or a list of them, got {value!r}")
+    return tuple(v.strip() for v in values)
+
+
+def _high_value(table: dict[str, Any], where: str) -> dict[str, tuple[str, ...]]:
+    return {name: _categories(value, name, where) for name, value in table.items()}
+
+
+def _high_value_rule(rule: Any, where: str) -> dict[str, Any]:
+    if not isinstance(rule, dict):
+        raise ConfigError(f"{where}: must be a table such as {{tag = \"statistiek\", "
+                          f"category = \"c_e1da4e07\"}}, got {rule!r}")
+    _check_keys(rule, _HIGH_VALUE_RULE_KEYS, where)
+    selectors = [key for key in _HIGH_VALUE_SELECTORS if key in rule]
+    if len(selectors) != 1 or ("value" in rule) != (selectors == ["field"]):
+        raise ConfigError(f"{where}: needs exactly one of 'tag', 'group' or 'field' (with "
+                          f"'value': a package field or extra and the value it holds), got "
+                          f"{', '.join(sorted(rule)) or 'no keys'}")
+    checked = {key: _get(rule, key, str, where, "").strip() for key in (*selectors, "value")
+               if key in rule}
+    for key, text in checked.items():
+        if not text:
+            raise ConfigError(f"{where}: key {key!r} must be a non-empty string")
+    if "category" not in rule:
+        raise ConfigError(f"{where}: key 'category' is required (the HVD category of the "
+                          "datasets the rule marks)")
+    return {**checked, "category": _categories(rule["category"], "category", where)}
 
 
 def _target(name: str, table: Any, where: str) -> TargetConfig:
@@ -370,6 +420,14 @@ portal_url = {source_url}
 # contact_name = "..."             # the contact point of packages that name none
 # contact_email = "..."
 # access_rights = "public"         # the default access right
+
+# High-value datasets (HVD, Implementing Regulation (EU) 2023/138): by dataset name or CKAN id,
+# or by a rule; a category is a code or URI of the EU list (mappings/hvd_categories.csv).
+# [sources.{source_name}.high_value]
+# "dataset-name" = "c_e1da4e07"    # Statistiek; several: ["c_e1da4e07", "c_b79e35eb"]
+# [[sources.{source_name}.high_value_rules]]
+# tag = "statistiek"               # or group = "NAME", or field = "FIELD" with value = "VALUE"
+# category = "c_e1da4e07"
 
 # data.overheid.nl's test (acceptance) environment: run here first (`--target test`, the
 # default when it is the only non-production target). The URL comes with your test account.

@@ -2,7 +2,7 @@
 
 `map_dataset(package, context, mappings, options)` runs the steps of `_STEPS` in order
 (identity, texts, agents, themes, value lists, dates, pages, coverage, distributions, licence,
-data service) and then builds the dataset's catalogue record. The result holds the dataset's
+data service, high value) and then builds the dataset's catalogue record. The result holds the dataset's
 triples (every node it links to typed and described, so the graph validates on its own), the
 issues met on the way, and the resource id -> distribution URI table.
 
@@ -25,6 +25,7 @@ from harvester.dcat.coverage import add_spatial, add_temporal
 from harvester.dcat.descriptions import descriptions_for, theme_uris
 from harvester.dcat.distribution import add_distributions
 from harvester.dcat.fields import as_list, is_http, is_persistent_uri, text_of, translated, uri_part
+from harvester.dcat.hvd import add_high_value
 from harvester.dcat.issues import MappingIssue
 from harvester.dcat.licence import add_dataset_licence
 from harvester.dcat.options import MappingOptions, portal_url
@@ -391,4 +392,5 @@ _STEPS: tuple[Callable[[PackageMapping], None], ...] = (
     add_distributions,
     add_dataset_licence,
     _data_service,
+    add_high_value,
 )

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from harvester.dcat.fields import EMAIL, LANG_TAG
+from harvester.dcat.hvd_categories import HighValueMarking
 from harvester.errors import ConfigError
 from harvester.source.context import SourceContext
 
@@ -194,6 +195,11 @@ class MappingOptions:
       `data_service`          the source's API as a dcat:DataService (see DataServiceOptions);
                               distributions of resources with `datastore_active` true link to it
                               with dcat:accessService.
+
+    High-value datasets (not a key of this table: built from the source's `high_value` and
+    `high_value_rules`, see harvester.dcat.hvd_categories and `from_config`)
+      `high_value`            which packages are high-value datasets and their HVD categories
+                              (None: none).
     """
 
     portal_url: str | None = None
@@ -227,6 +233,7 @@ class MappingOptions:
     documentation_as: str = "page"
     description_max_length: int = 2000
     data_service: DataServiceOptions | None = None
+    high_value: HighValueMarking | None = None
 
     _STRINGS = (
         "portal_url", "landing_page", "catalog_uri", "catalog_title", "catalog_description",
@@ -253,8 +260,10 @@ class MappingOptions:
         return sorted(set(cls._STRINGS) | {key for key, _ in _CHECKS})
 
     @classmethod
-    def from_config(cls, table: Mapping[str, Any] | None, where: str) -> MappingOptions:
-        """Check a `[sources.NAME.mapping]` table and build the options.
+    def from_config(cls, table: Mapping[str, Any] | None, where: str, *,
+                    high_value: HighValueMarking | None = None) -> MappingOptions:
+        """Check a `[sources.NAME.mapping]` table and build the options (with the source's
+        high-value marking, checked by harvester.dcat.hvd_categories.high_value_marking).
 
         Raises ConfigError naming `where`, the key and what is expected, for an unknown key or a
         value of the wrong kind. Every string is checked first, then the keys of `_CHECKS` in
@@ -271,7 +280,7 @@ class MappingOptions:
         for key, check in _CHECKS:
             if key in table:
                 values[key] = check(values.get(key, table[key]), table[key], where)
-        return cls(**values)
+        return cls(**values, high_value=high_value)
 
 
 def portal_url(options: MappingOptions, context: SourceContext | None) -> str:

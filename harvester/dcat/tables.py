@@ -18,6 +18,9 @@ access_rights.csv  key, uri, donl, label [, note]
 schemes.csv        table, column, prefix, scheme, label_nl: the concept scheme of each URI column
 =================  ==============================================================================
 
+hvd_categories.csv (uri, code, label_nl, label_en, parent: the EU list of high-value dataset
+categories) is read by harvester.dcat.hvd_categories; a folder without it uses the shipped one.
+
 Lookups are case-insensitive and ignore surrounding whitespace. For URL-like values the scheme
 (http/https), a leading ``www.`` and a trailing ``/`` are ignored as well. Every URI a table maps
 *to* is also a lookup key of that table (unless a row already uses it as its key), so e.g.
@@ -40,6 +43,7 @@ import rdflib
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS
 
 from harvester.config import MAPPINGS_DIR
+from harvester.dcat.hvd_categories import HvdCategory, load_hvd_categories
 from harvester.dcat.table_files import (
     BOOLS,
     SPECS,
@@ -218,6 +222,10 @@ class Mappings:
             return None
         return info.label, info.scheme
 
+    def hvd_category(self, value: str) -> HvdCategory | None:
+        """The high-value dataset category with this code or URI (hvd_categories.csv)."""
+        return self.hvd_categories.get(value)
+
     def vocabulary_graph(self) -> rdflib.Graph:
         """Background knowledge for SHACL: every URI the tables map to, typed and labelled."""
         g = rdflib.Graph()
@@ -251,6 +259,8 @@ class Mappings:
         for a, b in self._same_as:
             g.add((rdflib.URIRef(a), SKOS.exactMatch, rdflib.URIRef(b)))
             g.add((rdflib.URIRef(b), SKOS.exactMatch, rdflib.URIRef(a)))
+        for triple in self.hvd_categories.triples():
+            g.add(triple)
         return g
 
     def __repr__(self) -> str:
@@ -271,6 +281,8 @@ class Mappings:
         for filename in sorted(raw):
             digest.update(filename.encode("utf-8") + b"\0")
             digest.update(hashlib.sha256(raw[filename]).digest())
+        self.hvd_categories = load_hvd_categories(self.path)  # harvester.dcat.hvd_categories
+        digest.update(self.hvd_categories.digest)
         self.fingerprint = digest.hexdigest()
 
         scheme_rules = self._load_schemes(tables["schemes"])

@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 
 from harvester.apply import Applier
 from harvester.config import Config, SourceConfig, TargetConfig, _check_url, api_key_from_env
+from harvester.dcat.hvd_categories import high_value_marking
 from harvester.dcat.options import MappingOptions
 from harvester.dcat.tables import load_mappings
 from harvester.donl.api import EmptyTarget, TargetApi
@@ -60,7 +61,10 @@ def adhoc_target(url: str, owner_org: str) -> TargetConfig:
 def build_stages(config: Config, source: SourceConfig, store: StateStore) -> Stages:
     """The mapping tables, options, shapes and stored source context for a source."""
     mappings = load_mappings(config.mappings)
-    options = MappingOptions.from_config(source.mapping, f"{config.path or 'configuration'} [sources.{source.name}.mapping]")
+    high_value = high_value_marking(source.high_value, source.high_value_rules, mappings.hvd_categories,
+                                    str(config.path or "configuration"), source.name)
+    options = MappingOptions.from_config(source.mapping, f"{config.path or 'configuration'} [sources.{source.name}.mapping]",
+                                         high_value=high_value)
     validator = Validator(config.shapes, ontology=mappings.vocabulary_graph, lazy=True)
     return Stages(mappings=mappings, options=options, validator=validator,
                   context=context_of(store, source.name, source.url))

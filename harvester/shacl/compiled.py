@@ -1,7 +1,7 @@
 """The fast SHACL engine: our shapes compiled into Python checks (`CompiledShapes`).
 
 What it buys: validation of a whole catalogue without pySHACL and its overhead per node. The
-SHACL Core subset our shapes use (class targets, predicate paths, sh:minCount/maxCount, sh:class,
+SHACL Core subset our shapes use (class and subjects-of targets, predicate paths, sh:minCount/maxCount, sh:class,
 sh:datatype, sh:nodeKind, sh:pattern, sh:in, sh:hasValue, sh:node, sh:property, sh:or, qualified
 value shapes) is turned into plain Python functions, evaluated on the data's subject index
 directly and grouped per combination of node types, so that each property's values are looked
@@ -39,7 +39,7 @@ from harvester.shacl.shapes import SEVERITIES, UnsupportedShapes, message_text, 
 
 #: SHACL predicates the compiled engine understands (any other sh: term makes it decline)
 _SUPPORTED = frozenset({
-    SH.path, SH.targetClass, SH.minCount, SH.maxCount, SH["class"], SH.datatype, SH.nodeKind,
+    SH.path, SH.targetClass, SH.targetSubjectsOf, SH.minCount, SH.maxCount, SH["class"], SH.datatype, SH.nodeKind,
     SH.pattern, SH.flags, SH["in"], SH.hasValue, SH.node, SH.property, SH["or"],
     SH.qualifiedValueShape, SH.qualifiedMinCount, SH.qualifiedMaxCount,
     SH.qualifiedValueShapesDisjoint, SH.severity, SH.message, SH.name, SH.description,
@@ -192,6 +192,8 @@ class CompiledShapes:
             _mark_reporting(shape)
             by_class.setdefault(shared(cls), []).append(shape)
         self.by_class = {cls: tuple(dict.fromkeys(found)) for cls, found in by_class.items()}
+        #: predicate -> the shapes targeting the subjects of its triples (sh:targetSubjectsOf)
+        self.by_subject_of = _subjects_of_targets(shapes, self._compile)
         self._for_type: dict = {}
 
     # -- compiling ---------------------------------------------------------------------------
@@ -325,14 +327,16 @@ class CompiledShapes:
                 po = bg.get(node)
                 if po is None:
                     continue
-            types = po.get(_TYPE)
-            if types:
-                self._run_on(ctx, node, po, types, out)
+            types = po.get(_TYPE) or ()
+            subject_of = tuple(p for p in self.by_subject_of if p in po) if self.by_subject_of else ()
+            if types or subject_of:
+                self._run_on(ctx, node, po, (tuple(types), subject_of), out)
         return out
 
-    def _run_on(self, ctx: _Context, node: Any, po: dict, types: Any, out: list) -> None:
-        """Add the failures of `node` (whose predicate -> objects dict is `po`) to `out`."""
-        by_path, when_absent, on_node = self._plan_for(ctx, types)
+    def _run_on(self, ctx: _Context, node: Any, po: dict, targets: tuple, out: list) -> None:
+        """Add the failures of `node` (whose predicate -> objects dict is `po`; `targets`: its
+        types and the sh:targetSubjectsOf predicates it has) to `out`."""
+        by_path, when_absent, on_node = self._plan_for(ctx, targets)
         for path, values in po.items():
             entry = by_path.get(path)
             if entry is not None:
@@ -343,20 +347,19 @@ class CompiledShapes:
         for entry in on_node:
             _run_entry(ctx, node, (node,), entry, out)
 
-    def _plan_for(self, ctx: _Context, types: Any) -> tuple:
-        """What to check on a node of these types (see `_plan`), worked out once per
-        combination of types (when the background alone decides their superclasses)."""
-        key = tuple(types)
+    def _plan_for(self, ctx: _Context, key: tuple) -> tuple:
+        """What to check on a node of these (types, subjects-of predicates) (see `_plan`),
+        worked out once per combination (when the background alone decides the superclasses)."""
         found = self._for_type.get(key)
         if found is None:
-            found = self._plan(ctx, key)
+            found = self._plan(ctx, *key)
             # the class hierarchy can differ between evaluations only when the data itself
             # holds rdfs:subClassOf triples; remember only what the background alone decides
-            if all(not ctx.spo.get(c, {}).get(_SUB_CLASS_OF) for t in key for c in ctx.supers(t)):
+            if all(not ctx.spo.get(c, {}).get(_SUB_CLASS_OF) for t in key[0] for c in ctx.supers(t)):
                 self._for_type[key] = found
         return found
 
-    def _plan(self, ctx: _Context, types: tuple) -> tuple:
+    def _plan(self, ctx: _Context, types: tuple, subject_of: tuple = ()) -> tuple:
         """The checks of every shape targeting one of the types (or a superclass) and of their
         sh:property shapes, grouped by path so that each path's values are looked up once, as
         entries (path, low, high, counts, pairs, pairs without values), each of the last three
@@ -365,7 +368,10 @@ class CompiledShapes:
         values run when there are none. Returns (entry by path, entries that can fail when
         their path has no values, entries about the node itself)."""
         by_path: dict[Any, dict[tuple, None]] = {}
-        for shape in self._targeting(ctx, types):
+        shapes = self._targeting(ctx, types)
+        for predicate in subject_of:  # a shape targeting a node twice checks it once
+            shapes.update(dict.fromkeys(self.by_subject_of[predicate]))
+        for shape in shapes:
             _add_checks_by_path(shape, by_path)
         return _grouped([_path_plan(path, tuple(pairs))
                          for path, pairs in by_path.items() if pairs])
@@ -378,6 +384,19 @@ class CompiledShapes:
                 for shape in self.by_class.get(cls, ()):
                     shapes[shape] = None
         return shapes
+
+
+def _subjects_of_targets(shapes: Graph, compile_shape: Any) -> dict:
+    """predicate -> the compiled shapes whose sh:targetSubjectsOf it is, in a fixed order."""
+    found: dict = {}
+    for node, predicate in sorted(shapes.subject_objects(SH.targetSubjectsOf),
+                                  key=lambda t: (str(t[0]), str(t[1]))):
+        if not isinstance(predicate, URIRef):
+            raise UnsupportedShapes(f"{show(node)}: sh:targetSubjectsOf {show(predicate)}")
+        shape = compile_shape(node, ())
+        _mark_reporting(shape)
+        found.setdefault(shared(predicate), []).append(shape)
+    return {predicate: tuple(dict.fromkeys(shapes_)) for predicate, shapes_ in found.items()}
 
 
 def _check_supported(shapes: Graph) -> None:
