@@ -161,8 +161,8 @@ def _finding_line(finding: dict[str, Any]) -> str:
 
 
 def echo_document_validation(validation: DocumentsValidation, *, quiet: bool = False, as_json: bool = False) -> None:
-    """Files validated on their own (`validate FILE...`): per file a line with its verdict, then its
-    findings grouped per focus node (unless `quiet`); a file that could not be read as an error on
+    """Files validated on their own (`validate FILE...`): per file (unless `quiet`) a line with its
+    verdict, then its findings grouped per focus node; a file that could not be read as an error on
     stderr; the bilingual summary last. `as_json`: the whole result as one JSON document instead
     (the errors still on stderr)."""
     if as_json:
@@ -170,21 +170,19 @@ def echo_document_validation(validation: DocumentsValidation, *, quiet: bool = F
     for document in validation.documents:
         if document.error is not None:
             click.echo(f"error: {document.error}", err=True)
-        elif not as_json:
-            echo_lines(_document_lines(document, findings=not quiet))
+        elif not (as_json or quiet):
+            echo_lines(_document_lines(document))
     if not as_json:
         click.echo(documents_summary(validation.total, validation.conform, validation.not_conform,
                                      validation.unreadable))
 
 
-def _document_lines(document: DocumentValidation, *, findings: bool) -> Iterable[str]:
-    """A file's verdict and counts, then (with `findings`) each focus node with its findings."""
+def _document_lines(document: DocumentValidation) -> Iterable[str]:
+    """A file's verdict and counts, then each focus node with its findings."""
     counts = document.counts()
     verdict = "voldoet / conforms" if document.conforms else "voldoet NIET / does NOT conform"
-    yield (f"{document.path}  ({document.format_name}, {counts['triples']} triples): {verdict}; "
-           f"{counts['violations']} violation(s), {counts['warnings']} warning(s)")
-    if not findings:
-        return
+    yield (f"{document.path}  ({document.format_name}, {counts['triples']} triples, {counts['judged']} "
+           f"node(s) judged): {verdict}; {counts['violations']} violation(s), {counts['warnings']} warning(s)")
     for focus, found in document.by_focus_node():
         node = document.nodes.get(focus, {})
         types = " ".join(document.short(t) for t in node.get("types", []))

@@ -29,7 +29,7 @@ from xml.sax import SAXParseException
 
 from rdflib import BNode, Graph, URIRef
 from rdflib.exceptions import ParserError
-from rdflib.namespace import RDF
+from rdflib.namespace import RDF, RDFS, SH
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from harvester.config import Config
@@ -77,6 +77,8 @@ class DocumentValidation:
     format: str | None = None
     triples: int = 0
     subjects: int = 0
+    #: the nodes of a class the shapes target (directly or as a subclass): those that were judged
+    judged: int = 0
     report: ValidationReport | None = None
     nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
     error: DocumentError | None = None
@@ -93,7 +95,8 @@ class DocumentValidation:
 
     def counts(self) -> dict[str, int]:
         report = self.report or ValidationReport(conforms=False)
-        return {"triples": self.triples, "subjects": self.subjects, "violations": len(report.violations),
+        return {"triples": self.triples, "subjects": self.subjects, "judged": self.judged,
+                "violations": len(report.violations),
                 "warnings": len(report.warnings), "infos": len(report.infos)}
 
     @property
@@ -186,7 +189,18 @@ def validate_document(path: Path, validator: Validator, input_format: str | None
     subjects = {str(s): s for s in set(graph.subjects())}
     nodes = {focus: _node_info(graph, subjects[focus]) for focus, _ in _groups(report) if focus in subjects}
     blank_nodes = frozenset(str(n) for n in graph.all_nodes() if isinstance(n, BNode))
-    return DocumentValidation(path, fmt, len(graph), len(subjects), report, nodes, blank_nodes=blank_nodes)
+    return DocumentValidation(path, fmt, len(graph), len(subjects), judged_nodes(graph, validator), report, nodes,
+                              blank_nodes=blank_nodes)
+
+
+def judged_nodes(graph: Graph, validator: Validator) -> int:
+    """How many nodes of the document are of a class the shapes target, or a subclass of one by
+    the background's axioms (a document of none conforms, having been judged on nothing)."""
+    targets = set(validator.shapes_graph.objects(None, SH.targetClass))
+    background = validator.background
+    targeted = {cls for cls in set(graph.objects(None, RDF.type))
+                if any(c in targets for c in background.transitive_objects(cls, RDFS.subClassOf))}
+    return len({s for s, cls in graph.subject_objects(RDF.type) if cls in targeted})
 
 
 def _groups(report: ValidationReport) -> Iterator[tuple[str, None]]:
