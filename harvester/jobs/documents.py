@@ -187,7 +187,8 @@ def validate_document(path: Path, validator: Validator, input_format: str | None
         return DocumentValidation(path, error=exc)
     report = validator.validate(graph)
     subjects = {str(s): s for s in set(graph.subjects())}
-    nodes = {focus: _node_info(graph, subjects[focus]) for focus, _ in _groups(report) if focus in subjects}
+    nodes = {focus: _node_info(graph, subjects[focus])
+             for focus in dict.fromkeys(f.focus_node for f in report.findings) if focus in subjects}
     blank_nodes = frozenset(str(n) for n in graph.all_nodes() if isinstance(n, BNode))
     return DocumentValidation(path, fmt, len(graph), len(subjects), judged_nodes(graph, validator), report, nodes,
                               blank_nodes=blank_nodes)
@@ -201,10 +202,6 @@ def judged_nodes(graph: Graph, validator: Validator) -> int:
     targeted = {cls for cls in set(graph.objects(None, RDF.type))
                 if any(c in targets for c in background.transitive_objects(cls, RDFS.subClassOf))}
     return len({s for s, cls in graph.subject_objects(RDF.type) if cls in targeted})
-
-
-def _groups(report: ValidationReport) -> Iterator[tuple[str, None]]:
-    yield from dict.fromkeys((f.focus_node, None) for f in report.findings)
 
 
 # --- reading a document --------------------------------------------------------------------------
