@@ -23,6 +23,7 @@ from harvester.config import DEFAULT_CONFIG_NAME, Config, load_config
 from harvester.console import (
     Progress,
     echo_action,
+    echo_document_validation,
     echo_export,
     echo_harvest,
     echo_init,
@@ -194,20 +195,40 @@ def status(env: Env) -> None:
 
 
 @main.command()
+@click.argument("files", metavar="[FILE]...", nargs=-1, type=click.Path(path_type=Path))
 @_source_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--input-format", type=click.Choice(list(jobs.DOCUMENT_FORMATS)),
+              help="With FILE: the RDF format of every file (default: from its extension, else its content).")
 @click.pass_obj
-def validate(env: Env, source_name: str | None, fmt: str) -> Any:
+def validate(env: Env, files: tuple[Path, ...], source_name: str | None, fmt: str, input_format: str | None) -> Any:
     """Validate the harvested catalogue with SHACL, and each package as data.overheid.nl would;
-    mark invalid datasets in the state store.
+    mark invalid datasets in the state store. With FILE...: validate those DCAT-AP-NL documents
+    (Turtle, RDF/XML, JSON-LD, N-Triples; a catalogue or a single dataset, distribution or data
+    service) instead, offline, without a configuration file or the state store.
 
-    Exit code 0 when every dataset conforms, 1 when any is invalid.
+    Exit code 0 when every dataset (every file) conforms, 1 when any does not, 2 when a file is
+    not there or does not parse.
     """
+    if files:
+        return _validate_files(env, files, source_name, fmt == "json" or env.as_json, input_format)
+    if input_format is not None:
+        raise UsageError("command line: --input-format goes with FILE arguments")
     validation = jobs.validate(env.config, source_name)
     if fmt == "json" or env.as_json:
         echo_json(validation.to_dict())
     else:
         echo_validation(validation)
+    return validation
+
+
+def _validate_files(env: Env, files: tuple[Path, ...], source_name: str | None, as_json: bool,
+                    input_format: str | None) -> Any:
+    if source_name is not None:
+        raise UsageError("command line: give FILE arguments or --source, not both")
+    env.allow_defaults = True
+    validation = jobs.validate_documents(env.config, files, input_format)
+    echo_document_validation(validation, as_json=as_json, quiet=env.quiet)
     return validation
 
 

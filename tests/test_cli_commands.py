@@ -114,6 +114,20 @@ def _export(fmt: str) -> Callable[[Ran, Path], None]:
     return check
 
 
+def _validate_file(ran: Ran, folder: Path) -> None:
+    """The exported catalogue as a document: its line, then the summary."""
+    assert re.search(rf"(?m)^{re.escape(str(folder / 'catalogue.jsonld'))}  \(JSON-LD, \d+ triples, \d+ node\(s\) "
+                     r"judged\): voldoet / conforms; 0 violation\(s\)", ran.stdout)
+    assert _last_line(ran) == "1 bestand, 1 voldoet, 0 voldoen niet / 1 file, 1 conforms, 0 do not"
+
+
+def _validate_file_json(ran: Ran, folder: Path) -> None:
+    outcome = json.loads(ran.stdout)
+    assert outcome["conforms"] is True and outcome["files"] == outcome["conform"] == 1
+    [document] = outcome["documents"]
+    assert document["format"] == "json-ld" and document["counts"]["judged"] > DATASETS
+
+
 #: a dataset's line in a plan: the symbol of a create, its name, how many resources it has
 CREATE_LINE = r"(?m)^\+ \S+  \(new, \d+ resources?\)$"
 LEGEND = "+ create  ~ update  - withdraw  ! needs a person"
@@ -248,6 +262,10 @@ STEPS = [
     Step("export-turtle", ["export", "--format", "turtle"], ExitCode.OK, _export("turtle")),
     Step("export-json-ld", ["export", "--format", "json-ld"], ExitCode.OK, _export("json-ld")),
     Step("export-xml", ["export", "--format", "xml"], ExitCode.OK, _export("xml")),
+    Step("export-to-file", ["export", "--format", "json-ld", "-o", "{folder}/catalogue.jsonld"], ExitCode.OK,
+         _says("bytes to")),
+    Step("validate-file", ["validate", "{folder}/catalogue.jsonld"], ExitCode.OK, _validate_file),
+    Step("validate-file-json", ["--json", "validate", "{folder}/catalogue.jsonld"], ExitCode.OK, _validate_file_json),
     Step("plan", ["plan"], ExitCode.OK, _plan_shown),
     Step("plan-quiet", ["-q", "plan"], ExitCode.OK, _plan_quiet),
     Step("plan-quiet-after", ["plan", "-q"], ExitCode.OK, _plan_quiet),
@@ -291,6 +309,10 @@ STEPS = [
          _says("--target-url needs --owner-org")),
     Step("target-and-target-url", ["sync", "--target", "t", "--target-url", "http://x", "--owner-org", "o"],
          ExitCode.USAGE, _says("give --target or --target-url, not both")),
+    Step("validate-missing-file", ["validate", "{folder}/nowhere.ttl"], ExitCode.USAGE,
+         _says("nowhere.ttl: bestand niet gevonden / no such file")),
+    Step("validate-unparsable-file", ["validate", "--input-format", "turtle", "{folder}/duo-offline.toml"],
+         ExitCode.USAGE, _says("duo-offline.toml:6:1: geen geldige Turtle / not valid Turtle")),
     Step("apply-without-plan-file", ["apply", "{folder}/no-plan.json"], ExitCode.USAGE, _says("no such plan file")),
     Step("apply-offline-plan", ["apply", "{folder}/plan.json"], ExitCode.USAGE, _says("planned against no target")),
     Step("harvest-while-locked", ["harvest"], ExitCode.LOCKED, _says("another run holds the lock"), locked=True),

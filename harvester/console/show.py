@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover - types only: showing a result needs none 
     from harvester.jobs import (
         CatalogueExport,
         CatalogueValidation,
+        DocumentsValidation,
+        DocumentValidation,
         PlanResult,
         RunReport,
         StoreStatus,
@@ -156,6 +158,55 @@ def _finding_line(finding: dict[str, Any]) -> str:
     path = finding.get("path") or finding.get("field") or ""
     value = "= " + str(finding["value"]) if finding.get("value") else ""
     return f"  [{finding['severity']}] {where} {path} {value}: {finding['message']}"
+
+
+def echo_document_validation(validation: DocumentsValidation, *, quiet: bool = False, as_json: bool = False) -> None:
+    """Files validated on their own (`validate FILE...`): per file (unless `quiet`) a line with its
+    verdict, then its findings grouped per focus node; a file that could not be read as an error on
+    stderr; the bilingual summary last. `as_json`: the whole result as one JSON document instead
+    (the errors still on stderr)."""
+    if as_json:
+        echo_json(validation.to_dict())
+    for document in validation.documents:
+        if document.error is not None:
+            click.echo(f"error: {document.error}", err=True)
+        elif not (as_json or quiet):
+            echo_lines(_document_lines(document))
+    if not as_json:
+        click.echo(documents_summary(validation.total, validation.conform, validation.not_conform,
+                                     validation.unreadable))
+
+
+def _document_lines(document: DocumentValidation) -> Iterable[str]:
+    """A file's verdict and counts, then each focus node with its findings."""
+    counts = document.counts()
+    verdict = "voldoet / conforms" if document.conforms else "voldoet NIET / does NOT conform"
+    yield (f"{document.path}  ({document.format_name}, {counts['triples']} triples, {counts['judged']} "
+           f"node(s) judged): {verdict}; {counts['violations']} violation(s), {counts['warnings']} warning(s)")
+    for focus, found in document.by_focus_node():
+        node = document.nodes.get(focus, {})
+        types = " ".join(document.short(t) for t in node.get("types", []))
+        yield f"  {node.get('label', focus)}" + (f"  ({types})" if types else "")
+        for finding in found:
+            value = f" = {document.shown_value(finding.value)}" if finding.value is not None else ""
+            yield f"    [{finding.severity}] {document.short(finding.path)}{value}: {finding.message}"
+
+
+def documents_summary(total: int, conform: int, not_conform: int, unreadable: int = 0) -> str:
+    """`3 bestanden, 2 voldoen, 1 voldoet niet / 3 files, 2 conform, 1 does not` (the unreadable
+    ones only when there are)."""
+    dutch = [_count(total, "bestand", "bestanden"), _count(conform, "voldoet", "voldoen"),
+             _count(not_conform, "voldoet niet", "voldoen niet")]
+    english = [_count(total, "file", "files"), _count(conform, "conforms", "conform"),
+               _count(not_conform, "does not", "do not")]
+    if unreadable:
+        dutch.append(f"{unreadable} onleesbaar")
+        english.append(f"{unreadable} unreadable")
+    return f"{', '.join(dutch)} / {', '.join(english)}"
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
 
 
 def echo_export(export: CatalogueExport, output: Path | None) -> None:

@@ -3,6 +3,7 @@
     config = load_config("examples/duo-offline.toml")
     harvest(config)                                     # -> HarvestSummary
     validate(config)                                    # -> CatalogueValidation
+    validate_documents(config, [Path("catalogus.ttl")])  # -> DocumentsValidation, no state store
     plan_sync(config, plan_out=Path("plan.json"))       # -> PlanResult, the plan saved
     apply_plan(config, Path("plan.json"))               # -> SyncResult, exactly that plan applied
     sync(config, options=SyncOptions(dry_run=True))     # -> SyncResult
@@ -18,9 +19,18 @@ together and records the run:
     steps.py      the steps of a sync on an open store, and what failed where
     saved.py      saved plans: what a plan was made from, and whether it still fits
     catalogue.py  the harvested catalogue as a whole: export, validate
+    documents.py  DCAT-AP-NL documents given as files, validated as they are (validate FILE...)
 """
 
 from harvester.jobs.catalogue import export_source, mapped_datasets, validate_catalogue
+from harvester.jobs.documents import FORMATS as DOCUMENT_FORMATS
+from harvester.jobs.documents import (
+    DocumentError,
+    DocumentsValidation,
+    DocumentValidation,
+    document_validator,
+    validate_documents,
+)
 from harvester.jobs.results import (
     CatalogueExport,
     CatalogueValidation,
@@ -57,10 +67,11 @@ from harvester.jobs.use_cases import (
 )
 
 __all__ = [
-    "PLAN_FORMAT", "CatalogueExport", "CatalogueValidation", "PlanResult", "RunReport", "StoreStatus",
+    "DOCUMENT_FORMATS", "PLAN_FORMAT", "CatalogueExport", "CatalogueValidation", "DocumentError",
+    "DocumentValidation", "DocumentsValidation", "PlanResult", "RunReport", "StoreStatus",
     "SyncOptions", "SyncResult", "TargetChoice",
-    "apply_plan", "build_stages", "choose_target", "exit_code_of", "export", "export_source", "gone_records", "harvest",
-    "init_config", "mapped_datasets", "open_target", "plan_source", "plan_sync",
+    "apply_plan", "build_stages", "choose_target", "document_validator", "exit_code_of", "export", "export_source",
+    "gone_records", "harvest", "init_config", "mapped_datasets", "open_target", "plan_source", "plan_sync",
     "read_plan_file", "run_report", "runs", "status", "sync", "sync_source", "validate",
-    "validate_catalogue", "withdraw_permission", "write_plan_file", "write_run_report",
+    "validate_catalogue", "validate_documents", "withdraw_permission", "write_plan_file", "write_run_report",
 ]
