@@ -61,7 +61,7 @@ def build_stages(config: Config, source: SourceConfig, store: StateStore) -> Sta
     """The mapping tables, options, shapes and stored source context for a source."""
     mappings = load_mappings(config.mappings)
     options = MappingOptions.from_config(source.mapping, f"{config.path or 'configuration'} [sources.{source.name}.mapping]")
-    validator = Validator(config.shapes, ontology=mappings.vocabulary_graph, lazy=True)
+    validator = Validator(config.shapes, ontology=mappings.vocabulary_graph, lazy=True, profile=config.profile)
     return Stages(mappings=mappings, options=options, validator=validator,
                   context=context_of(store, source.name, source.url))
 
