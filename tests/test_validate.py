@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
@@ -24,33 +23,29 @@ from harvester.shacl.validator import (
     ValidationReport,
     Validator,
 )
+from tests.profile_cases import (
+    CATALOG,
+    DCAT,
+    DCT,
+    P01,
+    P01_DIST,
+    PROFILE_DIFFERENCES,
+    VCARD,
+    case_id,
+    load,
+    second_contact,
+    widened,
+)
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "graphs"
-
-DCAT = Namespace("http://www.w3.org/ns/dcat#")
-DCT = Namespace("http://purl.org/dc/terms/")
-VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 EU = "http://publications.europa.eu/resource/authority/"
 
-P01 = URIRef("https://onderwijsdata.duo.nl/dataset/p01hoinges")
-P01_DIST = URIRef(
-    "https://onderwijsdata.duo.nl/dataset/p01hoinges/resource/3b1a7f5e-0f7c-4d0e-9a55-1c2d3e4f5a6b"
-)
 ADR = URIRef("https://onderwijsdata.duo.nl/dataset/adressen_ho")
 ADR_CSV = URIRef(
     "https://onderwijsdata.duo.nl/dataset/adressen_ho/resource/9c0e7b1a-2222-4c1d-8e3f-aaaaaaaaaaaa"
 )
 CONTACT = URIRef("https://onderwijsdata.duo.nl/#contactpunt")
-CATALOG = URIRef("https://onderwijsdata.duo.nl/catalog")
 RECORD = URIRef("https://onderwijsdata.duo.nl/catalog/record/p01hoinges")
-
-
-def load(*names: str) -> Graph:
-    g = Graph()
-    for name in names:
-        g.parse(FIXTURES / name, format="turtle")
-    return g
 
 
 def without(g: Graph, node: URIRef, path: URIRef) -> Graph:
@@ -493,56 +488,17 @@ def test_the_vocabulary_graph_can_be_made_when_the_shapes_are_loaded(validator: 
 # profiles: the adopted DCAT-AP-NL 3.0 (default) and the 3.0.1 working version
 # ------------------------------------------------------------------------------------------------
 
-SERVICE = URIRef("https://onderwijsdata.duo.nl/api/3/action/datastore_search")
-SECOND_CONTACT = URIRef("https://onderwijsdata.duo.nl/#tweede-contactpunt")
-RIGHTS = Namespace("https://onderwijsdata.duo.nl/#rechten-")
-
-
-def _second_contact(g: Graph, node: URIRef) -> None:
-    g.add((node, DCAT.contactPoint, SECOND_CONTACT))
-    g.add((SECOND_CONTACT, RDF.type, VCARD.Organization))
-    g.add((SECOND_CONTACT, VCARD.fn, Literal("DUO Informatieproducten", lang="nl")))
-
-
-def _second_language(g: Graph, node: URIRef) -> None:
-    g.add((node, DCT.language, URIRef(EU + "language/ENG")))
-
-
-def _two_spatial_resolutions(g: Graph, node: URIRef) -> None:
-    for metres in ("10.0", "100.0"):
-        g.add((node, DCAT.spatialResolutionInMeters, Literal(metres, datatype=XSD.decimal)))
-
-
-def _two_rights(g: Graph, node: URIRef) -> None:
-    for name in ("a", "b"):
-        g.add((node, DCT.rights, RIGHTS[name]))
-        g.add((RIGHTS[name], RDF.type, DCT.RightsStatement))
-
-
-#: the six "at most one" rules of the adopted version that 3.0.1 widened to "many": the graph,
-#: the node, what gives it a second value, and the property (shapes/README.md, "Profiles")
-PROFILE_DIFFERENCES = [
-    (("duo-p01hoinges.ttl",), P01, _second_contact, DCAT.contactPoint),
-    (("duo-p01hoinges.ttl",), P01, _two_spatial_resolutions, DCAT.spatialResolutionInMeters),
-    (("duo-p01hoinges.ttl",), P01_DIST, _second_language, DCT.language),
-    (("duo-p01hoinges.ttl",), P01_DIST, _two_rights, DCT.rights),
-    (("duo-dataservice.ttl", "duo-p01hoinges.ttl"), SERVICE, _second_contact, DCAT.contactPoint),
-    (("duo-catalog.ttl", "duo-p01hoinges.ttl", "duo-adressen-ho.ttl"), CATALOG, _two_rights, DCT.rights),
-]
-
-
 @pytest.fixture(scope="module")
 def working_version() -> Validator:
     return Validator(profile="3.0.1")
 
 
-@pytest.mark.parametrize("names,node,add_second,path", PROFILE_DIFFERENCES,
-                         ids=lambda x: getattr(x, "__name__", str(x).rsplit("/", 1)[-1]))
-def test_at_most_one_in_3_0_and_many_in_3_0_1(validator, working_version, names, node, add_second,
-                                               path) -> None:
+@pytest.mark.parametrize("case", PROFILE_DIFFERENCES, ids=case_id)
+def test_at_most_one_in_3_0_and_many_in_3_0_1(validator, working_version, case) -> None:
+    names, node, add_second, path = case
     g = load(*names)
     assert validator.validate(g).conforms and working_version.validate(g).conforms
-    add_second(g, node)
+    g = widened(names, node, add_second)
     adopted = validator.validate(g)
     assert not adopted.conforms
     assert pairs(adopted.violations) == {(str(node), str(path))}, adopted.to_text()
@@ -553,8 +509,7 @@ def test_at_most_one_in_3_0_and_many_in_3_0_1(validator, working_version, names,
 
 def test_two_dataset_contact_points_fail_under_3_0_and_pass_under_3_0_1(validator, working_version
                                                                         ) -> None:
-    g = load("duo-p01hoinges.ttl")
-    _second_contact(g, P01)
+    g = widened(("duo-p01hoinges.ttl",), P01, second_contact)
     assert validator.profile == "3.0"  # the default: the adopted version
     [finding] = validator.validate(g).violations
     assert (finding.focus_node, finding.path) == (str(P01), str(DCAT.contactPoint))
