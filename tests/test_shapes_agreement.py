@@ -77,12 +77,12 @@ _NL_MAIN = "geonovum-dcat-ap-nl-3.0/main/"
 OFFICIAL_SHAPES: dict[str, tuple[tuple[str, str], ...]] = {
     "3.0": (
         ("semic-dcat-ap-3.0.0/dcat-ap-SHACL.ttl",
-         "SEMIC DCAT-AP 3.0.0, the generated full shapes (cardinalities, node kinds, class ranges): "
-         "the DCAT-AP the adopted DCAT-AP-NL 3.0 builds on (152-Validaties). The adopted "
-         "version's own copy of it has the same rules."),
+         ("SEMIC DCAT-AP 3.0.0, the generated full shapes (cardinalities, node kinds, class ranges): "
+          "the DCAT-AP the adopted DCAT-AP-NL 3.0 builds on (152-Validaties). The adopted "
+          "version's own copy of it has the same rules.")),
         ("semic-dcat-ap-3.0.0/split/mdr-vocabularies.shape.ttl",
-         "SEMIC's controlled-vocabulary shapes (EU file-type, language, frequency, access-right, "
-         "data-theme; IANA by URL pattern), the only official value-list checks."),
+         ("SEMIC's controlled-vocabulary shapes (EU file-type, language, frequency, access-right, "
+          "data-theme; IANA by URL pattern), the only official value-list checks.")),
         (_NL_ADOPTED + "dcat-ap-nl-SHACL.ttl",
          "DCAT-AP-NL 3.0 core rules as adopted (2024-12: contact point at most one)."),
         (_NL_ADOPTED + "dcat-ap-nl-SHACL-klassebereik.ttl", "DCAT-AP-NL 3.0 class ranges."),
@@ -93,16 +93,16 @@ OFFICIAL_SHAPES: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "3.0.1": (
         ("semic-dcat-ap-3.0.1/dcat-ap-SHACL.ttl",
-         "SEMIC DCAT-AP 3.0.1, the generated full shapes (Geonovum main/dcat-ap-SHACL.ttl is the "
-         "same file), without the two sh:property references to shapes it never defines "
-         "(UNDEFINED_IN_3_0_1). That is exactly SEMIC 3.0.0 plus the 3.0.1 differences; the "
-         "split shapes.ttl + range.ttl are an older hand-written rule set with other rules "
-         "(e.g. byteSize as xsd:decimal)."),
+         ("SEMIC DCAT-AP 3.0.1, the generated full shapes (Geonovum main/dcat-ap-SHACL.ttl is the "
+          "same file), without the two sh:property references to shapes it never defines "
+          "(UNDEFINED_IN_3_0_1). That is exactly SEMIC 3.0.0 plus the 3.0.1 differences; the "
+          "split shapes.ttl + range.ttl are an older hand-written rule set with other rules "
+          "(e.g. byteSize as xsd:decimal).")),
         ("semic-dcat-ap-3.0.1/split/mdr-vocabularies.shape.ttl",
          "SEMIC 3.0.1's controlled-vocabulary shapes."),
         (_NL_MAIN + "dcat-ap-nl-SHACL.ttl",
-         "DCAT-AP-NL 3.0.1 working version core rules (branch main, 2026-03: contact point "
-         "maxCount removed)."),
+         ("DCAT-AP-NL 3.0.1 working version core rules (branch main, 2026-03: contact point "
+          "maxCount removed).")),
         (_NL_MAIN + "dcat-ap-nl-SHACL-klassebereik.ttl", "DCAT-AP-NL class ranges (main)."),
         (_NL_MAIN + "dcat-ap-nl-SHACL-klassebereik-codelijsten.ttl",
          "DCAT-AP-NL class ranges of code-list properties (main)."),
