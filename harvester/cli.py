@@ -7,7 +7,7 @@ failed, 2 usage error (a missing run or report included), 3 the run failed or it
 incomplete, 4 configuration or authorisation error, 5 another run holds the lock on this state
 store, 6 (`plan --detailed-exitcode`) changes pending.
 
-The global options (--config, --state, -v, -q, --json) are taken before or after the command:
+The global options (--config, --state, --profile, -v, -q, --json) are taken before or after the command:
 `harvester -q sync --dry-run` and `harvester sync --dry-run -q` are the same.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from harvester import jobs
-from harvester.config import DEFAULT_CONFIG_NAME, Config, load_config
+from harvester.config import DEFAULT_CONFIG_NAME, PROFILES, Config, load_config
 from harvester.console import (
     Progress,
     echo_action,
@@ -49,6 +49,8 @@ class Env:
     def __init__(self) -> None:
         self.config_path: Path | None = None
         self.state_path: Path | None = None
+        #: --profile: the DCAT-AP-NL version to validate against (overrides the configuration)
+        self.profile: str | None = None
         self.verbose = 0
         self.quiet = False
         self.as_json = False
@@ -74,6 +76,8 @@ class Env:
             config = load_config(self.config_path, allow_defaults=self.allow_defaults)
             if self.state_path is not None:
                 config.state = self.state_path.resolve()
+            if self.profile is not None:
+                config.profile = self.profile
             self._config = config
         return self._config
 
@@ -95,6 +99,10 @@ def _global_options() -> list[click.Option]:
                      help=f"Configuration file (default: $HARVESTER_CONFIG, else ./{DEFAULT_CONFIG_NAME})."),
         click.Option(["--state", "state_path"], type=path, expose_value=False, callback=_remember,
                      help="State store file (overrides the configuration)."),
+        click.Option(["--profile", "profile"], type=click.Choice(PROFILES), expose_value=False,
+                     callback=_remember,
+                     help="DCAT-AP-NL version to validate against: 3.0 (adopted, the default) or "
+                          "3.0.1 (working version); overrides the configuration."),
         click.Option(["-v", "--verbose"], count=True, expose_value=False, callback=_remember,
                      help="More output: log lines at debug level, unchanged datasets in a plan."),
         click.Option(["-q", "--quiet"], is_flag=True, expose_value=False, callback=_remember,

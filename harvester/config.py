@@ -4,6 +4,7 @@ One TOML file. Relative paths in it are relative to the file. API keys never liv
 a source or target names the environment variable that holds its key (`api_key_env`).
 
     state = "state/harvester.sqlite"
+    profile = "3.0"                # the DCAT-AP-NL version datasets are validated against
 
     [sources.duo]
     type = "ckan"
@@ -40,6 +41,11 @@ DEFAULT_TARGET_URL = "https://data.overheid.nl/data"
 #: the mapping tables and shapes shipped inside the package (a configuration may point elsewhere)
 MAPPINGS_DIR = Path(str(files("harvester") / "mappings"))
 SHAPES_DIR = Path(str(files("harvester") / "shapes"))
+#: the DCAT-AP-NL versions the shapes judge against (their rules: shapes/profiles/<profile>/):
+#: "3.0" the adopted DCAT-AP-NL 3.0 (Geonovum, 2024-12) with SEMIC DCAT-AP 3.0.0; "3.0.1" the
+#: 3.0.1 working version (Geonovum main) with SEMIC DCAT-AP 3.0.1
+PROFILES = ("3.0", "3.0.1")
+DEFAULT_PROFILE = "3.0"
 
 
 @dataclass
@@ -104,6 +110,8 @@ class Config:
     mappings: Path
     shapes: Path
     reports: Path
+    #: the DCAT-AP-NL version validated against (one of PROFILES)
+    profile: str = DEFAULT_PROFILE
     sources: dict[str, SourceConfig] = field(default_factory=dict)
     targets: dict[str, TargetConfig] = field(default_factory=dict)
 
@@ -141,7 +149,7 @@ class Config:
         return str(self.path) if self.path else "built-in default configuration"
 
 
-_TOP_KEYS = {"state", "mappings", "shapes", "reports", "sources", "targets"}
+_TOP_KEYS = {"state", "mappings", "shapes", "profile", "reports", "sources", "targets"}
 
 
 def _check_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:
@@ -317,7 +325,8 @@ def parse_config(data: dict[str, Any], path: Path | None) -> Config:
     mappings = _resolve(base, _get(data, "mappings", str, where, str(MAPPINGS_DIR)))
     shapes = _resolve(base, _get(data, "shapes", str, where, str(SHAPES_DIR)))
     reports = _resolve(base, _get(data, "reports", str, where, str(state.parent / "reports")))
-    cfg = Config(path=path, state=state, mappings=mappings, shapes=shapes, reports=reports)
+    profile = check_profile(_get(data, "profile", str, where, DEFAULT_PROFILE), f"{where}: key 'profile'")
+    cfg = Config(path=path, state=state, mappings=mappings, shapes=shapes, reports=reports, profile=profile)
     sources = _get(data, "sources", dict, where, None)
     if sources is None:
         cfg.sources["duo"] = SourceConfig(name="duo")
@@ -327,6 +336,14 @@ def parse_config(data: dict[str, Any], path: Path | None) -> Config:
     for name, table in _get(data, "targets", dict, where, {}).items():
         cfg.targets[name] = _target(name, table, where)
     return cfg
+
+
+def check_profile(profile: str, where: str) -> str:
+    """`profile` when it is one of PROFILES; else a ConfigError naming `where` it was given."""
+    if profile not in PROFILES:
+        raise ConfigError(f"{where}: unknown DCAT-AP-NL profile {profile!r}; expected one of: "
+                          f"{', '.join(repr(p) for p in PROFILES)}")
+    return profile
 
 
 def load_config(path: str | Path | None = None, *, allow_defaults: bool = False) -> Config:
@@ -398,6 +415,8 @@ _STARTING_CONFIG = """\
 # Check it with `harvester --config {file} status`; then harvest and plan against `test`.
 
 state = "state/harvester.sqlite"   # the SQLite state store (run reports go to state/reports/)
+# profile = "3.0.1"                # validate against the DCAT-AP-NL 3.0.1 working version instead
+                                   # of the adopted 3.0 (the default; also: --profile)
 
 # Where the datasets come from: a CKAN 2.9+ action API.
 [sources.{source_name}]

@@ -149,3 +149,30 @@ def test_the_workers_key_is_ignored_with_one_warning(tmp_path: Path, caplog, val
     with caplog.at_level(logging.WARNING, logger="harvester.config"):
         load_config(write(tmp_path, "[sources.d]\npage_size = 10\n"))
     assert not caplog.records
+
+
+# --- the DCAT-AP-NL profile ------------------------------------------------------------------
+
+
+def test_the_profile_is_the_adopted_3_0_unless_the_file_chooses_another(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, "")).profile == "3.0"
+    assert load_config(write(tmp_path, 'profile = "3.0.1"\n')).profile == "3.0.1"
+    assert load_config(write(tmp_path, 'profile = "3.0"\n')).profile == "3.0"
+
+
+@pytest.mark.parametrize("value, message", [
+    ('"3.1"', r"key 'profile': unknown DCAT-AP-NL profile '3\.1'; expected one of: '3\.0', '3\.0\.1'"),
+    ("3.0", "key 'profile' must be a str, got 3.0"),  # a TOML float, not the string "3.0"
+])
+def test_an_unknown_profile_is_an_error_naming_file_and_key(tmp_path: Path, value: str, message: str) -> None:
+    path = write(tmp_path, f"profile = {value}\n")
+    with pytest.raises(ConfigError, match=message) as info:
+        load_config(path)
+    assert str(path) in str(info.value)
+
+
+def test_the_starting_configuration_names_the_profile_in_a_comment(tmp_path: Path) -> None:
+    text = starting_config()
+    assert '# profile = "3.0.1"' in text
+    path = write(tmp_path, text.replace('# profile = "3.0.1"', 'profile = "3.0.1"'))
+    assert load_config(path).profile == "3.0.1"

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import FOAF, RDF, SH
 
+from harvester.config import PROFILES
 from harvester.errors import HarvesterError
-from harvester.shacl.shapes import SHIPPED_FINGERPRINT, fingerprint, probe, shape_files
+from harvester.shacl.shapes import SHIPPED_FINGERPRINTS, fingerprint, probe, profile_files
 from harvester.shacl.validator import (
     SHAPES_DIR,
     Finding,
@@ -23,33 +23,29 @@ from harvester.shacl.validator import (
     ValidationReport,
     Validator,
 )
+from tests.profile_cases import (
+    CATALOG,
+    DCAT,
+    DCT,
+    P01,
+    P01_DIST,
+    PROFILE_DIFFERENCES,
+    VCARD,
+    case_id,
+    load,
+    second_contact,
+    widened,
+)
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "graphs"
-
-DCAT = Namespace("http://www.w3.org/ns/dcat#")
-DCT = Namespace("http://purl.org/dc/terms/")
-VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 EU = "http://publications.europa.eu/resource/authority/"
 
-P01 = URIRef("https://onderwijsdata.duo.nl/dataset/p01hoinges")
-P01_DIST = URIRef(
-    "https://onderwijsdata.duo.nl/dataset/p01hoinges/resource/3b1a7f5e-0f7c-4d0e-9a55-1c2d3e4f5a6b"
-)
 ADR = URIRef("https://onderwijsdata.duo.nl/dataset/adressen_ho")
 ADR_CSV = URIRef(
     "https://onderwijsdata.duo.nl/dataset/adressen_ho/resource/9c0e7b1a-2222-4c1d-8e3f-aaaaaaaaaaaa"
 )
 CONTACT = URIRef("https://onderwijsdata.duo.nl/#contactpunt")
-CATALOG = URIRef("https://onderwijsdata.duo.nl/catalog")
 RECORD = URIRef("https://onderwijsdata.duo.nl/catalog/record/p01hoinges")
-
-
-def load(*names: str) -> Graph:
-    g = Graph()
-    for name in names:
-        g.parse(FIXTURES / name, format="turtle")
-    return g
 
 
 def without(g: Graph, node: URIRef, path: URIRef) -> Graph:
@@ -77,8 +73,9 @@ def validator() -> Validator:
 
 @pytest.fixture(scope="module")
 def shapes() -> Graph:
+    """Every shipped shape: the shared files and those of every profile."""
     g = Graph()
-    for f in sorted(SHAPES_DIR.glob("*.ttl")):
+    for f in sorted({f for profile in PROFILES for f in profile_files(SHAPES_DIR, profile)}):
         g.parse(f, format="turtle")
     return g
 
@@ -113,7 +110,7 @@ def test_background_vocabulary_is_itself_valid(validator: Validator) -> None:
 DATASET_MANDATORY = [
     (P01, DCT.title), (P01, DCT.description), (P01, DCT.identifier), (P01, DCT.publisher),
     (P01, DCT.creator), (P01, DCAT.contactPoint), (P01, DCT.accessRights), (P01, DCAT.theme),
-    (P01_DIST, DCAT.accessURL), (P01_DIST, DCT.license), (CONTACT, VCARD.fn),
+    (P01_DIST, DCAT.accessURL), (P01_DIST, DCT.license),
 ]
 CATALOG_MANDATORY = [
     (CATALOG, DCT.title), (CATALOG, DCT.description), (CATALOG, DCT.publisher),
@@ -155,12 +152,17 @@ def test_agent_without_name_is_caught(validator, shapes) -> None:
     _assert_caught(report, maker, FOAF.name, shapes)
 
 
-def test_contact_point_without_email_or_url_is_caught(validator) -> None:
-    report = validator.validate(without(load("duo-p01hoinges.ttl"), CONTACT, VCARD.hasURL))
-    assert not report.conforms
-    hits = [f for f in report.violations if f.focus_node == str(CONTACT)]
-    assert [f.path for f in hits] == [None]
-    assert "vcard:hasEmail" in hits[0].message and "e-mailadres" in hits[0].message
+def test_contact_point_without_name_url_or_email_is_dcat_ap_nl(validator) -> None:
+    """DCAT-AP(-NL) 3.0 sets no rule on a vcard:Kind's properties: a contact point's name and a
+    way to reach it are data.overheid.nl's demands (harvester.donl.rules), not DCAT-AP-NL's.
+    The web address given as text, as the specification's own examples do, is valid too."""
+    g = without(without(load("duo-p01hoinges.ttl"), CONTACT, VCARD.fn), CONTACT, VCARD.hasURL)
+    report = validator.validate(g)
+    assert report.conforms, report.to_text()
+    assert not [f for f in report.findings if f.focus_node == str(CONTACT)]
+    g.add((CONTACT, VCARD.hasURL, Literal("http://mijnorganisatie.org/")))
+    g.add((CONTACT, VCARD.fn, Literal("Mijn Organisatie", lang="nl")))
+    assert validator.validate(g).conforms
 
 
 def test_email_must_be_a_mailto_uri(validator) -> None:
@@ -289,14 +291,23 @@ def test_validate_datasets_attributes_findings_to_the_right_dataset(validator) -
 
 
 def test_shared_node_finding_goes_to_every_dataset_that_holds_it(validator) -> None:
-    p01 = without(load("duo-p01hoinges.ttl"), CONTACT, VCARD.fn)
-    adr = load("duo-adressen-ho.ttl")  # has the same contact point node, with its name
+    maker = URIRef("https://onderwijsdata.duo.nl/#afdeling-statistiek")
+
+    def made_by_maker(g: Graph, named: bool) -> Graph:
+        h = replaced(g, next(g.subjects(RDF.type, URIRef(DCAT.Dataset))), DCT.creator, maker)
+        h.add((maker, RDF.type, FOAF.Agent))
+        if named:
+            h.add((maker, FOAF.name, Literal("Afdeling Statistiek", lang="nl")))
+        return h
+
+    p01 = made_by_maker(load("duo-p01hoinges.ttl"), named=False)
+    adr = made_by_maker(load("duo-adressen-ho.ttl"), named=True)  # the same agent, with its name
     reports = validator.validate_datasets([("p01", p01), ("adr", adr)])
     # the merged graph still has the name from adressen_ho's graph: both conform
     assert reports["p01"].conforms and reports["adr"].conforms
-    adr2 = without(adr, CONTACT, VCARD.fn)
+    adr2 = made_by_maker(load("duo-adressen-ho.ttl"), named=False)
     reports = validator.validate_datasets([("p01", p01), ("adr", adr2)])
-    expected = {(str(CONTACT), str(VCARD.fn))}
+    expected = {(str(maker), str(FOAF.name))}
     assert pairs(reports["p01"].violations) == expected
     assert pairs(reports["adr"].violations) == expected
 
@@ -418,13 +429,20 @@ def test_recommended_shapes_are_warnings_and_nothing_else_is(shapes) -> None:
         assert "recommended" in str(node)
 
 
-def test_project_shapes_pass_the_well_formedness_probe(shapes) -> None:
-    """pySHACL loads every constraint of the shipped shapes (the check other shapes get when
-    they are loaded) without complaint; shapes with their fingerprint are not probed again."""
-    assert probe(shapes) is None
-    shipped = fingerprint(shape_files(SHAPES_DIR))
-    assert shipped == SHIPPED_FINGERPRINT, (
-        f"the shipped shapes changed: set harvester.shacl.shapes.SHIPPED_FINGERPRINT to {shipped!r}")
+@pytest.mark.parametrize("profile", PROFILES)
+def test_project_shapes_pass_the_well_formedness_probe(profile) -> None:
+    """pySHACL loads every constraint of each profile's shipped shapes (the check other shapes
+    get when they are loaded) without complaint; shapes with their fingerprint are not probed
+    again."""
+    files = profile_files(SHAPES_DIR, profile)
+    g = Graph()
+    for f in files:
+        g.parse(f, format="turtle")
+    assert probe(g) is None
+    shipped = fingerprint(files)
+    assert shipped == SHIPPED_FINGERPRINTS[profile], (
+        f"the shipped shapes of profile {profile} changed: set "
+        f"harvester.shacl.shapes.SHIPPED_FINGERPRINTS[{profile!r}] to {shipped!r}")
 
 
 def test_only_shapes_other_than_the_shipped_ones_are_probed_when_loaded(tmp_path, monkeypatch) -> None:
@@ -464,3 +482,58 @@ def test_the_vocabulary_graph_can_be_made_when_the_shapes_are_loaded(validator: 
     assert report.violations  # the missing title is found
     assert [f.to_dict() for f in report.findings] == [f.to_dict() for f in validator.validate(broken).findings]
     assert made == [1]
+
+
+# ------------------------------------------------------------------------------------------------
+# profiles: the adopted DCAT-AP-NL 3.0 (default) and the 3.0.1 working version
+# ------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def working_version() -> Validator:
+    return Validator(profile="3.0.1")
+
+
+@pytest.mark.parametrize("case", PROFILE_DIFFERENCES, ids=case_id)
+def test_at_most_one_in_3_0_and_many_in_3_0_1(validator, working_version, case) -> None:
+    names, node, add_second, path = case
+    g = load(*names)
+    assert validator.validate(g).conforms and working_version.validate(g).conforms
+    g = widened(names, node, add_second)
+    adopted = validator.validate(g)
+    assert not adopted.conforms
+    assert pairs(adopted.violations) == {(str(node), str(path))}, adopted.to_text()
+    assert "DCAT-AP-NL 3.0" in adopted.violations[0].message
+    working = working_version.validate(g)
+    assert working.conforms, working.to_text()
+
+
+def test_two_dataset_contact_points_fail_under_3_0_and_pass_under_3_0_1(validator, working_version
+                                                                        ) -> None:
+    g = widened(("duo-p01hoinges.ttl",), P01, second_contact)
+    assert validator.profile == "3.0"  # the default: the adopted version
+    [finding] = validator.validate(g).violations
+    assert (finding.focus_node, finding.path) == (str(P01), str(DCAT.contactPoint))
+    assert finding.shape == "urn:dcat-ap-nl-harvester:shape:Dataset-dcat_contactPoint-max"
+    assert working_version.validate(g).conforms
+
+
+def test_each_profile_has_its_own_files_and_fingerprint(validator, working_version) -> None:
+    shared = sorted(SHAPES_DIR.glob("*.ttl"))
+    for v, profile in ((validator, "3.0"), (working_version, "3.0.1")):
+        assert v.shape_files[:len(shared)] == shared
+        own = v.shape_files[len(shared):]
+        assert own and all(f.parent == SHAPES_DIR / "profiles" / profile for f in own)
+    assert validator.fingerprint != working_version.fingerprint
+    lazy = Validator(ontology=Graph(), lazy=True, profile="3.0.1")
+    assert lazy.fingerprint == working_version.fingerprint
+
+
+def test_unknown_profile_or_missing_profile_folder_raises(tmp_path) -> None:
+    with pytest.raises(ShapesError, match="unknown DCAT-AP-NL profile '2.0'"):
+        Validator(ontology=Graph(), profile="2.0")
+    folder = tmp_path / "shapes"
+    shutil.copytree(SHAPES_DIR, folder)
+    shutil.rmtree(folder / "profiles" / "3.0.1")
+    assert Validator(folder, ontology=Graph(), lazy=True).profile == "3.0"
+    with pytest.raises(ShapesError, match=r"no folder profiles/3\.0\.1/"):
+        Validator(folder, ontology=Graph(), profile="3.0.1")

@@ -17,6 +17,10 @@ follows that behaviour, as data:
 
 Messages are data.overheid.nl's own text. Value lists come from harvester.donl.valuelists.
 
+This check answers "will data.overheid.nl accept it?"; the SHACL shapes answer "is it DCAT-AP-NL
+3.0?" (harvester/shapes/README.md). Rules of data.overheid.nl that DCAT-AP-NL does not have, such
+as a contact point's name and "website, email or phone is required", live here only.
+
 Not modelled: the `source_catalog` and `distribution_type` value lists (DONL:Catalogs,
 DONL:DistributionType; we never send either), `owner_org` existence and name uniqueness (only
 the target knows), `date_planned` (ckanext-dataoverheid 2.2.2's rule never fires), the HTTP 500

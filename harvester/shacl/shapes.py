@@ -1,12 +1,18 @@
-"""Our SHACL shapes: reading a shapes folder (shapes/*.ttl), its fingerprint, and the checks that
-the shapes are whole and well-formed before any data is judged by them.
+"""Our SHACL shapes: reading a shapes folder (shapes/*.ttl), its profiles, its fingerprint, and the
+checks that the shapes are whole and well-formed before any data is judged by them.
+
+A shapes folder holds the rules every profile shares in its own *.ttl files, and the rules of
+one profile (the DCAT-AP-NL version judged against: harvester.config.PROFILES) in
+profiles/<profile>/*.ttl; `profile_files` gives a profile's files. Every shapes folder has a
+folder per profile (it may hold no rules), so a package or a copy that lost one fails loudly
+instead of judging by the shared rules alone.
 
 A shapes folder is read into one graph. With `check` (the default), every shape a file refers
 to must be defined in some file, and the shapes must be well-formed SHACL: pySHACL parses a
 constraint only when it first evaluates it, so a malformed shape (`sh:minCount "veel"`, a broken
 sh:pattern) would otherwise surface in the middle of a harvest. The probe that finds those
 (`probe`, which needs pySHACL) runs when shapes are loaded, except for the shipped shapes as
-they are shipped (`SHIPPED_FINGERPRINT`): their probe is a test (tests/test_validate.py).
+they are shipped (`SHIPPED_FINGERPRINTS`): their probe is a test (tests/test_validate.py).
 """
 
 from __future__ import annotations
@@ -20,12 +26,18 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH
 
+from harvester.config import DEFAULT_PROFILE, PROFILES
 from harvester.errors import HarvesterError
 
-#: the `fingerprint` of the shapes shipped in harvester/shapes/: shapes with this fingerprint are
-#: not probed when loaded. tests/test_validate.py probes the shipped shapes and checks this value
-#: (when a shape file changes, the test names the new one).
-SHIPPED_FINGERPRINT = "36f76b487d90e4e8ac88cc6ea4a0dccf99b116626094fdd99bcdb774506a8910"
+#: profile -> the `fingerprint` of its files as shipped in harvester/shapes/: shapes with one of
+#: these fingerprints are not probed when loaded. tests/test_validate.py probes the shipped shapes
+#: of every profile and checks these values (when a shape file changes, the test names the new one).
+SHIPPED_FINGERPRINTS = {
+    "3.0": "3c1627095f8dcef3304ee384ea9f0f570ce1fb7a2ea515d566ab6fdd39af04f8",
+    "3.0.1": "6869802e7bae8108c6377ea75965a5539bcf78a4953ba3e8895f879415926529",
+}
+#: the folder of a shapes folder that holds one folder of rules per profile
+PROFILES_FOLDER = "profiles"
 
 #: sh:severity -> the severity a Finding names
 SEVERITIES = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
@@ -51,6 +63,20 @@ def shape_files(shapes_dir: Path) -> list[Path]:
     if not files:
         raise ShapesError(f"shapes folder {shapes_dir} holds no *.ttl shape files")
     return files
+
+
+def profile_files(shapes_dir: Path, profile: str = DEFAULT_PROFILE) -> list[Path]:
+    """The shape files of `profile`: the folder's own *.ttl files (the rules every profile
+    shares), then those of profiles/<profile>/ (which must exist, and may hold none), each
+    group in name order."""
+    if profile not in PROFILES:
+        raise ShapesError(f"unknown DCAT-AP-NL profile {profile!r}; expected one of: {', '.join(PROFILES)}")
+    shared = shape_files(shapes_dir)
+    folder = shapes_dir / PROFILES_FOLDER / profile
+    if not folder.is_dir():
+        raise ShapesError(f"shapes folder {shapes_dir} has no folder {PROFILES_FOLDER}/{profile}/ for the "
+                          f"rules of profile {profile!r} (make it, empty, when the profile adds none)")
+    return shared + sorted(p for p in folder.glob("*.ttl") if p.is_file())
 
 
 def existing_files(files: list[Path]) -> list[Path]:
@@ -79,14 +105,14 @@ _loaded_lock = threading.Lock()
 
 def load_shapes(files: list[Path], digest: str, check: bool = True) -> Graph:
     """The shape files (whose `fingerprint` is `digest`) parsed into one graph, checked with
-    `check` (the shipped shapes are not probed, see `SHIPPED_FINGERPRINT`); read once per
+    `check` (the shipped shapes are not probed, see `SHIPPED_FINGERPRINTS`); read once per
     process and shared by every validator of these shapes."""
     key = f"{digest}:{int(check)}"
     with _loaded_lock:
         found = _loaded.get(key)
         if found is None:
             found = _loaded[key] = _parse_shapes(files, check=check,
-                                                 probe_them=check and digest != SHIPPED_FINGERPRINT)
+                                                 probe_them=check and digest not in SHIPPED_FINGERPRINTS.values())
         return found
 
 
@@ -195,8 +221,9 @@ def show(node: rdflib.term.Node) -> str:
 
 
 __all__ = [
+    "PROFILES_FOLDER",
     "SEVERITIES",
-    "SHIPPED_FINGERPRINT",
+    "SHIPPED_FINGERPRINTS",
     "ShapesError",
     "UnsupportedShapes",
     "existing_files",
@@ -204,5 +231,6 @@ __all__ = [
     "load_shapes",
     "message_text",
     "probe",
+    "profile_files",
     "shape_files",
 ]

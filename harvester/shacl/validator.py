@@ -27,7 +27,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH
 
-from harvester.config import SHAPES_DIR
+from harvester.config import DEFAULT_PROFILE, SHAPES_DIR
 from harvester.dcat.triples import add_objects
 from harvester.dcat.terms import shared
 from harvester.shacl.background import BackgroundIndex, background_graph, default_background
@@ -40,7 +40,7 @@ from harvester.shacl.shapes import (
     fingerprint,
     load_shapes,
     message_text,
-    shape_files,
+    profile_files,
 )
 
 _SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
@@ -129,7 +129,10 @@ ENGINES = ("auto", "compiled", "pyshacl")
 
 
 class Validator:
-    """Validates DCAT-AP-NL 3.0 graphs against the shapes in `shapes_dir` (default: shapes/).
+    """Validates DCAT-AP-NL 3.0 graphs against the shapes in `shapes_dir` (default: shapes/) of
+    `profile`, the DCAT-AP-NL version (harvester.config.PROFILES; default the adopted "3.0"): the
+    folder's shared files and its profiles/<profile>/ files (`profile_files`), so the
+    `fingerprint` changes with the profile.
 
     `ontology` is the vocabulary graph (default: `load_mappings().vocabulary_graph()`), or a
     function that makes it when the shapes are loaded; the validator always adds the class
@@ -149,9 +152,10 @@ class Validator:
     """
 
     def __init__(self, shapes_dir: Path | None = None, ontology: Graph | Callable[[], Graph] | None = None,
-                 engine: str = "auto", *, lazy: bool = False):
+                 engine: str = "auto", *, lazy: bool = False, profile: str = DEFAULT_PROFILE):
         self.shapes_dir = Path(shapes_dir) if shapes_dir is not None else SHAPES_DIR
-        self._setup(shape_files(self.shapes_dir), ontology, check=True, engine=engine)
+        self.profile = profile
+        self._setup(profile_files(self.shapes_dir, profile), ontology, check=True, engine=engine)
         if not lazy:
             self.load()
 
@@ -167,7 +171,7 @@ class Validator:
         """
         files = existing_files([Path(f) for f in files])
         self = cls.__new__(cls)
-        self.shapes_dir = files[0].parent
+        self.shapes_dir, self.profile = files[0].parent, None
         self._setup(files, ontology, check=check, engine=engine)
         return self.load()
 
