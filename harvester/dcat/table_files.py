@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 from harvester.errors import MappingError
 
 __all__ = ["BOOLS", "SPECS", "TABLE_FILES", "Row", "TableSpec", "check_row", "fail", "is_uri",
-           "read_table"]
+           "read_table",
+           "uri_safe"]
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,14 @@ BOOLS = {"yes": True, "no": False}
 _BAD_URI_CHARS = re.compile(r"[\s<>\"{}|\\^`]")
 
 
+def uri_safe(text: str) -> bool:
+    """Whether `text` holds no character a URI may not hold (whitespace, <, >, ", {, }, |, ...)."""
+    return bool(text) and not _BAD_URI_CHARS.search(text)
+
+
 def is_uri(value: str) -> bool:
     """An absolute http(s) URI without characters a URI may not hold."""
-    if not value or _BAD_URI_CHARS.search(value):
+    if not uri_safe(value):
         return False
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.netloc)

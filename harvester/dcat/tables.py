@@ -21,6 +21,11 @@ schemes.csv        table, column, prefix, scheme, label_nl: the concept scheme o
 hvd_categories.csv (uri, code, label_nl, label_en, parent: the EU list of high-value dataset
 categories) is read by harvester.dcat.hvd_categories; a folder without it uses the shipped one.
 
+Besides these mapping tables, the folder holds the complete value lists (valuelists.csv, the
+registry, and valuelists/*.csv; harvester.dcat.value_lists): `Mappings.value_lists`,
+`Mappings.in_list`, and their terms in `vocabulary_graph()`. A folder without valuelists.csv has
+no lists.
+
 Lookups are case-insensitive and ignore surrounding whitespace. For URL-like values the scheme
 (http/https), a leading ``www.`` and a trailing ``/`` are ignored as well. Every URI a table maps
 *to* is also a lookup key of that table (unless a row already uses it as its key), so e.g.
@@ -54,6 +59,7 @@ from harvester.dcat.table_files import (
     is_uri,
     read_table,
 )
+from harvester.dcat.value_lists import ValueList, add_to_graph, load_value_lists
 from harvester.errors import MappingError
 
 DEFAULT_PATH = MAPPINGS_DIR
@@ -67,6 +73,7 @@ __all__ = [
     "Mappings",
     "Organisation",
     "Theme",
+    "ValueList",
     "load_mappings",
 ]
 
@@ -181,6 +188,9 @@ class Mappings:
         self._schemes: dict[str, str] = {}  # scheme URI -> label
         self._same_as: list[tuple[str, str]] = []  # licence uri <-> donl
         self._org_names: dict[str, tuple[str, str]] = {}
+        #: the complete value lists by name (mappings/valuelists.csv; see harvester.dcat.value_lists)
+        self.value_lists: dict[str, ValueList] = {}
+        self._vocabulary: rdflib.Graph | None = None
         self._load()
 
     # ---------------------------------------------------------------- public lookups
@@ -227,8 +237,18 @@ class Mappings:
         return self.hvd_categories.get(value)
 
     def vocabulary_graph(self) -> rdflib.Graph:
-        """Background knowledge for SHACL: every URI the tables map to, typed and labelled."""
-        g = rdflib.Graph()
+        """Background knowledge for SHACL: every URI the tables map to, typed and labelled, and
+        every term of the value lists with its list (skos:inScheme) and classes.
+
+        Built once per Mappings and shared by every caller (the mapper, the validator): do not
+        modify it. It is held in rdflib's SimpleMemory store, which adds its ~30,000 triples
+        quicker than the default store and answers the same lookups."""
+        if self._vocabulary is None:
+            self._vocabulary = self._build_vocabulary_graph()
+        return self._vocabulary
+
+    def _build_vocabulary_graph(self) -> rdflib.Graph:
+        g = rdflib.Graph(store="SimpleMemory")
         g.bind("skos", SKOS)
         g.bind("dct", DCTERMS)
         g.bind("foaf", FOAF)
@@ -261,7 +281,16 @@ class Mappings:
             g.add((rdflib.URIRef(b), SKOS.exactMatch, rdflib.URIRef(a)))
         for triple in self.hvd_categories.triples():
             g.add(triple)
+        add_to_graph(g, self.value_lists, set(self._uris), set(self._schemes))
         return g
+
+    def in_list(self, name: str, uri: str) -> bool:
+        """Whether `uri` is a term of the value list `name` (e.g. "language", "media-type")."""
+        found = self.value_lists.get(name)
+        if found is None:
+            raise KeyError(f"no value list {name!r}; expected one of "
+                           f"{', '.join(sorted(self.value_lists))}")
+        return uri in found
 
     def __repr__(self) -> str:
         return f"Mappings(path={str(self.path)!r}, fingerprint={self.fingerprint[:12]}…)"
@@ -277,6 +306,8 @@ class Mappings:
             for row in rows:
                 check_row(path, spec, row)
             tables[name] = rows
+        self.value_lists, list_files = load_value_lists(self.path)
+        raw.update(list_files)
         digest = hashlib.sha256()
         for filename in sorted(raw):
             digest.update(filename.encode("utf-8") + b"\0")

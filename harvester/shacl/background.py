@@ -70,15 +70,18 @@ def background_graph(vocabulary: Graph | None = None) -> Graph:
     types every concept of the EU access-right, language, frequency and file-type lists with the
     class its property expects (see SCHEME_RANGE_TYPES).
     """
-    g = Graph()
+    g = Graph(store="SimpleMemory")  # quicker to fill than the default store; same lookups
     g.parse(data=_AXIOMS_TTL, format="turtle")
     if vocabulary is None:
         return g
+    add = g.add
     for triple in vocabulary:
-        g.add(triple)
+        add(triple)
     for scheme, cls in SCHEME_RANGE_TYPES.items():
+        typed = set(vocabulary.subjects(RDF.type, cls))  # the value lists type their terms
         for concept in vocabulary.subjects(SKOS.inScheme, URIRef(scheme)):
-            g.add((concept, RDF.type, cls))
+            if concept not in typed:
+                add((concept, RDF.type, cls))
     return g
 
 
@@ -106,19 +109,27 @@ class BackgroundIndex:
     """The background graph by subject, for collecting the part a data graph can reach."""
 
     def __init__(self, background: Graph) -> None:
-        self._by_subject: dict[rdflib.term.Node, list[tuple]] = defaultdict(list)
+        self._background = background
+        self._by_subject: dict[rdflib.term.Node, list[tuple]] | None = None
         self._always: list[tuple] = []
-        for t in background:
-            if t[1] == RDFS.subClassOf:
-                self._always.append(t)
-            else:
-                self._by_subject[t[0]].append(t)
+
+    def _index(self) -> dict[rdflib.term.Node, list[tuple]]:
+        """The index, made when first asked for (the compiled engine never asks)."""
+        if self._by_subject is None:
+            by_subject: dict[rdflib.term.Node, list[tuple]] = defaultdict(list)
+            for t in self._background:
+                if t[1] == RDFS.subClassOf:
+                    self._always.append(t)
+                else:
+                    by_subject[t[0]].append(t)
+            self._by_subject = by_subject
+        return self._by_subject
 
     def reachable_from(self, data: Graph) -> Iterator[tuple]:
         """Every rdfs:subClassOf axiom, and the background's triples about the nodes `data`
         has, and about the nodes those link to (and so on)."""
+        by_subject = self._index()
         yield from self._always
-        by_subject = self._by_subject
         todo = [n for t in data for n in (t[0], t[2]) if not isinstance(n, Literal)]
         seen: set[rdflib.term.Node] = set()
         while todo:

@@ -33,8 +33,8 @@ from harvester.errors import HarvesterError
 #: these fingerprints are not probed when loaded. tests/test_validate.py probes the shipped shapes
 #: of every profile and checks these values (when a shape file changes, the test names the new one).
 SHIPPED_FINGERPRINTS = {
-    "3.0": "3c1627095f8dcef3304ee384ea9f0f570ce1fb7a2ea515d566ab6fdd39af04f8",
-    "3.0.1": "6869802e7bae8108c6377ea75965a5539bcf78a4953ba3e8895f879415926529",
+    "3.0": "4fc376e3053a787eaaf008cbcc74ac14d6dbd487c37dc6cd6665c27b17ec3181",
+    "3.0.1": "358db37246dc4b8444555640f9c3e4eb87a5f6ce6784e16dd5616af07886879a",
 }
 #: the folder of a shapes folder that holds one folder of rules per profile
 PROFILES_FOLDER = "profiles"
