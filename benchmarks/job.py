@@ -24,7 +24,8 @@ Scenarios (`--scenarios`, default all):
 
 The last three start each run from the state store and target the first publication left (a
 copy kept after it; when no publication scenario runs, an unmeasured publication without delay
-makes it). For each run: wall time, the peak RSS of the harvester's process tree (the sum of
+makes it). For each run: wall time, CPU seconds (user + system of the harvester process tree: steadier than
+the wall time on a shared machine), the peak RSS of the harvester's process tree (the sum of
 VmRSS over the process and its children, polled from /proc, the highest seen), the requests
 the source and the target answered, the target's write requests, the sizes of the run report
 (reports/run-*.json and .html beside the state store), the lines on stdout, the exit code, the
@@ -48,7 +49,9 @@ import os
 import platform
 import pstats
 import re
+import resource
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -65,7 +68,6 @@ from benchmarks import catalogue
 from benchmarks.ckan_server import CatalogueServer
 from benchmarks.target_server import API_KEY, ORGANISATION, TargetServer
 import harvester
-from harvester.store.state import StateStore
 
 SOURCE = "duo"
 TARGET = "bench"
@@ -98,7 +100,7 @@ SCENARIOS = {s.name: s for s in (
 )}
 
 #: the figures of a run that a scenario reports as the median over its runs
-FIGURES = ("wall_s", "floor_s", "ratio", "peak_rss_mib", "source_requests", "target_requests",
+FIGURES = ("wall_s", "cpu_s", "floor_s", "ratio", "peak_rss_mib", "source_requests", "target_requests",
            "target_writes", "target_refused", "report_json_bytes", "report_html_bytes",
            "stdout_lines")
 
@@ -221,8 +223,10 @@ def tree_rss_kib(root: int) -> int:
 
 def run_watched(command: list[str], cwd: Path, env: dict[str, str]) -> dict[str, Any]:
     """Run `command` to its end, polling its process tree's RSS; its exit code, wall seconds,
-    peak RSS, stdout and the tail of stderr."""
+    CPU seconds (user and system, of the process and the children it waited for: on a shared
+    machine a steadier figure than the wall time), peak RSS, stdout and the tail of stderr."""
     out_path, err_path = cwd / "stdout.txt", cwd / "stderr.txt"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with out_path.open("wb") as out, err_path.open("wb") as err:
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err,
@@ -232,9 +236,11 @@ def run_watched(command: list[str], cwd: Path, env: dict[str, str]) -> dict[str,
             peak = max(peak, tree_rss_kib(process.pid))
             time.sleep(POLL_SECONDS)
         wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     stdout = out_path.read_text(encoding="utf-8", errors="replace")
     stderr = err_path.read_text(encoding="utf-8", errors="replace")
-    return {"exit_code": process.returncode, "wall_s": round(wall, 3),
+    return {"exit_code": process.returncode, "wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
             "peak_rss_mib": round(peak / 1024, 1), "stdout": stdout, "stderr_tail": stderr[-3000:]}
 
 
@@ -248,12 +254,14 @@ def newest_report_sizes(folder: Path) -> dict[str, int]:
 
 
 def last_run_counts(state: Path) -> dict[str, Any]:
-    """What the newest run of the source recorded in the state store (its counts)."""
+    """What the newest run of the source recorded in the state store (its counts), read as it
+    is: opening it as a StateStore would migrate it to this checkout's schema, which the
+    harvester measured (`--harvester`, an older one) may not know."""
     if not state.exists():
         return {}
-    with StateStore.open(state) as store:
-        runs = store.runs(SOURCE, limit=1)
-    return runs[0].counts if runs else {}
+    with contextlib.closing(sqlite3.connect(f"{state.as_uri()}?mode=ro", uri=True)) as db:
+        row = db.execute("SELECT counts FROM runs WHERE source = ? ORDER BY id DESC LIMIT 1", (SOURCE,)).fetchone()
+    return json.loads(row[0]) if row else {}
 
 
 def floor_seconds(scenario: Scenario, delay: float, source_requests: int, target_requests: int,
@@ -471,12 +479,12 @@ def table_lines(result: dict[str, Any]) -> list[str]:
     """The result as a table: a row per scenario, the medians of its runs."""
     head = (f"harvester sync, {result['datasets']} datasets, delay {result['delay_s']} s a request, "
             f"median of {result['repeat']} run(s)")
-    columns = ("scenario", "wall s", "floor s", "ratio", "RSS MiB", "src req", "tgt req", "writes",
+    columns = ("scenario", "wall s", "cpu s", "floor s", "ratio", "RSS MiB", "src req", "tgt req", "writes",
                "json MiB", "html MiB", "stdout", "exit", "outcome (+created ~updated =unchanged !invalid)")
     rows = [columns]
     for name, scenario in result["scenarios"].items():
         m = scenario["median"]
-        rows.append((name, _cell(m["wall_s"]), _cell(m["floor_s"]), _cell(m["ratio"], digits=2),
+        rows.append((name, _cell(m["wall_s"]), _cell(m["cpu_s"]), _cell(m["floor_s"]), _cell(m["ratio"], digits=2),
                      _cell(m["peak_rss_mib"]), _cell(m["source_requests"]), _cell(m["target_requests"]),
                      _cell(m["target_writes"]), _cell(m["report_json_bytes"], 2**20, 2),
                      _cell(m["report_html_bytes"], 2**20, 2), _cell(m["stdout_lines"]),

@@ -9,6 +9,11 @@ fingerprint of everything that decides it (the mapping tables, the shapes, the s
 options and context, and harvester.version.LOGIC_VERSION). A record whose hash and fingerprint
 are unchanged is not mapped or validated again: its stored result is used.
 
+With `light=True` a record whose stored result stands is prepared from the small columns kept
+beside the result (ResultSummary: keys, counts, title, organisation, mapping issues), without
+its raw dict, findings and package being read: such a `Prepared` is not `complete`. The planner
+plans an unchanged dataset from those keys alone and asks `complete` for the rest.
+
 The records go through `BATCH` at a time: memory holds one batch, the validator checks a batch's
 graphs in one call, the URLs of a batch are checked together (`check_urls`), and a batch's
 results are stored in one transaction.
@@ -31,12 +36,13 @@ from harvester.dcat.tables import Mappings
 from harvester.donl.compare import package_key
 from harvester.donl.convert import TargetDataset, TargetResource, to_target
 from harvester.donl.valuelists import ValueLists, value_lists_fingerprint, value_lists_for
+from harvester.errors import StateError
 from harvester.report.quality import check_urls, dataset_urls, score_dataset
 from harvester.shacl.validator import DatasetReports, Validator
 from harvester.source.context import SourceContext
 from harvester.source.listing import organization_name
 from harvester.store.encoding import canonical_json, stored_json
-from harvester.store.rows import PUBLIC, Record, Result
+from harvester.store.rows import PUBLIC, Record, RecordKey, Result, ResultSummary
 from harvester.store.state import StateStore
 from harvester.version import LOGIC_VERSION
 
@@ -70,6 +76,11 @@ class Prepared:
     #: source is configured for (its `organization`; None: not named)
     organization: str | None = None
     source_organization: str | None = None
+    #: False: prepared from its stored result's summary (`light`): `findings`, `target` and
+    #: `quality` were not read (`complete` reads them); `findings_count` says how many SHACL
+    #: findings it has
+    complete: bool = True
+    findings_count: int | None = None
 
 
 @dataclass
@@ -133,19 +144,26 @@ def prepare(
     *,
     progress: ProgressFn | None = None,
     records: Iterable[Record] | None = None,
+    light: bool = False,
 ) -> Iterator[Prepared]:
     """Every active record of `source` (or `records`) as a `Prepared` dataset, in record order,
     batch by batch as it is iterated; those not public at the source too (the plan keeps them
-    off the target, and withdraws them when they were published). The fingerprint is worked out
+    off the target, and withdraws them when they were published). With `light`, those whose
+    summarised result stands are not `complete` (see the module). The fingerprint is worked out
     at once (so that what it reads fails here, not at the first dataset)."""
     fingerprint = stages.fingerprint()
     total = None if records is not None else store.record_count(source)
-    pending = iter(records if records is not None else store.records(source, include_unpublished=True))
-    return _batches(store, source, stages, run_id, fingerprint, pending, progress, total)
+    pending: Iterator[Record | RecordKey]
+    if records is not None:
+        pending = iter(records)
+    else:
+        pending = store.record_keys(source) if light else store.records(source, include_unpublished=True)
+    return _batches(store, source, stages, run_id, fingerprint, pending, progress, total, light)
 
 
 def _batches(store: StateStore, source: str, stages: Stages, run_id: int, fingerprint: str,
-             pending: Iterator[Record], progress: ProgressFn | None, total: int | None) -> Iterator[Prepared]:
+             pending: Iterator[Record | RecordKey], progress: ProgressFn | None, total: int | None,
+             light: bool) -> Iterator[Prepared]:
     home = store.source_organization(source)
     done = 0
     while True:
@@ -154,7 +172,7 @@ def _batches(store: StateStore, source: str, stages: Stages, run_id: int, finger
         stages.timings["read"] += time.perf_counter() - started
         if not batch:
             return
-        for item in _batch(store, source, stages, run_id, fingerprint, batch):
+        for item in _batch(store, source, stages, run_id, fingerprint, batch, light):
             item.source_organization = home
             yield item
         done += len(batch)
@@ -163,11 +181,21 @@ def _batches(store: StateStore, source: str, stages: Stages, run_id: int, finger
 
 
 def _batch(store: StateStore, source: str, stages: Stages, run_id: int, fingerprint: str,
-           records: list[Record]) -> Iterator[Prepared]:
-    """The batch's `Prepared` datasets: from the stored results that still stand, the other
-    records mapped, validated and converted, and their results stored."""
-    results = _standing(store, source, stages, fingerprint, records)
-    to_map = [record for record in records if record.source_id not in results]
+           records: list[Record] | list[RecordKey], light: bool) -> Iterator[Prepared]:
+    """The batch's `Prepared` datasets: from the stored results that still stand (with `light`,
+    from their summaries when kept), the other records mapped, validated and converted, and
+    their results stored."""
+    started = time.perf_counter()
+    summaries = _standing(store, source, stages, fingerprint, records)
+    light_ids = {sid for sid, summary in summaries.items() if summary.summarised} if light else set()
+    whole: dict[str, Record] = {}
+    if light:  # (the raw dicts of the records read whole)
+        whole = store.records_for(source, [r.source_id for r in records if r.source_id not in light_ids])
+    else:
+        whole = {record.source_id: record for record in records}  # type: ignore[misc]
+    results = store.results_for(source, [sid for sid in summaries if sid not in light_ids])
+    stages.timings["read"] += time.perf_counter() - started
+    to_map = [whole[record.source_id] for record in records if record.source_id not in summaries]
     if to_map:
         made = compute(stages, to_map, fingerprint, run_id)
         stages.counters["mapped"] += len(to_map)
@@ -177,24 +205,26 @@ def _batch(store: StateStore, source: str, stages: Stages, run_id: int, fingerpr
         stages.timings["store"] += time.perf_counter() - started
         results.update((result.source_id, result) for result in made)
     for record in records:
-        yield from_result(record, results[record.source_id])
+        sid = record.source_id
+        if sid in light_ids:
+            yield from_summary(record, summaries[sid])
+        else:
+            yield from_result(whole[sid], results[sid])
 
 
 def _standing(store: StateStore, source: str, stages: Stages, fingerprint: str,
-              records: list[Record]) -> dict[str, Result]:
-    """The stored results of these records made from their content by the same fingerprint (none
-    when URLs are checked: their status is read anew), by source id."""
+              records: list[Record] | list[RecordKey]) -> dict[str, ResultSummary]:
+    """The summaries of the stored results of these records made from their content by the same
+    fingerprint (none when URLs are checked: their status is read anew), by source id."""
     if stages.check_urls:
         return {}
-    started = time.perf_counter()
-    stored = store.results_for(source, [record.source_id for record in records])
+    stored = store.result_summaries(source, [record.source_id for record in records])
     standing = {}
     for record in records:
         old = stored.get(record.source_id)
         if old is not None and old.content_hash == record.content_hash and old.fingerprint == fingerprint:
             standing[record.source_id] = old
     stages.counters["reused"] += len(standing)
-    stages.timings["read"] += time.perf_counter() - started
     return standing
 
 
@@ -263,7 +293,8 @@ def _result(stages: Stages, record: Record, fingerprint: str, run_id: int, mappe
                   fingerprint=fingerprint, identifier=mapped.identifier, valid=valid,
                   findings=_as_stored(kept), target_package=_as_stored(package), run_id=run_id,
                   violations=violations, mapping_errors=sum(u["severity"] == "error" for u in unmapped),
-                  result_key=key)
+                  result_key=key, title=package["title"], organization=organization_name(record.raw),
+                  findings_count=len(findings), unmapped=unmapped, quality=quality)
 
 
 def _as_stored(data: Any) -> Any:
@@ -295,16 +326,52 @@ def _title(raw: dict[str, Any]) -> str:
 
 def from_result(record: Record, result: Result) -> Prepared:
     """A `Prepared` dataset made from a record's result."""
+    return _from_stored(result, record.name, record.access, organization_name(record.raw))
+
+
+def _from_stored(result: Result, source_name: str, access: str, organization: str | None) -> Prepared:
     package = result.target_package or {}
     return Prepared(
-        source_id=record.source_id, source_name=record.name, identifier=result.identifier,
-        title=package.get("title") or record.name, valid=result.valid,
+        source_id=result.source_id, source_name=source_name, identifier=result.identifier,
+        title=package.get("title") or source_name, valid=result.valid,
         findings=_findings(result, unmapped=False), unmapped=_findings(result, unmapped=True),
         target=_target(package.get("target")), quality=package.get("quality"),
         result_key=result.result_key or result_key(result.fingerprint, result.content_hash),
         violations=result.violations, mapping_errors=result.mapping_errors,
-        access=record.access, organization=organization_name(record.raw),
+        access=access, organization=organization,
     )
+
+
+def from_summary(record: Record | RecordKey, summary: ResultSummary) -> Prepared:
+    """A `Prepared` dataset made from the summary of a record's stored result: not `complete`."""
+    return Prepared(
+        source_id=record.source_id, source_name=record.name, identifier=summary.identifier,
+        title=summary.title or record.name, valid=summary.valid, unmapped=summary.unmapped,
+        result_key=summary.result_key or result_key(summary.fingerprint, summary.content_hash),
+        violations=summary.violations, mapping_errors=summary.mapping_errors,
+        access=record.access, organization=summary.organization, complete=False,
+        findings_count=summary.findings_count,
+    )
+
+
+def complete(store: StateStore, source: str, items: list[Prepared]) -> list[Prepared]:
+    """These datasets, in order, each `complete`: those prepared from a summary read whole from
+    their stored results (StateError naming a record whose result is no longer stored)."""
+    wanted = [item.source_id for item in items if not item.complete]
+    results = store.results_for(source, wanted) if wanted else {}
+    done = []
+    for item in items:
+        if item.complete:
+            done.append(item)
+            continue
+        result = results.get(item.source_id)
+        if result is None:
+            raise StateError(f"{store.path}: the stored result of record {item.source_id} of source {source} "
+                             "is gone while it was planned")
+        full = _from_stored(result, item.source_name, item.access, item.organization)
+        full.source_organization = item.source_organization
+        done.append(full)
+    return done
 
 
 def _findings(result: Result, *, unmapped: bool) -> list[dict[str, Any]]:

@@ -80,7 +80,7 @@ def test_a_store_of_schema_4_keeps_its_raw_dicts_when_migrated(tmp_path: Path) -
     db.commit()
     db.close()
     with StateStore.open(path) as store:
-        assert store.schema_version == len(MIGRATIONS) == 10
+        assert store.schema_version == len(MIGRATIONS) == 11
         assert store.refusals("https://t") == {}
         columns = [row[1] for row in store.db.execute("PRAGMA table_info(records)")]
         assert "raw" not in columns

@@ -21,7 +21,7 @@ from harvester.donl.api import EmptyTarget, TargetApi
 from harvester.errors import ConfigError, ExitCode, HarvesterError, NotAuthorisedError, TargetError, UsageError
 from harvester.jobs.results import SyncOptions, SyncResult, TargetChoice
 from harvester.jobs.saved import plan_basis
-from harvester.pipeline import Stages, context_of, prepare
+from harvester.pipeline import Stages, complete, context_of, prepare
 from harvester.plan import Action, Gone, Plan, Planner, PlanSettings, plan_stream
 from harvester.report.build import write_run_reports
 from harvester.shacl.validator import Validator
@@ -111,9 +111,12 @@ def plan_source(
     summary: HarvestSummary | None,
     progress: ProgressFn | None = None,
     apply: bool = False,
+    light: bool = False,
 ) -> tuple[Plan, Stages, dict[str, int]]:
     """Prepare, plan and (with `apply`) apply the source's datasets, streaming batch by batch,
-    then its withdrawals. Returns the plan (its actions slimmed after they were applied)."""
+    then its withdrawals. Returns the plan (its actions slimmed after they were applied). With
+    `light`, a dataset unchanged is planned from its stored result's keys (its action without
+    its findings and quality: for a run whose plan is only reported, not saved or shown whole)."""
     stages = build_stages(config, source, store)
     stages.check_urls = options.check_urls
     may, why = withdraw_permission(store, source.name, summary)
@@ -124,7 +127,7 @@ def plan_source(
         adopt=options.adopt, overwrite_drift=options.overwrite_drift,
         force_withdraw=options.force_withdraw, may_withdraw=may, withdraw_blocked_reason=why,
     )
-    prepared = prepare(store, source.name, stages, run_id, progress=progress)
+    prepared = prepare(store, source.name, stages, run_id, progress=progress, light=light)
     try:
         planner = Planner(source.name, store.publications(target.url), target, settings,
                           refusals=store.refusals(target.url))
@@ -153,7 +156,8 @@ def plan_source(
                     action.package = None
             plan.actions.extend(actions)
 
-        plan_stream(planner, prepared, gone_records(store, source.name), carry_out)
+        plan_stream(planner, prepared, gone_records(store, source.name), carry_out,
+                    complete=lambda items: complete(store, source.name, items))
     finally:
         prepared.close()  # a planner that failed (target unreachable): nothing more is prepared
     plan.notes = planner.notes
@@ -192,7 +196,8 @@ def sync_source(
         notes = check_target(target, target_config)
         try:
             plan, stages, applied = plan_source(config, source, target_config, target, store, summary.run_id,
-                                                options, summary, progress, apply=not options.dry_run)
+                                                options, summary, progress, apply=not options.dry_run,
+                                                light=not keep_basis)
         except WritesStopped as stop:
             plan, stages, applied = stop.plan, stop.stages, stop.applied
             result.error, result.error_code = str(stop), int(stop.exit_code)
@@ -329,9 +334,11 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def write_run_report(config: Config, result: SyncResult) -> tuple[Path, Path]:
-    """Write the run's JSON and HTML reports into the reports folder beside the state store."""
-    return write_run_reports(result, config.reports)
+def write_run_report(config: Config, result: SyncResult, store: StateStore) -> tuple[Path, Path]:
+    """Write the run's JSON and HTML reports into the reports folder beside the state store
+    (open: the scores of the datasets planned from their keys are read from it)."""
+    return write_run_reports(result, config.reports,
+                             stored_quality=lambda source_id: store.result_quality(result.source, source_id))
 
 
 

@@ -156,18 +156,18 @@ def sync(config: Config, source: str | None = None, target: TargetChoice | None 
     with StateLock(config.state), StateStore.open(config.state) as store:
         result = sync_source(config, chosen, target_config, store, options, progress=progress,
                              keep_basis=plan_out is not None)
-        _write_report(config, result, progress)
+        _write_report(config, result, store, progress)
         if result.plan is not None:
             write_plan_file(plan_out, result.plan, {"dry_run": options.dry_run, "run_id": result.run_id},
                             result.basis)
     return result
 
 
-def _write_report(config: Config, result: SyncResult, progress: ProgressFn | None) -> None:
+def _write_report(config: Config, result: SyncResult, store: StateStore, progress: ProgressFn | None) -> None:
     """Write the run's reports, as the last stage of the run."""
     if progress:
         progress("report", 0, 1)
-    result.report_json, result.report_html = write_run_report(config, result)
+    result.report_json, result.report_html = write_run_report(config, result, store)
     if progress:
         progress("report", 1, 1)
 
@@ -194,7 +194,7 @@ def apply_plan(config: Config, plan_file: Path, progress: ProgressFn | None = No
             raise StalePlanError(f"{plan_file}: the plan is stale, nothing applied: " + "; ".join(reasons)
                                  + "; make a new one with `harvester plan --out FILE`")
         result = apply_saved(store, chosen, api, target_config, Plan.from_dict(saved), basis["harvest_run"], progress)
-        _write_report(config, result, progress)
+        _write_report(config, result, store, progress)
     return result
 
 

@@ -69,10 +69,16 @@ class Action:
     refusal_key: str | None = None
     #: the organisation on the target the dataset is published under (None: not published)
     owner_org: str | None = None
+    #: planned from the keys of its stored result alone (a dataset unchanged): how many SHACL
+    #: findings it has; its `findings` and `quality` were not read (the run report reads the
+    #: quality from the state store). None: `findings` holds them all
+    findings_count: int | None = None
 
     def to_dict(self, with_package: bool = False) -> dict[str, Any]:
         data = asdict(self)
         data.pop("refusal_key")
+        if data["findings_count"] is None:
+            data.pop("findings_count")
         if not with_package:
             data.pop("package")
         return data

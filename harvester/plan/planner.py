@@ -18,6 +18,8 @@ from harvester.store.encoding import parse_iso
 from harvester.store.rows import Publication
 
 PLAN_BATCH = 500
+#: makes prepared datasets complete (harvester.pipeline.complete on an open store)
+Complete = Callable[[list[Prepared]], list[Prepared]]
 
 
 class Planner:
@@ -61,17 +63,42 @@ class Planner:
             return self.settings.owner_org
         return mapping.get(item.organization or "")
 
-    def plan_batch(self, prepared: Iterable[Prepared]) -> list[Action]:
+    def plan_batch(self, prepared: Iterable[Prepared], complete: Complete | None = None) -> list[Action]:
         """One action per prepared dataset of this batch, except for those of ours that may no
-        longer be published: their withdrawals come with `withdrawals`."""
+        longer be published: their withdrawals come with `withdrawals`. A dataset prepared from
+        its result's summary (not `complete`) is planned unchanged from its keys, or else made
+        complete (`complete`, for all such of the batch at once) and planned as any other."""
         items = list(prepared)
+        decided: dict[int, Action] = {}
+        partial = []
+        for index, item in enumerate(items):
+            if not item.complete:
+                action = self._unchanged_from_keys(item)
+                if action is not None:
+                    decided[index] = action
+                else:
+                    partial.append(index)
+        if partial:
+            if complete is None:
+                raise ValueError("plan_batch: datasets prepared from their summaries need `complete`")
+            for index, item in zip(partial, complete([items[i] for i in partial]), strict=True):
+                items[index] = item
         unknown = sorted({  # (an invalid or unpublished dataset is not published: no need to look for it)
-            p.identifier for p in items
-            if p.valid and p.identifier and p.identifier not in self.publications
+            p.identifier for index, p in enumerate(items)
+            if index not in decided and p.valid and p.identifier and p.identifier not in self.publications
             and p.identifier not in self.inventory and rules.unpublished_reason(p, self.owner_org_of(p)) is None
         })
         elsewhere = self.target.find_identifiers(unknown) if unknown else {}
-        return [action for item in items if (action := self._decide(item, elsewhere)) is not None]
+        return [action for index, item in enumerate(items)
+                if (action := decided.get(index) or self._decide(item, elsewhere)) is not None]
+
+    def _unchanged_from_keys(self, item: Prepared) -> Action | None:
+        """The action of a dataset the rules before the package find unchanged (the same result
+        as the one we published, held as we left it), else None."""
+        case = self._case(item, {})
+        if rules.not_published(case) or rules.invalid(case) or rules.not_ours(case):
+            return None
+        return rules.unchanged_result(case)
 
     def _decide(self, item: Prepared, elsewhere: dict[str, dict[str, Any]]) -> Action | None:
         """The action of the first rule that decides: first those that need no package, then
@@ -121,7 +148,7 @@ class Planner:
         action = Action(action="invalid", identifier=identifier, source_id=item.source_id, title=item.title,
                         name=pub.target_name if pub is not None else item.source_name,
                         findings=item.findings, unmapped=item.unmapped, quality=item.quality,
-                        result_key=item.result_key, owner_org=owner_org)
+                        result_key=item.result_key, owner_org=owner_org, findings_count=item.findings_count)
         current = self.inventory.get(identifier)
         if pub is not None:
             name, resource_ids = pub.target_name, dict(pub.resource_ids)
@@ -229,12 +256,14 @@ def target_organisations(settings: PlanSettings, target: TargetReader) -> dict[s
 
 
 def plan_stream(planner: Planner, prepared: Iterable[Prepared], gone: Iterable[Gone],
-                handle: Callable[[list[Action]], None], size: int = PLAN_BATCH) -> None:
+                handle: Callable[[list[Action]], None], size: int = PLAN_BATCH,
+                complete: Complete | None = None) -> None:
     """Plan `prepared` `size` datasets at a time, then the withdrawals, handing each batch of
-    actions to `handle` (which may apply them) before the next batch is prepared."""
+    actions to `handle` (which may apply them) before the next batch is prepared; `complete`
+    makes datasets prepared from their summaries complete (Planner.plan_batch)."""
     items = iter(prepared)
     while batch := list(islice(items, size)):
-        handle(planner.plan_batch(batch))
+        handle(planner.plan_batch(batch, complete))
     handle(planner.withdrawals(gone))
 
 

@@ -31,7 +31,7 @@ text form are scrubbed of secret-named environment variables' values (harvester.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -46,7 +46,7 @@ from harvester.report.entries import (
 from harvester.report.files import JsonReportWriter, atomic_file
 from harvester.report.html import write_html
 from harvester.report.labels import COUNT_KEYS, OUTCOME_LABELS
-from harvester.report.quality import score_catalogue
+from harvester.report.quality import CatalogueScore
 from harvester.report.scrub import scrub_data, secret_values
 from harvester.report.sections import Sections
 from harvester.version import __version__
@@ -148,6 +148,10 @@ class RunResult(Protocol):
     def outcome(self) -> str: ...
 
     def counts(self) -> Mapping[str, int]: ...
+
+
+#: a dataset's quality score as the state store keeps it beside its result, by source id
+StoredQuality = Callable[[str], "dict[str, Any] | None"]
 
 
 def _now() -> str:
@@ -273,22 +277,25 @@ class RunReport:
     seen: the "needs a person" list, the catalogue's quality score, the findings' texts).
 
     `quality` maps a dataset's identifier (or source id) to its `score_dataset()` result; an
-    action's own `quality` is used when the map has none. Without `catalogue_quality` the
-    catalogue's score is the `score_catalogue()` of the scores of the datasets that are not
-    invalid. `full`: each dataset's entry has the package sent (its action's `package`).
+    action's own `quality` is used when the map has none, and for an action planned from its
+    result's keys alone (its `findings_count` set, its quality not read) `stored_quality(source
+    id)` gives it. Without `catalogue_quality` the catalogue's score is the `score_catalogue()`
+    of the scores of the datasets that are not invalid. `full`: each dataset's entry has the
+    package sent (its action's `package`).
     """
 
     def __init__(self, result: RunResult, *, quality: Mapping[str, dict] | None = None,
                  catalogue_quality: dict | None = None, generated_at: str | None = None,
-                 full: bool = False) -> None:
+                 full: bool = False, stored_quality: StoredQuality | None = None) -> None:
         self.secrets = secret_values()
         self.header = scrub_data(jsonable(_header(result, generated_at)), self.secrets)
         plan = getattr(result, "plan", None)
         self._actions: Iterable[ReportedAction] = plan.actions if plan is not None else ()
         self._quality, self._catalogue, self._full = quality, catalogue_quality, full
+        self._stored_quality = stored_quality
         self.kinds = FindingKinds()
         self._needs: list[dict[str, Any]] = []
-        self._scores: list[dict] = []
+        self._scores = CatalogueScore()
         self._scored = 0
 
     def datasets(self) -> Iterator[dict[str, Any]]:
@@ -296,10 +303,13 @@ class RunReport:
         once)."""
         for action in self._actions:
             score = _score_for(action, self._quality)
+            if score is None and self._stored_quality is not None and action.source_id \
+                    and getattr(action, "findings_count", None) is not None:
+                score = self._stored_quality(action.source_id)
             package = getattr(action, "package", None) if self._full else None
             entry = scrub_data(dataset_entry(action, score, self.kinds, package), self.secrets)
             if score and action.action != "invalid":
-                self._scores.append(score)
+                self._scores.add(score)
             self._scored += 1 if entry.get("quality") else 0
             need = need_of(entry, self.kinds)
             if need is not None:
@@ -309,8 +319,8 @@ class RunReport:
     def trailer(self) -> dict[str, Any]:
         """The "needs a person" list, the catalogue's quality score and the findings' texts."""
         catalogue = self._catalogue
-        if catalogue is None and self._scores:
-            catalogue = score_catalogue(self._scores)
+        if catalogue is None and self._scores.count:
+            catalogue = self._scores.result()
         trailer = {
             "needs_person": sorted(self._needs, key=needs_order),
             "quality": {"catalogue": jsonable(catalogue), "datasets_scored": self._scored},
@@ -380,12 +390,12 @@ def _write(report: RunReport | _LoadedReport, folder: Path) -> tuple[Path, Path]
 
 def write_run_reports(result: RunResult, folder: Path, *, quality: dict[str, dict] | None = None,
                       catalogue_quality: dict | None = None, generated_at: str | None = None,
-                      full: bool = False) -> tuple[Path, Path]:
+                      full: bool = False, stored_quality: StoredQuality | None = None) -> tuple[Path, Path]:
     """Write the report of a sync result as run-<id>.json and run-<id>.html into `folder`
     (created if needed), each atomically (a temporary file renamed over the final name), going
     through the plan's actions once; see RunReport for the arguments. Returns their paths."""
     return _write(RunReport(result, quality=quality, catalogue_quality=catalogue_quality,
-                            generated_at=generated_at, full=full), folder)
+                            generated_at=generated_at, full=full, stored_quality=stored_quality), folder)
 
 
 def write_reports(report: Mapping[str, Any], folder: Path) -> tuple[Path, Path]:

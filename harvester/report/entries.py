@@ -144,14 +144,18 @@ def _listed(action: Any, name: str) -> list[Any]:
 
 def _findings(action: Any, kinds: FindingKinds) -> tuple[list[dict[str, Any]], int]:
     """(the findings reported, how many were left out): an unchanged dataset keeps only its
-    violations (the rest was reported when it was written; keeps big runs readable)."""
+    violations (the rest was reported when it was written; keeps big runs readable). An action
+    planned from its result's keys alone says how many findings it has (`findings_count`)
+    without them (it has no violations: it is valid)."""
     findings = _listed(action, "findings")
     if action.action == "unchanged":
         kept = [f for f in findings if isinstance(f, Mapping) and f.get("severity") == "violation"]
     else:
         kept = findings
+    counted = getattr(action, "findings_count", None)
+    total = len(findings) if counted is None else counted
     identifier = str(action.identifier)
-    return [_finding(f, identifier, kinds) for f in kept], len(findings) - len(kept)
+    return [_finding(f, identifier, kinds) for f in kept], total - len(kept)
 
 
 def _changes(action: Any) -> list[dict[str, Any]]:

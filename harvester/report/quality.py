@@ -2,7 +2,11 @@
 
     score = score_dataset(mapped.graph, mapped.uri, conforms=report.conforms, mappings=mappings,
                           url_status=check_urls(dataset_urls(mapped.graph, mapped.uri)))
-    overall = score_catalogue([score, ...])
+    overall = score_catalogue([score, ...])   # or CatalogueScore().add(score) per dataset
+
+Size: over the project's ~600 lines, because the point table, a dataset's score, the
+catalogue's (made from sums as the scores come, so a run report keeps no dataset's score) and
+the URL checks the scores read are one method, read and changed together.
 
 The point table is the public Metadata Quality Assessment (MQA) methodology of data.europa.eu
 (405 points over five dimensions; bands Excellent 351-405, Good 221-350, Sufficient 121-220,
@@ -426,72 +430,94 @@ def score_catalogue(scores: list[dict[str, Any]]) -> dict[str, Any]:
     The total, maximum and each dimension are means over every dataset; a metric's points and
     value are means over the datasets where it was checked (`datasets_checked`), so URL metrics
     of datasets whose URLs were not checked neither lower nor raise the mean. The band is that
-    of the mean total scaled to 405 points.
+    of the mean total scaled to 405 points. (CatalogueScore makes it one dataset at a time.)
     """
-    scores = [s for s in scores if s]
-    exact, maximum = _catalogue_means(scores)
-    scaled = round(exact * FULL_MAX / maximum) if maximum else 0
-    band = band_for(scaled) if scores else None
-    return {
-        "datasets": len(scores),
-        "total": round(exact),
-        "max": _whole(maximum),
-        "full_max": FULL_MAX,
-        "scaled_total": scaled,
-        "band": band,
-        "band_nl": BAND_LABELS_NL[band] if band else None,
-        "urls_checked": bool(scores) and all(s.get("urls_checked") for s in scores),
-        "bands": {name: sum(1 for s in scores if s.get("band") == name) for name, _ in BANDS},
-        "dimensions": {dimension: _catalogue_dimension(scores, dimension)
-                       for dimension in DIMENSIONS},
-    }
+    catalogue = CatalogueScore()
+    for score in scores:
+        catalogue.add(score)
+    return catalogue.result()
 
 
-def _catalogue_means(scores: list[dict[str, Any]]) -> tuple[float, float]:
-    """(the mean exact total, the mean maximum) of the scores; (0, 405) without any."""
-    if not scores:
-        return 0.0, float(FULL_MAX)
-    exact = sum(sum(float(d["points"]) for d in s["dimensions"].values())
-                for s in scores) / len(scores)
-    return exact, sum(float(s["max"]) for s in scores) / len(scores)
+class CatalogueScore:
+    """`score_catalogue` made as the datasets' scores come, keeping sums, not the scores."""
 
+    def __init__(self) -> None:
+        self.count = 0
+        self.exact: float = 0
+        self.maximum: float = 0
+        self.urls_checked = True
+        self.bands: dict[str, int] = {name: 0 for name, _ in BANDS}
+        self.dimensions = {dimension: [0, 0] for dimension in DIMENSIONS}  # points, max
+        #: (dimension, metric) -> [datasets where checked, points, value]
+        self.metrics = {(dimension, metric): [0, 0, 0] for metric, dimension, *_ in _METRIC_ROWS}
 
-def _catalogue_dimension(scores: list[dict[str, Any]], dimension: str) -> dict[str, Any]:
-    """One dimension of the catalogue's score: its mean points and maximum, and its metrics."""
-    n = len(scores)
-    points = [float(s["dimensions"][dimension]["points"]) for s in scores]
-    maxima = [float(s["dimensions"][dimension]["max"]) for s in scores]
-    return {
-        "points": round(sum(points) / n, 2) if n else 0.0,
-        "max": _whole(sum(maxima) / n) if n else 0,
-        "metrics": {metric: _catalogue_metric(scores, dimension, metric, most)
-                    for metric, dim, most, _per_dataset, _needs_url in _METRIC_ROWS
-                    if dim == dimension},
-    }
+    def add(self, score: dict[str, Any] | None) -> None:
+        """Count one dataset's score in (an empty one is not counted)."""
+        if not score:
+            return
+        self.count += 1
+        dimensions = score["dimensions"]
+        self.exact += sum(float(d["points"]) for d in dimensions.values())
+        self.maximum += float(score["max"])
+        self.urls_checked = self.urls_checked and bool(score.get("urls_checked"))
+        if score.get("band") in self.bands:
+            self.bands[score["band"]] += 1
+        for dimension, sums in self.dimensions.items():
+            sums[0] += float(dimensions[dimension]["points"])
+            sums[1] += float(dimensions[dimension]["max"])
+        for dimension, dim in dimensions.items():
+            for metric, entry in (dim.get("metrics") or {}).items():
+                sums = self.metrics.get((dimension, metric))
+                if sums is not None and entry.get("checked", True):
+                    sums[0] += 1
+                    sums[1] += float(entry["points"])
+                    sums[2] += _numeric(entry.get("value"))
 
+    def result(self) -> dict[str, Any]:
+        """The catalogue's score (score_catalogue's form)."""
+        n = self.count
+        exact, maximum = (self.exact / n, self.maximum / n) if n else (0.0, float(FULL_MAX))
+        scaled = round(exact * FULL_MAX / maximum) if maximum else 0
+        band = band_for(scaled) if n else None
+        return {
+            "datasets": n,
+            "total": round(exact),
+            "max": _whole(maximum),
+            "full_max": FULL_MAX,
+            "scaled_total": scaled,
+            "band": band,
+            "band_nl": BAND_LABELS_NL[band] if band else None,
+            "urls_checked": bool(n) and self.urls_checked,
+            "bands": dict(self.bands),
+            "dimensions": {dimension: self._dimension(dimension) for dimension in DIMENSIONS},
+        }
 
-def _catalogue_metric(scores: list[dict[str, Any]], dimension: str, metric: str,
-                      points: int) -> dict[str, Any]:
-    """One metric of the catalogue's score: its mean points and value over the datasets where
-    it was checked."""
-    done = [entry for entry in (_metric_of(s, dimension, metric) for s in scores)
-            if entry is not None and entry.get("checked", True)]
-    if not done:
-        return {"points": 0.0, "max": points, "value": NOT_CHECKED, "checked": False,
-                "datasets_checked": 0}
-    values = [_numeric(e.get("value")) for e in done]
-    return {
-        "points": round(sum(float(e["points"]) for e in done) / len(done), 2),
-        "max": points,
-        "value": round(sum(values) / len(values), 4),
-        "checked": True,
-        "datasets_checked": len(done),
-    }
+    def _dimension(self, dimension: str) -> dict[str, Any]:
+        """One dimension of the catalogue's score: its mean points and maximum, and its metrics."""
+        n = self.count
+        points, maximum = self.dimensions[dimension]
+        return {
+            "points": round(points / n, 2) if n else 0.0,
+            "max": _whole(maximum / n) if n else 0,
+            "metrics": {metric: self._metric(dimension, metric, most)
+                        for metric, dim, most, _per_dataset, _needs_url in _METRIC_ROWS
+                        if dim == dimension},
+        }
 
-
-def _metric_of(score: dict[str, Any], dimension: str, metric: str) -> dict[str, Any] | None:
-    """A dataset score's entry for one metric, or None when it has none."""
-    return score.get("dimensions", {}).get(dimension, {}).get("metrics", {}).get(metric)
+    def _metric(self, dimension: str, metric: str, most: int) -> dict[str, Any]:
+        """One metric of the catalogue's score: its mean points and value over the datasets
+        where it was checked."""
+        done, points, values = self.metrics[(dimension, metric)]
+        if not done:
+            return {"points": 0.0, "max": most, "value": NOT_CHECKED, "checked": False,
+                    "datasets_checked": 0}
+        return {
+            "points": round(points / done, 2),
+            "max": most,
+            "value": round(values / done, 4),
+            "checked": True,
+            "datasets_checked": done,
+        }
 
 
 def _whole(value: float) -> float | int:

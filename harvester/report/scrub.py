@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import markupsafe
+import orjson
 
 __all__ = ["MIN_SECRET_LENGTH", "REDACTED", "scrub", "scrub_data", "secret_values"]
 
@@ -60,15 +61,37 @@ def scrub(text: str, environ: Mapping[str, str] | None = None) -> str:
 
 def scrub_data(value: Any, secrets: list[str]) -> Any:
     """JSON data (dicts, lists, strings, ...) with every string's `secrets` redacted."""
-    if not secrets:
+    if not secrets or not _may_hold(value, secrets):
         return value
+    return _scrubbed(value, secrets)
+
+
+def _may_hold(value: Any, secrets: list[str]) -> bool:
+    """Whether a string in `value` may hold one of the secrets: false only when its JSON text
+    holds none of them (a secret JSON writes as it is appears in the text of any string that
+    holds it); true when that cannot be told."""
+    try:
+        text = orjson.dumps(value)
+    except TypeError:  # not plain JSON data: look at every string
+        return True
+    for secret in secrets:
+        if any(char in _ESCAPED or char < " " for char in secret) or secret.encode("utf-8", "surrogatepass") in text:
+            return True
+    return False
+
+
+#: the characters JSON writes escaped (besides the control characters)
+_ESCAPED = frozenset('"\\')
+
+
+def _scrubbed(value: Any, secrets: list[str]) -> Any:
     if isinstance(value, str):
         for secret in secrets:
             if secret in value:
                 value = value.replace(secret, REDACTED)
         return value
     if isinstance(value, dict):
-        return {scrub_data(k, secrets): scrub_data(v, secrets) for k, v in value.items()}
+        return {_scrubbed(k, secrets): _scrubbed(v, secrets) for k, v in value.items()}
     if isinstance(value, list):
-        return [scrub_data(v, secrets) for v in value]
+        return [_scrubbed(v, secrets) for v in value]
     return value

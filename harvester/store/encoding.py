@@ -89,4 +89,7 @@ def parse_stored(value: str | bytes) -> Any:
             value = lz4.block.decompress(value)
         except lz4.block.LZ4BlockError as exc:
             raise ValueError(f"a packed result that does not unpack ({exc})") from None
-    return json.loads(value)
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:  # what only json reads (a lone surrogate's escape, a huge integer)
+        return json.loads(value)

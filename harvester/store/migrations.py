@@ -294,6 +294,19 @@ MIGRATIONS: list[str] = [
     ALTER TABLE staged_seen ADD COLUMN access TEXT;
     ALTER TABLE sources ADD COLUMN organization TEXT
     """,
+    # 11: what a sync needs of a result that still stands, in small columns of its own: the
+    # dataset's title and organisation at the source, how many SHACL findings it has and its
+    # mapping issues (packed JSON, NULL when none), and its quality score (packed JSON, last: the
+    # run report reads it per dataset), so that a dataset planned unchanged from its keys is
+    # planned and reported without its findings and package being read. NULL findings_count: a
+    # result stored before, read whole
+    """
+    ALTER TABLE results ADD COLUMN title TEXT;
+    ALTER TABLE results ADD COLUMN organization TEXT;
+    ALTER TABLE results ADD COLUMN findings_count INTEGER;
+    ALTER TABLE results ADD COLUMN unmapped BLOB;
+    ALTER TABLE results ADD COLUMN quality BLOB
+    """,
 ]
 
 

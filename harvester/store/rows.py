@@ -22,6 +22,12 @@ PUBLIC, PRIVATE, DRAFT, DELETED, WITHHELD = "public", "private", "draft", "delet
 #: the columns a result is read from (`Result.from_row`), its JSON last
 RESULT_COLUMNS = ("r.source, r.source_id, r.content_hash, r.fingerprint, r.identifier, r.valid, r.run_id, "
                   "r.violations, r.mapping_errors, r.result_key, j.findings, j.target_package")
+#: the small columns a result's summary is read from (`ResultSummary.from_row`), its packed
+#: mapping issues last
+SUMMARY_COLUMNS = ("source_id, content_hash, fingerprint, identifier, valid, violations, mapping_errors, "
+                   "result_key, title, organization, findings_count, unmapped")
+#: the columns a record's key is read from (`RecordKey`): a record without its raw package dict
+RECORD_KEY_COLUMNS = "source_id, name, content_hash, access"
 #: the columns a publication is read from (`Publication.from_row`); its snapshot is read apart
 PUBLICATION_COLUMNS = (
     "target_url", "identifier", "source", "source_id", "owner_org", "target_name", "target_id", "status",
@@ -121,6 +127,14 @@ class Result:
     #: what identifies the result's target package (target.package_key; None: stored before
     #: results kept their key, or no package)
     result_key: str | None = None
+    #: what a sync needs of a result that stands, kept in small columns beside it (None: not
+    #: kept, as in results stored before them): the dataset's title and organisation at the
+    #: source, how many of `findings` are SHACL findings, its mapping issues and quality score
+    title: str | None = None
+    organization: str | None = None
+    findings_count: int | None = None
+    unmapped: list[dict[str, Any]] | None = None
+    quality: dict[str, Any] | None = None
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...], parse: Callable[[str, Any], Any]) -> "Result":
@@ -132,6 +146,51 @@ class Result:
                    findings=parse("findings", findings),
                    target_package=parse("target_package", package) if package is not None else None,
                    violations=violations, mapping_errors=mapping_errors, result_key=key)
+
+
+@dataclass
+class RecordKey:
+    """A record without its raw package dict: what decides whether its stored result stands."""
+
+    source_id: str
+    name: str
+    content_hash: str
+    access: str = PUBLIC
+
+
+@dataclass
+class ResultSummary:
+    """The small columns of a stored result: enough to tell whether it still stands, and to plan
+    and report a dataset found unchanged from its keys, without its findings and package."""
+
+    source_id: str
+    content_hash: str
+    fingerprint: str
+    identifier: str | None
+    valid: bool
+    violations: int | None
+    mapping_errors: int | None
+    result_key: str | None
+    title: str | None
+    organization: str | None
+    #: None: the result was stored before its summary was kept (read it whole)
+    findings_count: int | None
+    unmapped: list[dict[str, Any]]
+
+    @property
+    def summarised(self) -> bool:
+        return self.findings_count is not None
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...], parse: Callable[[str, Any], Any]) -> ResultSummary:
+        """A summary from a row of SUMMARY_COLUMNS; `parse(column, value)` reads its packed JSON."""
+        (source_id, content_hash, fingerprint, identifier, valid, violations, mapping_errors, key, title,
+         organization, findings_count, unmapped) = row
+        return cls(source_id=source_id, content_hash=content_hash, fingerprint=fingerprint,
+                   identifier=identifier, valid=bool(valid), violations=violations,
+                   mapping_errors=mapping_errors, result_key=key, title=title, organization=organization,
+                   findings_count=findings_count,
+                   unmapped=parse("unmapped", unmapped) if unmapped is not None else [])
 
 
 @dataclass

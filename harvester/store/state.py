@@ -31,11 +31,15 @@ from harvester.store.migrations import migrate
 from harvester.store.rows import (
     PUBLICATION_COLUMNS,
     RECORD_COLUMNS,
+    RECORD_KEY_COLUMNS,
     RESULT_COLUMNS,
+    SUMMARY_COLUMNS,
     PUBLIC,
     Publication,
     Record,
+    RecordKey,
     Result,
+    ResultSummary,
     Run,
     package_access,
 )
@@ -296,6 +300,23 @@ class StateStore:
         for row in self._plain().execute(f"{_RECORD_SELECT} {sql} ORDER BY r.source_id", (source,)):
             yield self._record(row)
 
+    def record_keys(self, source: str) -> Iterator[RecordKey]:
+        """The keys of the source's records that are not gone, whoever may see them, in
+        source-id order (as `records(source, include_unpublished=True)`, without their raw dicts)."""
+        rows = self._plain().execute(f"SELECT {RECORD_KEY_COLUMNS} FROM records WHERE source = ? "
+                                     "AND gone_at IS NULL ORDER BY source_id", (source,))
+        for row in rows:
+            yield RecordKey(*row)
+
+    def records_for(self, source: str, source_ids: list[str]) -> dict[str, Record]:
+        """These records of a source, with their raw dicts, by source id."""
+        found: dict[str, Record] = {}
+        for chunk, marks in _chunks(source_ids):
+            for row in self._plain().execute(f"{_RECORD_SELECT} WHERE r.source = ? AND r.source_id IN ({marks})",
+                                             [source, *chunk]):
+                found[row[1]] = self._record(row)
+        return found
+
     def record_count(self, source: str) -> int:
         """How many of the source's records are not gone."""
         row = self.db.execute("SELECT COUNT(*) FROM records WHERE source = ? AND gone_at IS NULL", (source,)).fetchone()
@@ -330,12 +351,26 @@ class StateStore:
     def results_for(self, source: str, source_ids: list[str]) -> dict[str, Result]:
         """The stored results of these records of a source, by source id."""
         found: dict[str, Result] = {}
-        for start in range(0, len(source_ids), _IDS_PER_QUERY):
-            chunk = source_ids[start:start + _IDS_PER_QUERY]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _chunks(source_ids):
             found.update(self._results(self._plain().execute(
                 f"{_RESULT_SELECT} WHERE r.source = ? AND r.source_id IN ({marks})", [source, *chunk])))
         return found
+
+    def result_summaries(self, source: str, source_ids: list[str]) -> dict[str, ResultSummary]:
+        """The small columns of the stored results of these records of a source, by source id
+        (their findings and packages are not read)."""
+        found: dict[str, ResultSummary] = {}
+        for chunk, marks in _chunks(source_ids):
+            rows = self._plain().execute(f"SELECT {SUMMARY_COLUMNS} FROM results WHERE source = ? "
+                                         f"AND source_id IN ({marks})", [source, *chunk])
+            found.update((row[0], ResultSummary.from_row(row, self._parser(source, row[0]))) for row in rows)
+        return found
+
+    def result_quality(self, source: str, source_id: str) -> dict[str, Any] | None:
+        """The quality score kept beside the stored result of one record (None: none kept)."""
+        row = self.db.execute("SELECT quality FROM results WHERE source = ? AND source_id = ?",
+                              (source, source_id)).fetchone()
+        return self._parser(source, source_id)("quality", row[0]) if row and row[0] is not None else None
 
     def _results(self, rows: Iterable[tuple[Any, ...]]) -> dict[str, Result]:
         return {row[1]: Result.from_row(row, self._parser(row[0], row[1])) for row in rows}
@@ -362,10 +397,11 @@ class StateStore:
         with self.transaction() as db:
             db.executemany(
                 "INSERT OR REPLACE INTO results (source, source_id, content_hash, fingerprint, identifier, "
-                "valid, run_id, has_package, violations, mapping_errors, result_key) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "valid, run_id, has_package, violations, mapping_errors, result_key, title, organization, "
+                "findings_count, unmapped, quality) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(r.source, r.source_id, r.content_hash, r.fingerprint, r.identifier, int(r.valid), r.run_id,
-                  package is not None, r.violations, r.mapping_errors, r.result_key)
+                  package is not None, r.violations, r.mapping_errors, r.result_key, r.title, r.organization,
+                  r.findings_count, _packed_or_none(r.unmapped), _packed_or_none(r.quality))
                  for r, _, package in rows],
             )
             db.executemany(
@@ -465,6 +501,18 @@ class StateStore:
                 "last_complete_run": complete.to_dict() if complete else None,
             })
         return result
+
+
+def _chunks(source_ids: list[str]) -> Iterator[tuple[list[str], str]]:
+    """The source ids `_IDS_PER_QUERY` at a time, each chunk with its `?` marks."""
+    for start in range(0, len(source_ids), _IDS_PER_QUERY):
+        chunk = source_ids[start:start + _IDS_PER_QUERY]
+        yield chunk, ",".join("?" * len(chunk))
+
+
+def _packed_or_none(data: Any) -> bytes | None:
+    """Packed JSON of a summary column; None (NULL) for nothing (None or empty)."""
+    return pack_json(stored_json(data)) if data else None
 
 
 _RECORD_SELECT = f"SELECT {RECORD_COLUMNS} FROM records r LEFT JOIN record_raws w USING (source, source_id)"
