@@ -24,13 +24,15 @@ Rules (`rules`): (class, property, kind) read from a shapes graph, for the kinds
   datatype  sh:datatype, or an sh:or of sh:datatype's    -> case "wrong-datatype"
   list      membership of a value list (sh:node / sh:qualifiedValueShape naming a scheme with
             sh:hasValue on skos:inScheme, the IANA URI pattern, or sh:in)
-                                                         -> cases "outside-list", "other-list"
+                                                         -> cases "outside-list", "other-list",
+                                                            and where sh:in allows only some
+                                                            terms of a list "not-allowed-term"
 
 Cases (`cases`): each rule is broken in the first document of each source family that has an
 instance of its class (the first instance by IRI); case names say what, e.g.
 `semic/example-bee-population::Dataset/dct:title::removed`. Every document is also a case as
 published (`::as-published`), and `ours/duo-export` gives valid variants that must pass
-(`::valid-...`: each allowed date datatype, another term of the same list).
+(`::valid-...`: each allowed date datatype, another term the list rule allows).
 """
 
 from __future__ import annotations
@@ -412,6 +414,27 @@ def second_value(g: Graph, value, background: Graph):
     return URIRef(f"{value}-tweede"), []
 
 
+def other_allowed_term(g: Graph, value, rule: Rule, background: Graph):
+    """Another term `rule` allows than `value`: of its members when it names them (sh:in), else
+    another term of the same list."""
+    members = [URIRef(m) for m in rule.members if m != str(value)]
+    if members:
+        return members[0]
+    return second_value(g, value, background)[0]
+
+
+def not_allowed_term(rule: Rule, background: Graph) -> URIRef | None:
+    """A term of the rule's own list that is not among the members it allows (None: the rule
+    allows the whole list)."""
+    if not rule.members:
+        return None
+    schemes = {URIRef(s) for s in rule.allowed if s not in ("enumeration", "iana")}
+    schemes |= {URIRef(m.rsplit("/", 1)[0]) for m in rule.members}  # the EU lists' URIs
+    terms = sorted(t for s in schemes for t in background.subjects(SKOS.inScheme, s)
+                   if str(t) not in rule.members)
+    return terms[0] if terms else None
+
+
 def _broken(document: str, g: Graph, node, rule: Rule, kind: str, background: Graph
             ) -> Case | None:
     """The case `kind` of `rule` on `node` of document graph `g` (None: not applicable)."""
@@ -431,14 +454,23 @@ def _broken(document: str, g: Graph, node, rule: Rule, kind: str, background: Gr
     else:
         new = {"wrong-datatype": lambda: wrong_literal(rule.allowed),
                "outside-list": lambda: outside_term(rule),
-               "other-list": lambda: other_list_term(rule)}[kind]()
+               "other-list": lambda: other_list_term(rule),
+               "not-allowed-term": lambda: not_allowed_term(rule, background)}[kind]()
+        if new is None:
+            return None
         h.remove((node, rule.path, None))
         h.add((node, rule.path, new))
     return Case(case_name(document, rule, kind), document, kind, h, (str(node), str(rule.path)), rule)
 
 
 KINDS = {"min": ("removed",), "max": ("two-values",), "datatype": ("wrong-datatype",),
-         "list": ("outside-list", "other-list")}
+         "list": ("outside-list", "other-list", "not-allowed-term")}
+
+
+def applies(rule: Rule, kind: str) -> bool:
+    """Whether a case `kind` can break `rule`: "not-allowed-term" only where the rule allows some
+    terms of a list (sh:in), not the whole list."""
+    return kind != "not-allowed-term" or bool(rule.members)
 
 
 def broken_cases(document: str, g: Graph, table: Iterable[Rule], background: Graph) -> list[Case]:
@@ -476,7 +508,7 @@ def valid_variants(document: str, g: Graph, table: Iterable[Rule], background: G
             variants = {f"valid-{k}": v for k, v in DATE_VALUES.items() if str(v.datatype) in rule.allowed}
         elif rule.kind == "list":
             replaced = min(g.objects(node, rule.path), key=str)
-            other, _ = second_value(g, replaced, background)
+            other = other_allowed_term(g, replaced, rule, background)
             if (other, None, None) in background or rule.allowed == ("iana",):
                 variants = {"valid-other-term": other}
         for kind, value in variants.items():
@@ -502,7 +534,8 @@ def cases(docs: Documents, table: set[Rule], background: Graph) -> dict[str, Cas
         out[f"{document}::as-published"] = Case(f"{document}::as-published", document,
                                                  "as-published", g)
         base = trimmed(g)
-        todo = [r for r in table if any((family(document), r, k) not in seen for k in KINDS[r.kind])]
+        todo = [r for r in table if any((family(document), r, k) not in seen
+                                        for k in KINDS[r.kind] if applies(r, k))]
         for case in broken_cases(document, base, todo, background):
             key = (family(document), case.rule, case.kind)
             if key not in seen:

@@ -29,7 +29,7 @@ from tests.conftest import REPO, SHARED
 from tests.test_cli_commands import Ran
 
 VCARD_KIND = URIRef("http://www.w3.org/2006/vcard/ns#Organization")
-HAS_EMAIL = "http://www.w3.org/2006/vcard/ns#hasEmail"
+VCARD_FN = "http://www.w3.org/2006/vcard/ns#fn"
 TITLE = str(DCTERMS.title)
 
 
@@ -166,8 +166,8 @@ def test_a_blank_node_is_shown_by_what_it_hangs_from(export_graph: Graph, tmp_pa
     contact = BNode()
     graph.add((dataset, DCAT.contactPoint, contact))
     graph.add((contact, RDF.type, VCARD_KIND))
-    # an e-mail address as text, not as a mailto: URI, breaks a DCAT-AP-NL rule of the node itself
-    graph.add((contact, URIRef(HAS_EMAIL), Literal("info@duo.nl")))
+    # a name given as a URI, not as text, breaks a DCAT-AP-NL rule of the node itself
+    graph.add((contact, URIRef(VCARD_FN), URIRef("https://www.duo.nl/")))
     path = tmp_path / "contact.ttl"
     graph.serialize(path, format="turtle")
 
@@ -178,8 +178,8 @@ def test_a_blank_node_is_shown_by_what_it_hangs_from(export_graph: Graph, tmp_pa
     ran, result = run_json(str(path))
     [doc] = result["documents"]
     paths = {f["path"] for f in doc["findings"] if f["severity"] == "violation"}
-    assert HAS_EMAIL in paths
-    [focus] = {f["focus_node"] for f in doc["findings"] if f["path"] == HAS_EMAIL}
+    assert VCARD_FN in paths
+    [focus] = {f["focus_node"] for f in doc["findings"] if f["path"] == VCARD_FN}
     assert doc["nodes"][focus] == {"types": [str(VCARD_KIND)], "label": label.strip().split("  ")[0]}
 
 

@@ -255,16 +255,18 @@ def _checksum_algorithm(given: str, prefix: str, value: str) -> URIRef | None:
 
 
 def _languages(m: PackageMapping, r: Resource) -> None:
-    """dct:language: the resource's own languages in the table, else the dataset's."""
+    """dct:language: the resource's own languages in the table, else the dataset's language when
+    the dataset has exactly one. The adopted DCAT-AP-NL 3.0 allows a distribution one language
+    (doc/klassen/dcatDistribution/prop/language.md); a dataset in several languages does not say
+    which of them a file is in, so its distributions are given none rather than all."""
     languages = [lang for lang in (lookup(m.m.language, v) for v in
                                    as_list(r.res.get("language"), split_commas=True))
                  if lang is not None]
     for lang in languages:
         m.add(r.node, DCT.language, term(lang.uri))
         m.describe(m.source.concept(lang.uri, DCT.LinguisticSystem, label=lang.label))
-    if not languages:
-        for ref in m.languages:
-            m.add(r.node, DCT.language, ref)
+    if not languages and len(m.languages) == 1:
+        m.add(r.node, DCT.language, m.languages[0])
 
 
 def _rights(m: PackageMapping, r: Resource) -> None:

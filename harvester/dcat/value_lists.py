@@ -31,6 +31,11 @@ _REGISTRY = TableSpec(
 _TERMS = TableSpec("terms", ("code",), optional=("label_nl", "label_en", "media_type",
                                                    "deprecated", "note"))
 _CONCEPT = str(SKOS.Concept)
+#: term prefixes that name the same terms under another URI: IANA's registry answers a media type
+#: at http:// and at https:// alike (DCAT-AP's examples use both), so each media type is known
+#: under both
+_SAME_TERMS_UNDER = {"https://www.iana.org/assignments/media-types/":
+                     ("http://www.iana.org/assignments/media-types/",)}
 
 
 @dataclass(frozen=True)
@@ -116,7 +121,13 @@ def add_to_graph(graph: rdflib.Graph, lists: dict[str, ValueList], described: se
             add((scheme, DCTERMS.title, title))
         classes = [rdflib.URIRef(c) for c in found.classes]
         concept = _CONCEPT in found.classes
+        twins = _SAME_TERMS_UNDER.get(found.prefix, ())
         for uri, (label_nl, label_en) in found.terms.items():
+            for other in twins:
+                twin = rdflib.URIRef(other + uri[len(found.prefix):])
+                for cls in classes:
+                    add((twin, RDF.type, cls))
+                add((twin, SKOS.inScheme, scheme))
             if uri in described:
                 continue
             node = rdflib.URIRef(uri)

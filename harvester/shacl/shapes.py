@@ -33,8 +33,8 @@ from harvester.errors import HarvesterError
 #: these fingerprints are not probed when loaded. tests/test_validate.py probes the shipped shapes
 #: of every profile and checks these values (when a shape file changes, the test names the new one).
 SHIPPED_FINGERPRINTS = {
-    "3.0": "4fc376e3053a787eaaf008cbcc74ac14d6dbd487c37dc6cd6665c27b17ec3181",
-    "3.0.1": "358db37246dc4b8444555640f9c3e4eb87a5f6ce6784e16dd5616af07886879a",
+    "3.0": "793754b4a1ca49d96c0508cf84902e45fca418348eaa051197c2b71d194f6bb2",
+    "3.0.1": "bd40007c8685f00a5fd7f630866484b8dc05ed53f110aaaa20ba026028e56e80",
 }
 #: the folder of a shapes folder that holds one folder of rules per profile
 PROFILES_FOLDER = "profiles"
