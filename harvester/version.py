@@ -9,4 +9,4 @@ outputs change and this constant did not.
 
 __version__ = "0.1.0"
 
-LOGIC_VERSION = "2026.12.5"
+LOGIC_VERSION = "2026.12.6"
