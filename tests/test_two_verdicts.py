@@ -78,6 +78,40 @@ def test_a_contact_point_without_name_is_dcat_ap_nl_but_not_for_data_overheid_nl
     assert ("contact_point_email", PRE_SEND_CONTACT) in by_field
 
 
+@pytest.mark.parametrize(("given", "problem"), [
+    ("https://duo.nl/contact", None),
+    ("duo.nl/contact", "contact_point_website"),
+])
+def test_a_web_address_given_as_text_reaches_the_package(mapped_duo_dataset, mappings, given,
+                                                          problem) -> None:
+    """DCAT-AP-NL allows vcard:hasURL as text: it is sent as the contact point's website, and
+    the pre-send check (not the DCAT-AP-NL verdict) judges whether data.overheid.nl takes it."""
+    from rdflib import Literal
+
+    from harvester.donl.convert import to_target
+    from harvester.donl.rules import check_package
+    from harvester.shacl.validator import Validator
+
+    mapped = mapped_duo_dataset
+    graph = mapped.graph
+    [contact] = graph.objects(URIRef(mapped.uri), DCAT.contactPoint)
+    before = list(graph.triples((contact, VCARD.hasURL, None)))
+    for t in before:
+        graph.remove(t)
+    graph.add((contact, VCARD.hasURL, Literal(given)))
+    try:
+        report = Validator(ontology=mappings.vocabulary_graph()).validate(graph)
+        package = to_target(mapped, mappings).package(mapped.name, "duo")
+    finally:
+        graph.remove((contact, VCARD.hasURL, Literal(given)))
+        for t in before:
+            graph.add(t)
+    assert report.conforms, report.to_text()
+    assert package["contact_point_website"] == given
+    fields = {p.field for p in check_package(package)}
+    assert (problem in fields) if problem else "contact_point_website" not in fields
+
+
 @pytest.fixture
 def examples(tmp_path: Path) -> Path:
     """A copy of examples/ (without its state) to run the bundled configuration in."""

@@ -388,7 +388,8 @@ class _Converter:
             "contact_point_name": (r.text(node, VCARD.fn)
                                    or r.text(node, VCARD["organization-name"])),
             "contact_point_email": next(iter(emails), None),
-            "contact_point_website": r.uri(node, VCARD.hasURL),
+            # DCAT-AP-NL allows the web address as text too; the pre-send check judges its form
+            "contact_point_website": r.uri(node, VCARD.hasURL) or r.text(node, VCARD.hasURL),
             "contact_point_phone": next(self.phones(node), None),
             "contact_point_title": r.text(node, VCARD.title),
             "contact_point_address": self.address(node),
