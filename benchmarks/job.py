@@ -281,7 +281,7 @@ class Bench:
     and target the first publication left (`baseline/`) and the updated mapping tables."""
 
     def __init__(self, folder: Path, n: int, delay: float, repeat: int, seed: int,
-                 invalid_share: float, script: str | None = None) -> None:
+                 invalid_share: float, script: str | None = None, kept: Path | None = None) -> None:
         self.n, self.delay, self.repeat = n, delay, repeat
         self.seed, self.invalid_share = seed, invalid_share
         self.job, self.baseline, self.tables = folder / "job", folder / "baseline", folder / "tables"
@@ -289,6 +289,7 @@ class Bench:
         self.target = TargetServer(delay=delay)
         self.has_baseline = False
         self.script = harvester_script(script)
+        self.kept = kept
         self.env = {**os.environ, KEY_ENV: API_KEY}
 
     def __enter__(self) -> Bench:
@@ -346,6 +347,11 @@ class Bench:
         measured publication left one."""
         if self.has_baseline:
             return
+        if self.kept is not None and self._baseline_key() == _read_text(self.kept / "baseline.key"):
+            shutil.rmtree(self.baseline, ignore_errors=True)
+            shutil.copytree(self.kept, self.baseline)
+            self.has_baseline = True
+            return
         for server in (self.source, self.target):
             server.set_delay(0)
         try:
@@ -357,6 +363,15 @@ class Bench:
         finally:
             for server in (self.source, self.target):
                 server.set_delay(self.delay)
+        if self.kept is not None:
+            shutil.rmtree(self.kept, ignore_errors=True)
+            shutil.copytree(self.baseline, self.kept)
+            (self.kept / "baseline.key").write_text(self._baseline_key())
+
+    def _baseline_key(self) -> str:
+        """What a kept baseline was made from: the catalogue and the harvester installation."""
+        return json.dumps({"datasets": self.n, "seed": self.seed, "invalid_share": self.invalid_share,
+                           "harvester": str(self.script)})
 
     # -- runs ------------------------------------------------------------------------------------
 
@@ -417,6 +432,13 @@ class Bench:
         return {"run": run, "profile": top_entries(out), "harvester_profile": top_entries(out, HARVESTER_DIR)}
 
 
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except OSError:
+        return None
+
+
 def top_entries(profile: Path, within: Path | None = None) -> str:
     """pstats' table of the PROFILE_LINES entries with the most cumulative time (only those in
     modules below `within`, when given)."""
@@ -447,14 +469,14 @@ def summarise(scenario: Scenario, runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def run_benchmark(n: int, *, delay: float, repeat: int, scenarios: list[str], seed: int = catalogue.SEED,
                   invalid_share: float = 0.05, harvester: str | None = None,
-                  profile: str | None = None) -> dict[str, Any]:
+                  profile: str | None = None, kept: Path | None = None) -> dict[str, Any]:
     """The whole benchmark (or, with `profile`, one profiled run of that scenario)."""
     compile_bytecode()
     result: dict[str, Any] = {"datasets": n, "delay_s": delay, "repeat": repeat, "seed": seed,
                               "invalid_share": invalid_share, "harvester": str(harvester_script(harvester)),
                               "changed": len(range(0, n, CHANGED_EVERY)), "machine": machine()}
     with tempfile.TemporaryDirectory(prefix="harvester-job-bench-") as folder, \
-            Bench(Path(folder), n, delay, repeat, seed, invalid_share, harvester) as bench:
+            Bench(Path(folder), n, delay, repeat, seed, invalid_share, harvester, kept) as bench:
         if profile:
             result["profiled"] = {"scenario": profile, **bench.profile(SCENARIOS[profile], Path(folder))}
             return result
@@ -530,6 +552,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--invalid-share", type=float, default=0.05)
     parser.add_argument("--harvester", metavar="PATH",
                         help="the harvester command to measure (default: the one beside this Python)")
+    parser.add_argument("--keep-baseline", metavar="DIR", type=Path,
+                        help="keep the unmeasured set-up publication in DIR and start from it in a later "
+                             "run of the same N, seed and harvester (for iterating; delete DIR when the "
+                             "code changes what the state store holds)")
     args = parser.parse_args(argv)
     if args.datasets < 1 or args.repeat < 1 or args.delay < 0:
         parser.error("--datasets and --repeat must be at least 1, --delay at least 0")
@@ -539,7 +565,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     result = run_benchmark(args.datasets, delay=args.delay, repeat=args.repeat, scenarios=scenarios,
                            seed=args.seed, invalid_share=args.invalid_share,
-                           harvester=args.harvester, profile=args.profile)
+                           harvester=args.harvester, profile=args.profile, kept=args.keep_baseline)
     if args.json:
         print(json.dumps(result, default=str))
     else:
