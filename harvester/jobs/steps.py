@@ -65,7 +65,7 @@ def build_stages(config: Config, source: SourceConfig, store: StateStore) -> Sta
                                     str(config.path or "configuration"), source.name)
     options = MappingOptions.from_config(source.mapping, f"{config.path or 'configuration'} [sources.{source.name}.mapping]",
                                          high_value=high_value)
-    validator = Validator(config.shapes, ontology=mappings.vocabulary_graph, lazy=True, profile=config.profile)
+    validator = Validator(config.shapes, ontology=mappings.vocabulary, lazy=True, profile=config.profile)
     return Stages(mappings=mappings, options=options, validator=validator,
                   context=context_of(store, source.name, source.url))
 
