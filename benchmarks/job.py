@@ -290,6 +290,7 @@ class Bench:
         self.has_baseline = False
         self.script = harvester_script(script)
         self.kept = kept
+        self.profile_copy: Path | None = None
         self.env = {**os.environ, KEY_ENV: API_KEY}
 
     def __enter__(self) -> Bench:
@@ -350,6 +351,7 @@ class Bench:
         if self.kept is not None and self._baseline_key() == _read_text(self.kept / "baseline.key"):
             shutil.rmtree(self.baseline, ignore_errors=True)
             shutil.copytree(self.kept, self.baseline)
+            self._move_target(_read_text(self.kept / "target.url") or "", self.target.url)
             self.has_baseline = True
             return
         for server in (self.source, self.target):
@@ -367,6 +369,13 @@ class Bench:
             shutil.rmtree(self.kept, ignore_errors=True)
             shutil.copytree(self.baseline, self.kept)
             (self.kept / "baseline.key").write_text(self._baseline_key())
+            (self.kept / "target.url").write_text(self.target.url)
+
+    def _move_target(self, old: str, new: str) -> None:
+        """Point the kept state store's publications at this run's target (another port)."""
+        with contextlib.closing(sqlite3.connect(self.baseline / STATE)) as db, db:
+            for table in ("published", "published_snapshots", "refusals"):
+                db.execute(f"UPDATE {table} SET target_url = ? WHERE target_url = ?", (new, old))
 
     def _baseline_key(self) -> str:
         """What a kept baseline was made from: the catalogue and the harvester installation."""
@@ -429,6 +438,8 @@ class Bench:
         with self.source_for(scenario) as source:
             self.start_from(scenario)
             run = self.measure(scenario, source, profile_to=out)
+        if self.profile_copy is not None:
+            shutil.copyfile(out, self.profile_copy)
         return {"run": run, "profile": top_entries(out), "harvester_profile": top_entries(out, HARVESTER_DIR)}
 
 
@@ -469,7 +480,8 @@ def summarise(scenario: Scenario, runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def run_benchmark(n: int, *, delay: float, repeat: int, scenarios: list[str], seed: int = catalogue.SEED,
                   invalid_share: float = 0.05, harvester: str | None = None,
-                  profile: str | None = None, kept: Path | None = None) -> dict[str, Any]:
+                  profile: str | None = None, kept: Path | None = None,
+                  profile_copy: Path | None = None) -> dict[str, Any]:
     """The whole benchmark (or, with `profile`, one profiled run of that scenario)."""
     compile_bytecode()
     result: dict[str, Any] = {"datasets": n, "delay_s": delay, "repeat": repeat, "seed": seed,
@@ -477,6 +489,7 @@ def run_benchmark(n: int, *, delay: float, repeat: int, scenarios: list[str], se
                               "changed": len(range(0, n, CHANGED_EVERY)), "machine": machine()}
     with tempfile.TemporaryDirectory(prefix="harvester-job-bench-") as folder, \
             Bench(Path(folder), n, delay, repeat, seed, invalid_share, harvester, kept) as bench:
+        bench.profile_copy = profile_copy
         if profile:
             result["profiled"] = {"scenario": profile, **bench.profile(SCENARIOS[profile], Path(folder))}
             return result
@@ -556,6 +569,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep the unmeasured set-up publication in DIR and start from it in a later "
                              "run of the same N, seed and harvester (for iterating; delete DIR when the "
                              "code changes what the state store holds)")
+    parser.add_argument("--profile-out", metavar="FILE", type=Path,
+                        help="with --profile: keep the cProfile data in FILE (for pstats)")
     args = parser.parse_args(argv)
     if args.datasets < 1 or args.repeat < 1 or args.delay < 0:
         parser.error("--datasets and --repeat must be at least 1, --delay at least 0")
@@ -565,7 +580,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     result = run_benchmark(args.datasets, delay=args.delay, repeat=args.repeat, scenarios=scenarios,
                            seed=args.seed, invalid_share=args.invalid_share,
-                           harvester=args.harvester, profile=args.profile, kept=args.keep_baseline)
+                           harvester=args.harvester, profile=args.profile, kept=args.keep_baseline,
+                           profile_copy=args.profile_out)
     if args.json:
         print(json.dumps(result, default=str))
     else:
