@@ -36,7 +36,13 @@ number); every run's figures are kept in the JSON (`--json`).
 
 `--profile SCENARIO` runs that scenario once under `python -m cProfile` of the harvester script
 and prints the 15 entries with the most cumulative time, then the 15 of the harvester's own
-modules (cProfile swallows the script's exit status: the profiled run's exit code is 0).
+modules (cProfile swallows the script's exit status: the profiled run's exit code is 0);
+`--profile-out FILE` keeps its data for pstats.
+
+`--keep-baseline DIR` keeps the unmeasured set-up publication in DIR and starts a later
+invocation with the same N, seed, invalid share and harvester script from it (its publications
+pointed at the new target server's port), for iterating on one scenario; delete DIR when the
+code changes what the state store holds.
 """
 
 from __future__ import annotations
