@@ -36,7 +36,13 @@ number); every run's figures are kept in the JSON (`--json`).
 
 `--profile SCENARIO` runs that scenario once under `python -m cProfile` of the harvester script
 and prints the 15 entries with the most cumulative time, then the 15 of the harvester's own
-modules (cProfile swallows the script's exit status: the profiled run's exit code is 0).
+modules (cProfile swallows the script's exit status: the profiled run's exit code is 0);
+`--profile-out FILE` keeps its data for pstats.
+
+`--keep-baseline DIR` keeps the unmeasured set-up publication in DIR and starts a later
+invocation with the same N, seed, invalid share and harvester script from it (its publications
+pointed at the new target server's port), for iterating on one scenario; delete DIR when the
+code changes what the state store holds.
 """
 
 from __future__ import annotations
@@ -281,7 +287,7 @@ class Bench:
     and target the first publication left (`baseline/`) and the updated mapping tables."""
 
     def __init__(self, folder: Path, n: int, delay: float, repeat: int, seed: int,
-                 invalid_share: float, script: str | None = None) -> None:
+                 invalid_share: float, script: str | None = None, kept: Path | None = None) -> None:
         self.n, self.delay, self.repeat = n, delay, repeat
         self.seed, self.invalid_share = seed, invalid_share
         self.job, self.baseline, self.tables = folder / "job", folder / "baseline", folder / "tables"
@@ -289,6 +295,8 @@ class Bench:
         self.target = TargetServer(delay=delay)
         self.has_baseline = False
         self.script = harvester_script(script)
+        self.kept = kept
+        self.profile_copy: Path | None = None
         self.env = {**os.environ, KEY_ENV: API_KEY}
 
     def __enter__(self) -> Bench:
@@ -346,6 +354,12 @@ class Bench:
         measured publication left one."""
         if self.has_baseline:
             return
+        if self.kept is not None and self._baseline_key() == _read_text(self.kept / "baseline.key"):
+            shutil.rmtree(self.baseline, ignore_errors=True)
+            shutil.copytree(self.kept, self.baseline)
+            self._move_target(_read_text(self.kept / "target.url") or "", self.target.url)
+            self.has_baseline = True
+            return
         for server in (self.source, self.target):
             server.set_delay(0)
         try:
@@ -357,6 +371,22 @@ class Bench:
         finally:
             for server in (self.source, self.target):
                 server.set_delay(self.delay)
+        if self.kept is not None:
+            shutil.rmtree(self.kept, ignore_errors=True)
+            shutil.copytree(self.baseline, self.kept)
+            (self.kept / "baseline.key").write_text(self._baseline_key())
+            (self.kept / "target.url").write_text(self.target.url)
+
+    def _move_target(self, old: str, new: str) -> None:
+        """Point the kept state store's publications at this run's target (another port)."""
+        with contextlib.closing(sqlite3.connect(self.baseline / STATE)) as db, db:
+            for table in ("published", "published_snapshots", "refusals"):
+                db.execute(f"UPDATE {table} SET target_url = ? WHERE target_url = ?", (new, old))
+
+    def _baseline_key(self) -> str:
+        """What a kept baseline was made from: the catalogue and the harvester installation."""
+        return json.dumps({"datasets": self.n, "seed": self.seed, "invalid_share": self.invalid_share,
+                           "harvester": str(self.script)})
 
     # -- runs ------------------------------------------------------------------------------------
 
@@ -414,7 +444,16 @@ class Bench:
         with self.source_for(scenario) as source:
             self.start_from(scenario)
             run = self.measure(scenario, source, profile_to=out)
+        if self.profile_copy is not None:
+            shutil.copyfile(out, self.profile_copy)
         return {"run": run, "profile": top_entries(out), "harvester_profile": top_entries(out, HARVESTER_DIR)}
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except OSError:
+        return None
 
 
 def top_entries(profile: Path, within: Path | None = None) -> str:
@@ -447,14 +486,16 @@ def summarise(scenario: Scenario, runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def run_benchmark(n: int, *, delay: float, repeat: int, scenarios: list[str], seed: int = catalogue.SEED,
                   invalid_share: float = 0.05, harvester: str | None = None,
-                  profile: str | None = None) -> dict[str, Any]:
+                  profile: str | None = None, kept: Path | None = None,
+                  profile_copy: Path | None = None) -> dict[str, Any]:
     """The whole benchmark (or, with `profile`, one profiled run of that scenario)."""
     compile_bytecode()
     result: dict[str, Any] = {"datasets": n, "delay_s": delay, "repeat": repeat, "seed": seed,
                               "invalid_share": invalid_share, "harvester": str(harvester_script(harvester)),
                               "changed": len(range(0, n, CHANGED_EVERY)), "machine": machine()}
     with tempfile.TemporaryDirectory(prefix="harvester-job-bench-") as folder, \
-            Bench(Path(folder), n, delay, repeat, seed, invalid_share, harvester) as bench:
+            Bench(Path(folder), n, delay, repeat, seed, invalid_share, harvester, kept) as bench:
+        bench.profile_copy = profile_copy
         if profile:
             result["profiled"] = {"scenario": profile, **bench.profile(SCENARIOS[profile], Path(folder))}
             return result
@@ -530,6 +571,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--invalid-share", type=float, default=0.05)
     parser.add_argument("--harvester", metavar="PATH",
                         help="the harvester command to measure (default: the one beside this Python)")
+    parser.add_argument("--keep-baseline", metavar="DIR", type=Path,
+                        help="keep the unmeasured set-up publication in DIR and start from it in a later "
+                             "run of the same N, seed and harvester (for iterating; delete DIR when the "
+                             "code changes what the state store holds)")
+    parser.add_argument("--profile-out", metavar="FILE", type=Path,
+                        help="with --profile: keep the cProfile data in FILE (for pstats)")
     args = parser.parse_args(argv)
     if args.datasets < 1 or args.repeat < 1 or args.delay < 0:
         parser.error("--datasets and --repeat must be at least 1, --delay at least 0")
@@ -539,7 +586,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     result = run_benchmark(args.datasets, delay=args.delay, repeat=args.repeat, scenarios=scenarios,
                            seed=args.seed, invalid_share=args.invalid_share,
-                           harvester=args.harvester, profile=args.profile)
+                           harvester=args.harvester, profile=args.profile, kept=args.keep_baseline,
+                           profile_copy=args.profile_out)
     if args.json:
         print(json.dumps(result, default=str))
     else:

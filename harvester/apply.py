@@ -9,12 +9,18 @@ creating a second dataset with the same identifier.
 When the run's first writes all fail the same way (a wrong owner_org, a key without rights),
 the rest would too: after `STOP_AFTER_SAME_FAILURES` of them the applier stops (`stopped` says
 why) and the run fails instead of making one refused call per dataset.
+
+`ApplyQueue` applies a sync's batches of actions in a thread of its own, in the order they were
+planned, while the next batch is prepared and planned: a bounded queue (`QUEUED_BATCHES`) between
+the planner and the writers, so that a run's preparation (mapping, validation, conversion) and its
+writes overlap instead of taking turns. It writes exactly the actions handed to it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
@@ -33,6 +39,8 @@ NAME_IN_USE = "That URL is already in use."
 MAX_NAME_TRIES = 5
 #: a run whose first writes all fail, this many in a row with the same cause, stops writing
 STOP_AFTER_SAME_FAILURES = 5
+#: batches planned and waiting for the writers, besides the one being written
+QUEUED_BATCHES = 1
 ProgressFn = Callable[[str, int, int | None], None]
 
 
@@ -245,6 +253,72 @@ class Applier:
             # a later plan needs it, not kept for every publication of the run
             pub.snapshot_json, pub.snapshot_loader = None, self.store.snapshot
             self.publications[pub.identifier] = pub
+
+
+class ApplyQueue:
+    """An Applier's writes of batch after batch in a thread of its own (see the module).
+
+        writes = ApplyQueue(applier, writers, progress)
+        writes.put(actions)   # waits while QUEUED_BATCHES batches wait already
+        writes.settle()       # every batch handed over is written
+        writes.close()        # the same, then the thread ends
+
+    `applied` counts the writes done and failed. Each batch's packages are let go once it is
+    written. An error other than a refused write (TargetError, counted on its action) stops the
+    writing and is raised by the next `put`, `settle` or `close`."""
+
+    def __init__(self, applier: Applier, writers: int = 1, progress: ProgressFn | None = None) -> None:
+        self.applier, self.writers, self.progress = applier, writers, progress
+        self.applied = {"done": 0, "failed": 0}
+        self._batches: queue.Queue[list[Action] | None] = queue.Queue(maxsize=QUEUED_BATCHES)
+        self._failure: BaseException | None = None
+        self._reported = False
+        self._thread = threading.Thread(target=self._write, name="apply", daemon=True)
+        self._thread.start()
+
+    def put(self, actions: list[Action]) -> None:
+        self._raise_failure()
+        self._batches.put(actions)
+
+    def settle(self) -> None:
+        """Wait until every batch handed over is written."""
+        self._batches.join()
+        self._raise_failure()
+
+    def close(self, *, raise_failure: bool = True, interrupted: bool = False) -> None:
+        """Write what was handed over, then end the thread (without `raise_failure`: when the
+        planning thread fails itself, its own error is the one to see; `interrupted`: the run
+        was interrupted, the writes not yet begun are left undone)."""
+        if interrupted and not self.applier.stopped:
+            self.applier.stopped = "interrupted"
+        self._batches.put(None)
+        self._thread.join()
+        if raise_failure:
+            self._raise_failure()
+
+    def _write(self) -> None:
+        while True:
+            actions = self._batches.get()
+            try:
+                if actions is None:
+                    return
+                if self._failure is None:
+                    self._write_batch(actions)
+            except BaseException as exc:  # noqa: BLE001 - raised again in the planning thread
+                self._failure = exc
+            finally:
+                self._batches.task_done()
+
+    def _write_batch(self, actions: list[Action]) -> None:
+        for key, value in self.applier.run(self.writers, self.progress, actions).items():
+            self.applied[key] += value
+        for action in actions:
+            action.package = None
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None and not self._reported:
+            self._reported = True
+            raise self._failure
 
 
 def _with_ids(resources: list[dict[str, Any]], existing: dict[str, Any]) -> list[dict[str, Any]]:

@@ -41,7 +41,7 @@ from harvester.report.quality import check_urls, dataset_urls, score_dataset
 from harvester.shacl.validator import DatasetReports, Validator
 from harvester.source.context import SourceContext
 from harvester.source.listing import organization_name
-from harvester.store.encoding import canonical_json, stored_json
+from harvester.store.encoding import canonical_json, parse_json, stored_json
 from harvester.store.rows import PUBLIC, Record, RecordKey, Result, ResultSummary
 from harvester.store.state import StateStore
 from harvester.version import LOGIC_VERSION
@@ -300,7 +300,7 @@ def _result(stages: Stages, record: Record, fingerprint: str, run_id: int, mappe
 def _as_stored(data: Any) -> Any:
     """`data` as the state store gives it back (JSON's types only), so that a dataset prepared
     now is the same as one prepared from its stored result."""
-    return json.loads(stored_json(data))
+    return parse_json(stored_json(data))
 
 
 def _issue_dict(issue: MappingIssue) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Literal, URIRef
 
 from harvester.dcat.options import MappingOptions, catalog_uri
 from harvester.dcat.rdf import DCT, FOAF, RDFS, SKOS, TYPE, VCARD
@@ -32,7 +32,7 @@ class Descriptions:
         self.lang = options.default_language
         self.service_uri = URIRef(options.data_service.uri) if options.data_service else None
         self._built: dict[tuple, Any] = {}
-        self._vocabulary: Graph | None = None
+        self._about: Callable[[URIRef], dict | None] | None = None
 
     def cached(self, key: tuple, build: Callable[[], Any]) -> Any:
         """`build()`, called once per `key` (not kept when it raises)."""
@@ -44,15 +44,13 @@ class Descriptions:
         """A literal in the metadata's language (`default_language`)."""
         return Literal(value, lang=self.lang)
 
-    @property
-    def vocabulary(self) -> Graph:
-        """The mapping tables' vocabulary graph (types and labels of every URI they map to)."""
-        if self._vocabulary is None:
-            try:
-                self._vocabulary = self.m.vocabulary_graph()
-            except AttributeError:
-                self._vocabulary = Graph()
-        return self._vocabulary
+    def about(self, ref: URIRef) -> dict:
+        """What the mapping tables' vocabulary says of `ref` (predicate -> objects; empty when
+        nothing), looked up by subject (harvester.dcat.vocabulary)."""
+        if self._about is None:
+            vocabulary = getattr(self.m, "vocabulary", None)
+            self._about = vocabulary().about if vocabulary is not None else lambda ref: None
+        return self._about(ref) or {}
 
     def concept(self, uri: str, *classes: URIRef, label: str | None = None,
                 skos_concept: bool = True) -> tuple:
@@ -66,8 +64,8 @@ class Descriptions:
     def _concept(self, uri: str, classes: tuple, label: str | None,
                  skos_concept: bool) -> tuple:
         ref = term(uri)
-        triples = [(ref, shared(p), shared(o)) for p, o in self.vocabulary.predicate_objects(ref)
-                   if p != SKOS.exactMatch]
+        triples = [(ref, shared(p), shared(o)) for p, objects in self.about(ref).items()
+                   if p != SKOS.exactMatch for o in objects]
         triples.extend((ref, TYPE, cls) for cls in classes)
         if skos_concept:
             triples.extend(self._skos_concept(ref, label, {p for _, p, _ in triples}))
@@ -94,8 +92,8 @@ class Descriptions:
 
     def _scheme(self, scheme: str) -> tuple:
         ref = term(scheme)
-        label = self.vocabulary.value(URIRef(scheme), SKOS.prefLabel)
-        title = str(label) if label is not None else ""
+        labels = self.about(URIRef(scheme)).get(SKOS.prefLabel, ())
+        title = str(next(iter(labels))) if labels else ""
         return ((ref, TYPE, SKOS.ConceptScheme),
                 (ref, DCT.title, Literal(title, lang="nl") if title else Literal(scheme)))
 

@@ -148,17 +148,34 @@ def _decode(path: Path, raw: bytes) -> str:
 
 
 def _csv_lines(path: Path, lines: list[str]) -> Iterator[tuple[int, list[str]]]:
-    """(line number, trimmed fields) of each line that is not blank or a comment."""
-    for number, line in enumerate(lines, start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
+    """(line number, trimmed fields) of each line that is not blank or a comment; each line is
+    a record of its own (a quoted field may not go on to the next line)."""
+    numbers: list[int] = []  # the line numbers the reader took, in order
+
+    def content() -> Iterator[str]:
+        for number, line in enumerate(lines, start=1):
+            stripped = line.strip()
+            if stripped and not stripped.startswith("#"):
+                numbers.append(number)
+                yield line
+
+    reader = csv.reader(content(), strict=True)
+    while True:
+        first = reader.line_num  # the index in `numbers` of the record's line
         try:
-            fields = next(csv.reader([line], strict=True))
+            fields = next(reader)
+        except StopIteration:
+            return
         except csv.Error as exc:
-            raise fail(path, number, f"not a valid CSV line ({exc}); expected "
-                       f"comma-separated fields, quoted with \" where needed") from None
-        yield number, [f.strip() for f in fields]
+            raise _not_csv(path, numbers[first], str(exc)) from None
+        if reader.line_num != first + 1:  # a quoted field ran on into the next line
+            raise _not_csv(path, numbers[first], "unexpected end of data")
+        yield numbers[first], [f.strip() for f in fields]
+
+
+def _not_csv(path: Path, number: int, reason: str) -> MappingError:
+    return fail(path, number, f"not a valid CSV line ({reason}); expected comma-separated "
+                f"fields, quoted with \" where needed")
 
 
 def _check_header(path: Path, number: int, fields: list[str], spec: TableSpec) -> None:

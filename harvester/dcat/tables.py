@@ -23,7 +23,8 @@ categories) is read by harvester.dcat.hvd_categories; a folder without it uses t
 
 Besides these mapping tables, the folder holds the complete value lists (valuelists.csv, the
 registry, and valuelists/*.csv; harvester.dcat.value_lists): `Mappings.value_lists`,
-`Mappings.in_list`, and their terms in `vocabulary_graph()`. A folder without valuelists.csv has
+`Mappings.in_list`, and their terms in `vocabulary()` (by subject, as asked for) and
+`vocabulary_graph()` (whole). A folder without valuelists.csv has
 no lists.
 
 Lookups are case-insensitive and ignore surrounding whitespace. For URL-like values the scheme
@@ -39,7 +40,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,8 @@ from harvester.dcat.table_files import (
     is_uri,
     read_table,
 )
-from harvester.dcat.value_lists import ValueList, add_to_graph, load_value_lists
+from harvester.dcat.value_lists import ValueList, load_value_lists
+from harvester.dcat.vocabulary import Vocabulary
 from harvester.errors import MappingError
 
 DEFAULT_PATH = MAPPINGS_DIR
@@ -190,7 +192,8 @@ class Mappings:
         self._org_names: dict[str, tuple[str, str]] = {}
         #: the complete value lists by name (mappings/valuelists.csv; see harvester.dcat.value_lists)
         self.value_lists: dict[str, ValueList] = {}
-        self._vocabulary: rdflib.Graph | None = None
+        self._vocabulary: Vocabulary | None = None
+        self._vocabulary_graph: rdflib.Graph | None = None
         self._load()
 
     # ---------------------------------------------------------------- public lookups
@@ -236,53 +239,56 @@ class Mappings:
         """The high-value dataset category with this code or URI (hvd_categories.csv)."""
         return self.hvd_categories.get(value)
 
-    def vocabulary_graph(self) -> rdflib.Graph:
-        """Background knowledge for SHACL: every URI the tables map to, typed and labelled, and
-        every term of the value lists with its list (skos:inScheme) and classes.
-
-        Built once per Mappings and shared by every caller (the mapper, the validator): do not
-        modify it. It is held in rdflib's SimpleMemory store, which adds its ~30,000 triples
-        quicker than the default store and answers the same lookups."""
+    def vocabulary(self) -> Vocabulary:
+        """Background knowledge for SHACL and the mapper, by subject: every URI the tables map
+        to, typed and labelled, and every term of the value lists with its list (skos:inScheme)
+        and classes; each list term described only when asked for (harvester.dcat.vocabulary).
+        Made once per Mappings and shared by every caller: do not modify what it returns."""
         if self._vocabulary is None:
-            self._vocabulary = self._build_vocabulary_graph()
+            self._vocabulary = Vocabulary(self._table_triples, self.value_lists, set(self._uris),
+                                          set(self._schemes))
         return self._vocabulary
 
-    def _build_vocabulary_graph(self) -> rdflib.Graph:
-        g = rdflib.Graph(store="SimpleMemory")
-        g.bind("skos", SKOS)
-        g.bind("dct", DCTERMS)
-        g.bind("foaf", FOAF)
+    def vocabulary_graph(self) -> rdflib.Graph:
+        """The whole of `vocabulary()` as an rdflib graph (SimpleMemory store), made once per
+        Mappings and shared by every caller: do not modify it. A run reads `vocabulary()`."""
+        if self._vocabulary_graph is None:
+            self._vocabulary_graph = self.vocabulary().graph()
+        return self._vocabulary_graph
+
+    def _table_triples(self) -> Iterator[tuple]:
+        """The triples the mapping tables give: their schemes, the URIs they map to, the
+        licences' exact matches and the high-value dataset categories."""
         for scheme, label in sorted(self._schemes.items()):
             node = rdflib.URIRef(scheme)
-            g.add((node, RDF.type, SKOS.ConceptScheme))
-            g.add((node, SKOS.prefLabel, rdflib.Literal(label, lang="nl")))
-            g.add((node, DCTERMS.title, rdflib.Literal(label, lang="nl")))
+            yield node, RDF.type, SKOS.ConceptScheme
+            yield node, SKOS.prefLabel, rdflib.Literal(label, lang="nl")
+            yield node, DCTERMS.title, rdflib.Literal(label, lang="nl")
         for uri, info in sorted(self._uris.items()):
-            node = rdflib.URIRef(uri)
-            label_nl = rdflib.Literal(info.label, lang="nl")
-            for role in sorted(info.roles):
-                for cls in _ROLE_CLASSES[role]:
-                    g.add((node, RDF.type, cls))
-                if role in _CONCEPT_ROLES:
-                    g.add((node, RDF.type, SKOS.Concept))
-                    if info.scheme:
-                        g.add((node, SKOS.inScheme, rdflib.URIRef(info.scheme)))
-                    g.add((node, SKOS.prefLabel, label_nl))
-                elif role == "media_type":
-                    g.add((node, RDFS.label, rdflib.Literal(info.label)))
-                elif role == "licence":
-                    g.add((node, RDFS.label, label_nl))
-                elif role == "organisation":
-                    name_nl, name_en = self._org_names[uri]
-                    g.add((node, FOAF.name, rdflib.Literal(name_nl, lang="nl")))
-                    g.add((node, FOAF.name, rdflib.Literal(name_en, lang="en")))
+            yield from self._uri_triples(rdflib.URIRef(uri), info)
         for a, b in self._same_as:
-            g.add((rdflib.URIRef(a), SKOS.exactMatch, rdflib.URIRef(b)))
-            g.add((rdflib.URIRef(b), SKOS.exactMatch, rdflib.URIRef(a)))
-        for triple in self.hvd_categories.triples():
-            g.add(triple)
-        add_to_graph(g, self.value_lists, set(self._uris), set(self._schemes))
-        return g
+            yield rdflib.URIRef(a), SKOS.exactMatch, rdflib.URIRef(b)
+            yield rdflib.URIRef(b), SKOS.exactMatch, rdflib.URIRef(a)
+        yield from self.hvd_categories.triples()
+
+    def _uri_triples(self, node: rdflib.URIRef, info: _UriInfo) -> Iterator[tuple]:
+        label_nl = rdflib.Literal(info.label, lang="nl")
+        for role in sorted(info.roles):
+            for cls in _ROLE_CLASSES[role]:
+                yield node, RDF.type, cls
+            if role in _CONCEPT_ROLES:
+                yield node, RDF.type, SKOS.Concept
+                if info.scheme:
+                    yield node, SKOS.inScheme, rdflib.URIRef(info.scheme)
+                yield node, SKOS.prefLabel, label_nl
+            elif role == "media_type":
+                yield node, RDFS.label, rdflib.Literal(info.label)
+            elif role == "licence":
+                yield node, RDFS.label, label_nl
+            elif role == "organisation":
+                name_nl, name_en = self._org_names[str(node)]
+                yield node, FOAF.name, rdflib.Literal(name_nl, lang="nl")
+                yield node, FOAF.name, rdflib.Literal(name_en, lang="en")
 
     def in_list(self, name: str, uri: str) -> bool:
         """Whether `uri` is a term of the value list `name` (e.g. "language", "media-type")."""

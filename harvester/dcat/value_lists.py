@@ -5,12 +5,13 @@ them, as the list's publisher has it (the EU file-type, language, frequency, ...
 media types, the ADMS publisher types, data.overheid.nl's spatial and theme lists). The registry
 valuelists.csv names each list's scheme, term prefix, classes, source and edition, and its file;
 each file lists the terms' codes (URI = prefix + code) with optional labels. tools/valuelists.py
-writes them from ../shared. `load_value_lists` reads and checks them; `add_to_graph` gives every
-validation their membership (harvester.dcat.tables.Mappings.vocabulary_graph).
+writes them from ../shared. `load_value_lists` reads and checks them; `scheme_triples` and `term_triples`
+describe them for validation (harvester.dcat.vocabulary, harvester.dcat.tables.Mappings).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from rdflib.namespace import DCTERMS, RDF, SKOS
 
 from harvester.dcat.table_files import Row, TableSpec, check_row, fail, read_table, uri_safe
 
-__all__ = ["REGISTRY_FILE", "ValueList", "add_to_graph", "load_value_lists"]
+__all__ = ["REGISTRY_FILE", "ValueList", "load_value_lists", "scheme_triples", "term_triples"]
 
 #: the registry of the lists, in the mapping folder; the list files are in its valuelists/
 REGISTRY_FILE = "valuelists.csv"
@@ -106,39 +107,45 @@ def _load_list(folder: Path, registry: Path, row: Row, files: dict[str, bytes]) 
                      row["edition"], file, terms)
 
 
-def add_to_graph(graph: rdflib.Graph, lists: dict[str, ValueList], described: set[str],
-                 schemes: set[str]) -> None:
-    """Add each list's terms to `graph`: their classes, skos:inScheme and labels (a SKOS
-    concept without one is labelled with its code), and each scheme as a skos:ConceptScheme. Terms in `described` and schemes in `schemes` (those the
-    mapping tables describe) are left as the tables describe them."""
-    add = graph.add
-    for found in lists.values():
-        scheme = rdflib.URIRef(found.scheme)
-        if found.scheme not in schemes:
-            add((scheme, RDF.type, SKOS.ConceptScheme))
-            title = rdflib.Literal(found.label_nl, lang="nl")
-            add((scheme, SKOS.prefLabel, title))
-            add((scheme, DCTERMS.title, title))
-        classes = [rdflib.URIRef(c) for c in found.classes]
-        concept = _CONCEPT in found.classes
-        twins = _SAME_TERMS_UNDER.get(found.prefix, ())
-        for uri, (label_nl, label_en) in found.terms.items():
-            for other in twins:
-                twin = rdflib.URIRef(other + uri[len(found.prefix):])
-                for cls in classes:
-                    add((twin, RDF.type, cls))
-                add((twin, SKOS.inScheme, scheme))
-            if uri in described:
-                continue
-            node = rdflib.URIRef(uri)
-            for cls in classes:
-                add((node, RDF.type, cls))
-            add((node, SKOS.inScheme, scheme))
-            if not concept:
-                continue
-            if label_nl:
-                add((node, SKOS.prefLabel, rdflib.Literal(label_nl, lang="nl")))
-            if label_en:
-                add((node, SKOS.prefLabel, rdflib.Literal(label_en, lang="en")))
-            if not (label_nl or label_en):  # a concept has a label; the list gives only its code
-                add((node, SKOS.prefLabel, rdflib.Literal(uri[len(found.prefix):])))
+def scheme_triples(found: ValueList) -> Iterator[tuple]:
+    """A list's scheme as a skos:ConceptScheme with its Dutch title (for a scheme the mapping
+    tables do not describe)."""
+    scheme = rdflib.URIRef(found.scheme)
+    title = rdflib.Literal(found.label_nl, lang="nl")
+    yield scheme, RDF.type, SKOS.ConceptScheme
+    yield scheme, SKOS.prefLabel, title
+    yield scheme, DCTERMS.title, title
+
+
+def term_triples(found: ValueList, uri: str) -> Iterator[tuple]:
+    """One term of a list: its classes, skos:inScheme and, for a SKOS concept, its labels (one
+    without a label is labelled with its code)."""
+    node = rdflib.URIRef(uri)
+    for cls in found.classes:
+        yield node, RDF.type, rdflib.URIRef(cls)
+    yield node, SKOS.inScheme, rdflib.URIRef(found.scheme)
+    if _CONCEPT not in found.classes:
+        return
+    label_nl, label_en = found.terms[uri]
+    if label_nl:
+        yield node, SKOS.prefLabel, rdflib.Literal(label_nl, lang="nl")
+    if label_en:
+        yield node, SKOS.prefLabel, rdflib.Literal(label_en, lang="en")
+    if not (label_nl or label_en):  # a concept has a label; the list gives only its code
+        yield node, SKOS.prefLabel, rdflib.Literal(uri[len(found.prefix):])
+
+
+def twins(found: ValueList) -> Iterator[str]:
+    """The list's terms under their other spelling (`_SAME_TERMS_UNDER`), if it has one."""
+    for other in _SAME_TERMS_UNDER.get(found.prefix, ()):
+        for uri in found.terms:
+            yield other + uri[len(found.prefix):]
+
+
+def twin_triples(found: ValueList, twin: str) -> Iterator[tuple]:
+    """A term under its other spelling: its classes and skos:inScheme (the labels stay with the
+    list's own spelling)."""
+    node = rdflib.URIRef(twin)
+    for cls in found.classes:
+        yield node, RDF.type, rdflib.URIRef(cls)
+    yield node, SKOS.inScheme, rdflib.URIRef(found.scheme)

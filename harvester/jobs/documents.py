@@ -166,7 +166,7 @@ def document_validator(config: Config) -> Validator:
     """The validator documents are judged with: the configuration's shapes, with the mapping
     tables' vocabulary as background (made only when first needed)."""
     mappings = load_mappings(config.mappings)
-    return Validator(config.shapes, ontology=mappings.vocabulary_graph, lazy=True, profile=config.profile)
+    return Validator(config.shapes, ontology=mappings.vocabulary, lazy=True, profile=config.profile)
 
 
 def validate_documents(config: Config, paths: Iterable[Path], input_format: str | None = None,

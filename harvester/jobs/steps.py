@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from harvester.apply import Applier
+from harvester.apply import Applier, ApplyQueue
 from harvester.config import Config, SourceConfig, TargetConfig, _check_url, api_key_from_env
 from harvester.dcat.hvd_categories import high_value_marking
 from harvester.dcat.options import MappingOptions
@@ -65,7 +65,7 @@ def build_stages(config: Config, source: SourceConfig, store: StateStore) -> Sta
                                     str(config.path or "configuration"), source.name)
     options = MappingOptions.from_config(source.mapping, f"{config.path or 'configuration'} [sources.{source.name}.mapping]",
                                          high_value=high_value)
-    validator = Validator(config.shapes, ontology=mappings.vocabulary_graph, lazy=True, profile=config.profile)
+    validator = Validator(config.shapes, ontology=mappings.vocabulary, lazy=True, profile=config.profile)
     return Stages(mappings=mappings, options=options, validator=validator,
                   context=context_of(store, source.name, source.url))
 
@@ -132,12 +132,11 @@ def plan_source(
         planner = Planner(source.name, store.publications(target.url), target, settings,
                           refusals=store.refusals(target.url))
         plan = Plan(source=source.name, target=target.url, owner_org=settings.owner_org)
-        applier = None
+        applier = writes = None
         if apply and isinstance(target, TargetApi):
             applier = Applier(plan, store, target, run_id, source.name, publications=planner.publications)
             applier.expected = 0
-        writers = target_config.writers if target_config else 1
-        applied = {"done": 0, "failed": 0}
+            writes = ApplyQueue(applier, target_config.writers if target_config else 1, progress)
 
         planned = 0
         total = store.record_count(source.name)
@@ -147,17 +146,23 @@ def plan_source(
             planned += len(actions)
             if progress and actions:
                 progress("plan", planned, max(total, planned))
-            if applier is not None:
+            plan.actions.extend(actions)
+            if applier is not None and writes is not None:
                 applier.expected += sum(1 for a in actions
                                         if a.action in ("create", "update", "withdraw") and not a.held)
-                for key, value in applier.run(writers, progress, actions).items():
-                    applied[key] += value
-                for action in actions:
-                    action.package = None
-            plan.actions.extend(actions)
+                writes.put(actions)
 
-        plan_stream(planner, prepared, gone_records(store, source.name), carry_out,
-                    complete=lambda items: complete(store, source.name, items))
+        try:
+            plan_stream(planner, prepared, gone_records(store, source.name), carry_out,
+                        complete=lambda items: complete(store, source.name, items),
+                        settle=writes.settle if writes is not None else None)
+        except BaseException as exc:
+            if writes is not None:  # what was handed over is written; on an interrupt, no more
+                writes.close(raise_failure=False, interrupted=not isinstance(exc, Exception))
+            raise
+        if writes is not None:
+            writes.close()
+        applied = writes.applied if writes is not None else {"done": 0, "failed": 0}
     finally:
         prepared.close()  # a planner that failed (target unreachable): nothing more is prepared
     plan.notes = planner.notes

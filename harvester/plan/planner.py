@@ -135,7 +135,8 @@ class Planner:
     def _ours_by_source(self) -> dict[str, Publication]:
         """This source's publications by source id (for datasets that have no identifier)."""
         if self._ours_by_source_id is None:
-            self._ours_by_source_id = {pub.source_id: pub for pub in self.publications.values()
+            # (a copy first: writers of earlier batches may add publications meanwhile)
+            self._ours_by_source_id = {pub.source_id: pub for pub in list(self.publications.values())
                                        if pub.source == self.source}
         return self._ours_by_source_id
 
@@ -257,13 +258,17 @@ def target_organisations(settings: PlanSettings, target: TargetReader) -> dict[s
 
 def plan_stream(planner: Planner, prepared: Iterable[Prepared], gone: Iterable[Gone],
                 handle: Callable[[list[Action]], None], size: int = PLAN_BATCH,
-                complete: Complete | None = None) -> None:
+                complete: Complete | None = None, settle: Callable[[], None] | None = None) -> None:
     """Plan `prepared` `size` datasets at a time, then the withdrawals, handing each batch of
-    actions to `handle` (which may apply them) before the next batch is prepared; `complete`
-    makes datasets prepared from their summaries complete (Planner.plan_batch)."""
+    actions to `handle` (which may apply them, or hand them to writers) before the next batch
+    is prepared; `complete` makes datasets prepared from their summaries complete
+    (Planner.plan_batch); `settle()`, called before the withdrawals are planned, waits for
+    the writes handed over (the withdrawals count the publications)."""
     items = iter(prepared)
     while batch := list(islice(items, size)):
         handle(planner.plan_batch(batch, complete))
+    if settle is not None:
+        settle()
     handle(planner.withdrawals(gone))
 
 

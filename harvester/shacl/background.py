@@ -5,6 +5,11 @@ The shapes test class ranges and value-list membership, which needs to know what
 is a dct:LicenseDocument, ...). The project's mapping tables know that: every validation adds the
 background graph built by `background_graph()` from `load_mappings().vocabulary_graph()`, with
 the class axioms of the vocabularies DCAT-AP reuses, to the data.
+
+The compiled engine looks the background up by subject only: `BackgroundBySubject` gives it the
+same triples as `background_graph()` of the vocabulary graph, each subject's made from the
+mapping tables' `Vocabulary` when first looked up, so a run never builds the whole graph (tens of
+thousands of value-list terms) for the few terms its datasets use.
 """
 
 from __future__ import annotations
@@ -12,11 +17,14 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Iterator
+from typing import Any
 
 import rdflib
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 
+from harvester.dcat.terms import shared
+from harvester.dcat.vocabulary import PredicateObjects, Vocabulary, add_triple
 from harvester.errors import HarvesterError
 
 _DCT = rdflib.Namespace("http://purl.org/dc/terms/")
@@ -85,6 +93,43 @@ def background_graph(vocabulary: Graph | None = None) -> Graph:
     return g
 
 
+class BackgroundBySubject:
+    """`background_graph(vocabulary.graph())` indexed by subject (predicate -> {object: None},
+    in the graph's order, vocabulary IRIs as their shared instances), each subject's entry made
+    when first looked up: what the compiled engine reads (`get`)."""
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self._vocabulary = vocabulary
+        self._axioms: dict[Any, PredicateObjects] = {}
+        for t in Graph().parse(data=_AXIOMS_TTL, format="turtle"):
+            add_triple(self._axioms, *t)
+        self._made: dict[Any, PredicateObjects | None] = {}
+
+    def get(self, subject: Any, default: Any = None) -> Any:
+        found = self._made.get(subject, self)
+        if found is self:
+            found = self._made[subject] = self._describe(subject)
+        return default if found is None else found
+
+    def _describe(self, subject: Any) -> PredicateObjects | None:
+        parts = [po for po in (self._axioms.get(subject), self._vocabulary.about(subject)) if po]
+        if not parts:
+            return None
+        po: PredicateObjects = {}
+        for part in parts:
+            for p, objects in part.items():
+                mine = po.setdefault(shared(p), {})
+                for o in objects:
+                    mine[shared(o)] = None
+        schemes = po.get(SKOS.inScheme, ())
+        types = po.get(RDF.type, {})
+        for scheme, cls in SCHEME_RANGE_TYPES.items():
+            if URIRef(scheme) in schemes and cls not in types:
+                types = po.setdefault(RDF.type, types)
+                types[shared(cls)] = None
+        return po
+
+
 _default_background: Graph | None = None
 _default_background_lock = threading.Lock()
 
@@ -145,6 +190,7 @@ class BackgroundIndex:
 
 __all__ = [
     "SCHEME_RANGE_TYPES",
+    "BackgroundBySubject",
     "BackgroundIndex",
     "VocabularyError",
     "background_graph",

@@ -30,7 +30,13 @@ from rdflib.namespace import RDF, SH
 from harvester.config import DEFAULT_PROFILE, SHAPES_DIR
 from harvester.dcat.triples import add_objects
 from harvester.dcat.terms import shared
-from harvester.shacl.background import BackgroundIndex, background_graph, default_background
+from harvester.dcat.vocabulary import Vocabulary
+from harvester.shacl.background import (
+    BackgroundBySubject,
+    BackgroundIndex,
+    background_graph,
+    default_background,
+)
 from harvester.shacl.compiled import CompiledShapes, Failure, compiled_shapes
 from harvester.shacl.shapes import (
     SEVERITIES,
@@ -134,9 +140,11 @@ class Validator:
     folder's shared files and its profiles/<profile>/ files (`profile_files`), so the
     `fingerprint` changes with the profile.
 
-    `ontology` is the vocabulary graph (default: `load_mappings().vocabulary_graph()`), or a
-    function that makes it when the shapes are loaded; the validator always adds the class
-    axioms and range types of `background_graph()` to it.
+    `ontology` is the vocabulary: a graph (default: `load_mappings().vocabulary_graph()`) or the
+    mapping tables' `Vocabulary` (`Mappings.vocabulary()`, looked up by subject: the compiled
+    engine then never builds the whole graph), or a function that makes either when the shapes
+    are loaded; the validator always adds the class axioms and range types of
+    `background_graph()` to it.
 
     With `lazy=True` the shapes are read and compiled when first needed (`load`), not at once:
     the fingerprint is known without them.
@@ -185,7 +193,7 @@ class Validator:
         self._loaded = False
 
     #: what `load` sets (read before it ran, each of them runs it first)
-    _LOADED_ATTRIBUTES = frozenset(("_shapes", "_background", "_index", "_whole_background",
+    _LOADED_ATTRIBUTES = frozenset(("_shapes", "_ontology", "_graph", "_index", "_by_subject", "_whole_background",
                                     "_compiled", "fallback_reason", "engine"))
 
     def __getattr__(self, name: str) -> Any:
@@ -203,8 +211,10 @@ class Validator:
         self._shapes = load_shapes(self.shape_files, self.fingerprint, check=check)
         if callable(ontology):  # made only now: a run whose results all still stand never needs it
             ontology = ontology()
-        self._background = background_graph(ontology) if ontology is not None else default_background()
-        self._index = BackgroundIndex(self._background)
+        self._ontology = ontology
+        self._graph: Graph | None = None  # the background graph, made when first needed
+        self._index: BackgroundIndex | None = None
+        self._by_subject = BackgroundBySubject(ontology) if isinstance(ontology, Vocabulary) else None
         self._whole_background = any((None, p, None) in self._shapes for p in _LOOKING_BACK)
         self._choose_engine(engine, f"{self.fingerprint}:{int(check)}")
         self._loaded = True
@@ -232,7 +242,19 @@ class Validator:
 
     @property
     def background(self) -> Graph:
-        return self._background
+        """The whole background graph (made when first asked for: pySHACL, `check_background`)."""
+        if self._graph is None:
+            ontology = self._ontology
+            if isinstance(ontology, Vocabulary):
+                ontology = ontology.graph()
+            self._graph = background_graph(ontology) if ontology is not None else default_background()
+        return self._graph
+
+    def _background_by_subject(self) -> Any:
+        """The background indexed by subject, as the compiled engine reads it (`get`)."""
+        if self._by_subject is not None:
+            return self._by_subject
+        return _background_spo(self.background)
 
     # -- single graph -----------------------------------------------------------------------
     def validate(self, graph: Graph) -> ValidationReport:
@@ -304,7 +326,7 @@ class Validator:
     def check_background(self) -> ValidationReport:
         """Validate the background graph on its own (a defect in the mapping tables shows here)."""
         if self._compiled is not None:
-            background = _background_spo(self._background)
+            background = _background_spo(self.background)
             return ValidationReport.from_findings(
                 f for _, f in _as_findings(self._compiled.run({}, background, list(background))))
         return ValidationReport.from_findings(f for _, f in self._run(Graph(), whole=True))
@@ -319,10 +341,12 @@ class Validator:
         graph of data + background would have them.
         """
         assert self._compiled is not None
-        background = _background_spo(self._background)
+        background = self._background_by_subject()
         owned = owned if owned is not None else set()
-        for s in spo.keys() & background.keys():
-            add_objects(_own(spo, s, owned), background[s])
+        for s in list(spo):
+            po = background.get(s)
+            if po is not None:
+                add_objects(_own(spo, s, owned), po)
         return _as_findings(self._compiled.run(spo, background, focus))
 
     def _run(self, data: Graph, whole: bool = False) -> list[tuple[rdflib.term.Node, Finding]]:
@@ -339,7 +363,9 @@ class Validator:
         import pyshacl
 
         whole = whole or self._whole_background
-        for t in (self._background if whole else self._index.reachable_from(data)):
+        if self._index is None:
+            self._index = BackgroundIndex(self.background)
+        for t in (self.background if whole else self._index.reachable_from(data)):
             data.add(t)
         with _engine_lock:
             _, report_graph, _ = pyshacl.validate(

@@ -89,7 +89,13 @@ def parse_stored(value: str | bytes) -> Any:
             value = lz4.block.decompress(value)
         except lz4.block.LZ4BlockError as exc:
             raise ValueError(f"a packed result that does not unpack ({exc})") from None
+    return parse_json(value)
+
+
+def parse_json(text: str | bytes) -> Any:
+    """JSON text parsed as json.loads parses it, by orjson where it can (ValueError when it is
+    not JSON)."""
     try:
-        return orjson.loads(value)
+        return orjson.loads(text)
     except orjson.JSONDecodeError:  # what only json reads (a lone surrogate's escape, a huge integer)
-        return json.loads(value)
+        return json.loads(text)

@@ -12,6 +12,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from harvester.store.encoding import parse_json
+
 #: the columns a record is read from (`Record.from_row`), its raw package dict last
 RECORD_COLUMNS = ("r.source, r.source_id, r.name, r.metadata_modified, r.content_hash, r.first_seen_run, "
                   "r.last_seen_run, r.last_changed_run, r.gone_at, r.gone_run, r.access, w.raw")
@@ -85,11 +87,12 @@ class Record:
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> "Record":
-        """A Record from a row of RECORD_COLUMNS (the raw dict's JSON text parsed)."""
+        """A Record from a row of RECORD_COLUMNS (the raw dict's JSON text parsed, by orjson as
+        a stored result is: `parse_json`)."""
         (source, source_id, name, modified, content_hash, first, last, changed, gone_at, gone_run, access,
          raw) = row
         return cls(source=source, source_id=source_id, name=name, metadata_modified=modified,
-                   content_hash=content_hash, raw=json.loads(raw), first_seen_run=first,
+                   content_hash=content_hash, raw=parse_json(raw), first_seen_run=first,
                    last_seen_run=last, last_changed_run=changed, gone_at=gone_at, gone_run=gone_run,
                    access=access)
 
