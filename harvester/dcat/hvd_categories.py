@@ -1,7 +1,7 @@
 """High-value datasets: the EU HVD category list and which datasets a source marks high-value.
 
 `HvdCategories` is mappings/hvd_categories.csv (written from the EU list by
-mappings/make_hvd_categories.py): lookups by code or URI, the closest category to a wrong value,
+tools/hvd_categories.py): lookups by code or URI, the closest category to a wrong value,
 and the list's triples for the vocabulary graph. `HighValueMarking` is what the configuration's
 `[sources.NAME.high_value]` (dataset name or CKAN id -> categories) and
 `[[sources.NAME.high_value_rules]]` (a tag, group or field value -> categories) say, with every

@@ -1,10 +1,10 @@
 """Writes hvd_categories.csv from the EU Publications Office's HVD category list (SKOS-XL).
 
-    python harvester/mappings/make_hvd_categories.py [RDF_FILE] [-o CSV_FILE]
+    python tools/hvd_categories.py [RDF_FILE] [-o CSV_FILE]
 
 RDF_FILE defaults to ../shared/reference/valuelists/eu-nal-current/high-value-dataset-category.rdf
 beside the checkout (see ../shared/reference/SOURCES.md section 7 for its edition); the CSV goes
-beside this script. Each concept of the scheme http://data.europa.eu/bna/asd487ae75 becomes one
+to harvester/mappings/. Each concept of the scheme http://data.europa.eu/bna/asd487ae75 becomes one
 row: its URI, its code (dc:identifier, the last part of the URI), its Dutch and English
 skos:prefLabel and the code of its skos:broader concept (empty for the six top categories), in
 the list's own order (euvoc:order). The header names the scheme's edition (owl:versionInfo,
@@ -25,8 +25,8 @@ from rdflib.namespace import DC, DCTERMS, OWL, RDF, SKOS
 
 SCHEME = rdflib.URIRef("http://data.europa.eu/bna/asd487ae75")
 EUVOC_ORDER = rdflib.URIRef("http://publications.europa.eu/ontology/euvoc#order")
-HERE = Path(__file__).resolve().parent
-DEFAULT_RDF = HERE.parents[2] / "shared" / "reference" / "valuelists" / "eu-nal-current" / \
+CHECKOUT = Path(__file__).resolve().parent.parent
+DEFAULT_RDF = CHECKOUT.parent / "shared" / "reference" / "valuelists" / "eu-nal-current" / \
     "high-value-dataset-category.rdf"
 
 _HEADER = """\
@@ -38,7 +38,7 @@ _HEADER = """\
 #   {tops} top categories of Implementing Regulation (EU) 2023/138 and their sub-categories.
 #   Read from its SKOS-XL export
 #   {source}
-#   (../shared/reference/SOURCES.md section 7) by make_hvd_categories.py beside this file; do
+#   (../shared/reference/SOURCES.md section 7) by tools/hvd_categories.py; do
 #   not edit by hand, run the script again for a new edition.
 # Used for dcatap:hvdCategory of high-value datasets: the configuration's high_value and
 # high_value_rules name a category by code or URI (harvester/dcat/hvd.py), and the HVD shapes
@@ -90,7 +90,7 @@ def render(graph: rdflib.Graph, source: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rdf", nargs="?", type=Path, default=DEFAULT_RDF)
-    parser.add_argument("-o", "--output", type=Path, default=HERE / "hvd_categories.csv")
+    parser.add_argument("-o", "--output", type=Path, default=CHECKOUT / "harvester" / "mappings" / "hvd_categories.csv")
     args = parser.parse_args(argv)
     graph = rdflib.Graph().parse(args.rdf, format="xml")
     source = "../shared/reference/valuelists/eu-nal-current/" + args.rdf.name
