@@ -435,8 +435,56 @@ def not_allowed_term(rule: Rule, background: Graph) -> URIRef | None:
     return terms[0] if terms else None
 
 
-def _broken(document: str, g: Graph, node, rule: Rule, kind: str, background: Graph
-            ) -> Case | None:
+#: a value of a property (with the triples that describe it): what a "two-values" case adds to a
+#: node that has none of its own
+Sample = tuple[object, list[tuple]]
+
+
+def sample_values(docs: Documents) -> dict[URIRef, Sample]:
+    """The first value of each property in the corpus's documents, with the triples describing
+    it when the document describes it: a node that lacks an at-most-one property gets two values
+    like those (see `_two_values`)."""
+    out: dict[URIRef, Sample] = {}
+    for _, g in sorted(docs.graphs.items()):
+        for s, p, o in sorted(g, key=str):
+            if p not in out and p != RDF.type:
+                out[p] = (o, list(g.triples((o, None, None))) if not isinstance(o, Literal) else [])
+    return out
+
+
+def made_up_value(rule: Rule, table: Iterable[Rule]) -> Sample:
+    """A value for `rule`'s property that no document has: of the datatype or list another rule
+    of the same property names, else an IRI."""
+    for other in table:
+        if other.path != rule.path:
+            continue
+        if other.kind == "datatype" and other.allowed:
+            datatype = other.allowed[0]
+            return Literal(_SECOND_LITERALS.get(datatype, "waarde"), datatype=URIRef(datatype)), []
+        if other.kind == "list":
+            if other.members:
+                return URIRef(other.members[0]), []
+            if other.allowed[0] in SAMPLE_TERMS:
+                return SAMPLE_TERMS[other.allowed[0]], []
+    return URIRef("https://example.org/corpus/value"), []
+
+
+def _two_values(g: Graph, node, rule: Rule, values: list, background: Graph,
+                sample: Sample | None) -> list[tuple] | None:
+    """The triples that give `node` two values of `rule`'s property: a second one beside its only
+    value, or two like `sample` when it has none (None: it has several already)."""
+    if len(values) > 1 or (not values and sample is None):
+        return None
+    if values:
+        first, added = values[0], []
+    else:
+        first, added = sample[0], [(node, rule.path, sample[0]), *sample[1]]
+    other, described = second_value(g, first, background)
+    return [*added, (node, rule.path, other), *described]
+
+
+def _broken(document: str, g: Graph, node, rule: Rule, kind: str, background: Graph,
+            sample: Sample | None = None) -> Case | None:
     """The case `kind` of `rule` on `node` of document graph `g` (None: not applicable)."""
     values = sorted(g.objects(node, rule.path), key=str)
     h = copy(g)
@@ -445,11 +493,10 @@ def _broken(document: str, g: Graph, node, rule: Rule, kind: str, background: Gr
             return None
         h.remove((node, rule.path, None))
     elif kind == "two-values":
-        if len(values) != 1:
+        triples = _two_values(g, node, rule, values, background, sample)
+        if triples is None:
             return None
-        other, described = second_value(g, values[0], background)
-        h.add((node, rule.path, other))
-        for t in described:
+        for t in triples:
             h.add(t)
     else:
         new = {"wrong-datatype": lambda: wrong_literal(rule.allowed),
@@ -473,16 +520,24 @@ def applies(rule: Rule, kind: str) -> bool:
     return kind != "not-allowed-term" or bool(rule.members)
 
 
-def broken_cases(document: str, g: Graph, table: Iterable[Rule], background: Graph) -> list[Case]:
+def broken_cases(document: str, g: Graph, table: Iterable[Rule], background: Graph,
+                 samples: dict[URIRef, Sample] | None = None, full_table: Iterable[Rule] = ()
+                 ) -> list[Case]:
+    """Each rule of `table` broken in each of its kinds, on the first instance of its class the
+    kind applies to (an at-most-one property gets a second value, or two values like `samples`'
+    where the node has none)."""
     out = []
     for rule in sorted(table):
         nodes = _instances(g, rule.cls, background)
-        if not nodes:
-            continue
         for kind in KINDS[rule.kind]:
-            case = _broken(document, g, nodes[0], rule, kind, background)
-            if case is not None:
-                out.append(case)
+            sample = None
+            if kind == "two-values" and samples is not None:
+                sample = samples.get(rule.path) or made_up_value(rule, full_table)
+            for node in nodes:
+                case = _broken(document, g, node, rule, kind, background, sample)
+                if case is not None:
+                    out.append(case)
+                    break
     return out
 
 
@@ -530,13 +585,14 @@ def cases(docs: Documents, table: set[Rule], background: Graph) -> dict[str, Cas
     of the same family would repeat the same check); the valid variants of our export."""
     out: dict[str, Case] = {}
     seen: set[tuple[str, Rule, str]] = set()
+    samples = sample_values(docs)
     for document, g in sorted(docs.graphs.items()):
         out[f"{document}::as-published"] = Case(f"{document}::as-published", document,
                                                  "as-published", g)
         base = trimmed(g)
         todo = [r for r in table if any((family(document), r, k) not in seen
                                         for k in KINDS[r.kind] if applies(r, k))]
-        for case in broken_cases(document, base, todo, background):
+        for case in broken_cases(document, base, todo, background, samples, table):
             key = (family(document), case.rule, case.kind)
             if key not in seen:
                 seen.add(key)
