@@ -165,9 +165,15 @@ def _person_part(counts: dict[str, int]) -> str:
 def plan_lines(plan: Plan, *, unchanged: bool = False, diff: bool = False) -> Iterator[str]:
     """The legend, a line per dataset shown (with `diff`, each followed by its full diff), the
     notes; no summary line."""
-    actions = shown_actions(plan.actions, unchanged=unchanged)
+    yield from action_lines(plan, shown_actions(plan.actions, unchanged=unchanged),
+                            legend="  = unchanged  x not published" if unchanged else "", diff=diff)
+
+
+def action_lines(plan: Plan, actions: list[Action], *, legend: str, diff: bool) -> Iterator[str]:
+    """The legend (with `legend` added) when any action is shown, a line per action (with `diff`,
+    each followed by its full diff), and the plan's notes."""
     if actions:
-        yield LEGEND + ("  = unchanged  x not published" if unchanged else "")
+        yield LEGEND + legend
     for action in actions:
         yield dataset_line(action)
         if diff:

@@ -11,11 +11,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from harvester.console.plan import (
-    LEGEND,
+    action_lines,
     dataset_line,
     detail_lines,
     needs_person,
-    note_lines,
     plan_lines,
     summary_line,
 )
@@ -268,13 +267,7 @@ def _applied_lines(result: SyncResult, *, unchanged: bool, diff: bool) -> Iterab
     """Of an applied run: a line per dataset written, failed or needing a person; the notes."""
     assert result.plan is not None
     shown = [a for a in result.plan.actions if _shown_after_apply(a, unchanged)]
-    if shown:
-        yield LEGEND + ("  = unchanged" if unchanged else "")
-    for action in shown:
-        yield dataset_line(action)
-        if diff:
-            yield from detail_lines(action)
-    yield from note_lines(result.plan, result.plan.actions)
+    yield from action_lines(result.plan, shown, legend="  = unchanged" if unchanged else "", diff=diff)
 
 
 def _shown_after_apply(action: Action, unchanged: bool) -> bool:
