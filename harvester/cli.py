@@ -13,6 +13,7 @@ The global options (--config, --state, --profile, -v, -q, --json) are taken befo
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,12 @@ def _global_options() -> list[click.Option]:
     ]
 
 
+#: The cyclic garbage collector's thresholds while a command runs: a run holds many small,
+#: long-lived objects (the plan, the publications), which the default thresholds (700, 10, 10)
+#: traverse again and again (docs/performance.md: "The garbage collector").
+COLLECTOR_THRESHOLDS = (100_000, 50, 100)
+
+
 class _Command(click.Command):
     """A command that takes the global options too, and sets up logging before it runs."""
 
@@ -121,6 +128,7 @@ class _Command(click.Command):
 
     def invoke(self, ctx: click.Context) -> Any:
         ctx.ensure_object(Env).start()
+        gc.set_threshold(*COLLECTOR_THRESHOLDS)
         return super().invoke(ctx)
 
 
