@@ -36,7 +36,7 @@ from harvester.report.build import (
     write_run_reports,
 )
 from harvester.report.entries import FindingKinds, compact_score, dataset_entry
-from harvester.report.files import copy_with_packages, packages_from_store
+from harvester.report.files import copy_with_packages, json_line, packages_from_store
 from harvester.report.html import render_html
 from harvester.report.quality import dataset_urls, score_dataset
 from harvester.report.scrub import REDACTED, scrub
@@ -824,3 +824,14 @@ def test_datasets_not_published_are_listed_with_why_and_need_no_person(quality, 
     assert "geheim" not in page[page.index('<section id="unchanged">'):page.index('<section id="not-published">')]
     text = render_text(report)
     assert "Niet gepubliceerd / Not published: 2" in text and "geheim" in text and "(private at the source)" in text
+
+
+@pytest.mark.parametrize("value", [
+    {"title": "Leerlingen één", "quality": {"total": 120, "ratio": 0.25}, "findings": [], "held": True},
+    {"message": "a lone surrogate \ud800 from a broken source"},  # what orjson refuses
+    {"count": 2**70},  # an integer beyond 64 bits, which orjson refuses
+])
+def test_a_json_line_is_compact_json_that_reads_back_as_it_was(value: dict) -> None:
+    line = json_line(value)
+    assert "\n" not in line and ", " not in line and json.loads(line) == value
+    assert line == json.dumps(value, ensure_ascii=False, separators=(",", ":"))

@@ -73,6 +73,12 @@ def test_malformed_json() -> None:
             client(proxy.url).call("package_list")
 
 
+def test_an_answer_with_a_byte_order_mark_is_read_as_requests_reads_it() -> None:
+    with FaultProxy() as proxy:  # (orjson refuses the mark; requests' reading takes it)
+        proxy.add(Fault(status=200, body='\ufeff{"success": true, "result": ["gr\u00f6n"]}'))
+        assert client(proxy.url).call("package_list") == ["gr\u00f6n"]
+
+
 def test_json_that_is_not_a_ckan_answer() -> None:
     with FaultProxy() as proxy:
         proxy.add(Fault(status=200, body='{"data": []}'))

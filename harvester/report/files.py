@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
+import orjson
+
 __all__ = [
     "JsonReportWriter",
     "atomic_file",
@@ -39,8 +41,12 @@ _DATASETS_CLOSE = "]"
 
 
 def json_line(value: Any) -> str:
-    """A value as compact JSON on one line (non-ASCII characters as they are)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """A value as compact JSON on one line (non-ASCII characters as they are): by orjson,
+    else (a lone surrogate, an integer beyond 64 bits, a key that is not a string) by json."""
+    try:
+        return orjson.dumps(value).decode("utf-8")
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _umask() -> int:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import urlparse
 
+import orjson
 import requests
 
 from harvester.errors import (
@@ -209,7 +210,7 @@ class CkanActionClient:
     def _result(self, action: str, url: str, response: requests.Response) -> Any:
         content_type = response.headers.get("Content-Type", "")
         try:
-            body = response.json()
+            body = _json_body(response)
         except (ValueError, json.JSONDecodeError):
             kind = "HTML" if "html" in content_type or response.text.lstrip().startswith("<") else "not JSON"
             raise self.error(
@@ -234,6 +235,15 @@ class CkanActionClient:
                 f"{_error_text(body)}",
             )
         return body.get("result")
+
+
+def _json_body(response: requests.Response) -> Any:
+    """An answer's JSON: parsed by orjson from its bytes (UTF-8, as CKAN sends it), else as
+    requests parses it (another encoding, a byte-order mark, NaN); ValueError when it is not JSON."""
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return response.json()
 
 
 def _text(problem: ConnectionProblem | str) -> str:
