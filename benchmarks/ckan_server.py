@@ -24,6 +24,7 @@ answers the actions, `ServerProcess` runs one in a child process.
 from __future__ import annotations
 
 import json
+import os
 import multiprocessing
 import threading
 import time
@@ -253,6 +254,14 @@ class ServerProcess:
     def stats(self) -> dict[str, Any]:
         """{"requests": all answered so far, "actions": {action: requests}}."""
         return dict(self.control("stats"))
+
+    def cpu_seconds(self) -> float:
+        """The CPU seconds (user and system, all threads) the server's process has used so far."""
+        if self._process is None or self._process.pid is None:
+            return 0.0
+        with open(f"/proc/{self._process.pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def set_delay(self, seconds: float) -> None:
         """Wait `seconds` before each answer from now on."""

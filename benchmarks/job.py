@@ -25,7 +25,8 @@ Scenarios (`--scenarios`, default all):
 The last three start each run from the state store and target the first publication left (a
 copy kept after it; when no publication scenario runs, an unmeasured publication without delay
 makes it). For each run: wall time, CPU seconds (user + system of the harvester process tree: steadier than
-the wall time on a shared machine), the peak RSS of the harvester's process tree (the sum of
+the wall time on a shared machine), the CPU seconds of the source and of the target server
+(theirs is time the floor does not count: the delay is all it counts), the peak RSS of the harvester's process tree (the sum of
 VmRSS over the process and its children, polled from /proc, the highest seen), the requests
 the source and the target answered, the target's write requests, the sizes of the run report
 (reports/run-*.json and .html beside the state store), the lines on stdout, the exit code, the
@@ -106,7 +107,7 @@ SCENARIOS = {s.name: s for s in (
 )}
 
 #: the figures of a run that a scenario reports as the median over its runs
-FIGURES = ("wall_s", "cpu_s", "floor_s", "ratio", "peak_rss_mib", "source_requests", "target_requests",
+FIGURES = ("wall_s", "cpu_s", "source_cpu_s", "target_cpu_s", "floor_s", "ratio", "peak_rss_mib", "source_requests", "target_requests",
            "target_writes", "target_refused", "report_json_bytes", "report_html_bytes",
            "stdout_lines")
 
@@ -399,7 +400,9 @@ class Bench:
         config = write_config(self.job, source.url, self.target.url, scenario.writers,
                               self.mapping_tables(scenario))
         source_before, target_before = source.stats(), self.target.stats()
+        cpu_before = source.cpu_seconds(), self.target.cpu_seconds()
         run = run_watched(self.command(config, profile_to), self.job, self.env)
+        cpu_after = source.cpu_seconds(), self.target.cpu_seconds()
         source_after, target_after = source.stats(), self.target.stats()
         stdout = run.pop("stdout")
         if run["exit_code"] in (0, 1):
@@ -412,6 +415,8 @@ class Bench:
             target_actions={action: count - target_before["actions"].get(action, 0)
                             for action, count in target_after["actions"].items()
                             if count > target_before["actions"].get(action, 0)},
+            source_cpu_s=round(cpu_after[0] - cpu_before[0], 3),
+            target_cpu_s=round(cpu_after[1] - cpu_before[1], 3),
             stdout_lines=len(stdout.splitlines()),
             **newest_report_sizes(self.job / "state" / "reports"),
         )
@@ -520,12 +525,12 @@ def table_lines(result: dict[str, Any]) -> list[str]:
     """The result as a table: a row per scenario, the medians of its runs."""
     head = (f"harvester sync, {result['datasets']} datasets, delay {result['delay_s']} s a request, "
             f"median of {result['repeat']} run(s)")
-    columns = ("scenario", "wall s", "cpu s", "floor s", "ratio", "RSS MiB", "src req", "tgt req", "writes",
+    columns = ("scenario", "wall s", "cpu s", "tgt cpu s", "floor s", "ratio", "RSS MiB", "src req", "tgt req", "writes",
                "json MiB", "html MiB", "stdout", "exit", "outcome (+created ~updated =unchanged !invalid)")
     rows = [columns]
     for name, scenario in result["scenarios"].items():
         m = scenario["median"]
-        rows.append((name, _cell(m["wall_s"]), _cell(m["cpu_s"]), _cell(m["floor_s"]), _cell(m["ratio"], digits=2),
+        rows.append((name, _cell(m["wall_s"]), _cell(m["cpu_s"]), _cell(m.get("target_cpu_s")), _cell(m["floor_s"]), _cell(m["ratio"], digits=2),
                      _cell(m["peak_rss_mib"]), _cell(m["source_requests"]), _cell(m["target_requests"]),
                      _cell(m["target_writes"]), _cell(m["report_json_bytes"], 2**20, 2),
                      _cell(m["report_html_bytes"], 2**20, 2), _cell(m["stdout_lines"]),
