@@ -835,3 +835,25 @@ def test_a_json_line_is_compact_json_that_reads_back_as_it_was(value: dict) -> N
     line = json_line(value)
     assert "\n" not in line and ", " not in line and json.loads(line) == value
     assert line == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_stored_quality_scores_are_read_a_batch_at_a_time(quality, tmp_path):
+    score = quality[UPDATED]
+    own = {**score, "total": 1}
+    actions = [Action(action="unchanged", identifier=f"{BASE}c0ffee00-0000-4000-8000-{i:012d}",
+                      source_id=f"src-{i}", name=f"dataset-{i}", title=f"Dataset {i}", findings_count=0,
+                      quality=own if i % 7 == 0 else None)
+               for i in range(2500)]
+    asked: list[list[str]] = []
+
+    def stored_quality(source_ids: list[str]) -> dict[str, dict]:
+        asked.append(list(source_ids))
+        return {sid: score for sid in source_ids if sid != "src-5"}  # none kept for src-5
+
+    plan = _OnePassPlan(iter(actions))
+    json_path, _ = write_run_reports(_ManyResult(plan), tmp_path, stored_quality=stored_quality)
+    assert plan.passes == 1 and [len(batch) for batch in asked] == [857, 857, 428]
+    assert [sid for batch in asked for sid in batch] == [a.source_id for a in actions if a.quality is None]
+    entries = load_report(tmp_path, 8)["datasets"]
+    assert entries[0]["quality"] == compact_score(own) and entries[1]["quality"] == compact_score(score)
+    assert "quality" not in entries[5] and len(entries) == 2500

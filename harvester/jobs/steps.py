@@ -343,7 +343,7 @@ def write_run_report(config: Config, result: SyncResult, store: StateStore) -> t
     """Write the run's JSON and HTML reports into the reports folder beside the state store
     (open: the scores of the datasets planned from their keys are read from it)."""
     return write_run_reports(result, config.reports,
-                             stored_quality=lambda source_id: store.result_quality(result.source, source_id))
+                             stored_quality=lambda source_ids: store.result_qualities(result.source, source_ids))
 
 
 

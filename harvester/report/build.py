@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -150,8 +151,10 @@ class RunResult(Protocol):
     def counts(self) -> Mapping[str, int]: ...
 
 
-#: a dataset's quality score as the state store keeps it beside its result, by source id
-StoredQuality = Callable[[str], "dict[str, Any] | None"]
+#: the quality scores the state store keeps beside these datasets' results, by source id
+StoredQuality = Callable[[list[str]], "Mapping[str, dict[str, Any]]"]
+#: how many actions the report reads the stored quality scores of at once
+_QUALITY_BATCH = 1000
 
 
 def _now() -> str:
@@ -271,6 +274,12 @@ def _score_for(action: ReportedAction, quality: Mapping[str, dict] | None) -> di
     return getattr(action, "quality", None) or None
 
 
+def _stored(action: ReportedAction, score: dict | None) -> bool:
+    """Whether an action's quality score is to be read from the state store: it has none, and
+    it was planned from its result's keys alone (its `findings_count` is set)."""
+    return score is None and bool(action.source_id) and getattr(action, "findings_count", None) is not None
+
+
 class RunReport:
     """A run's report made dataset by dataset: its `header`, then its `datasets()` (the plan's
     actions, gone through once), then its `trailer()` (what is known once every dataset was
@@ -279,8 +288,9 @@ class RunReport:
     `quality` maps a dataset's identifier (or source id) to its `score_dataset()` result; an
     action's own `quality` is used when the map has none, and for an action planned from its
     result's keys alone (its `findings_count` set, its quality not read) `stored_quality(source
-    id)` gives it. Without `catalogue_quality` the catalogue's score is the `score_catalogue()`
-    of the scores of the datasets that are not invalid. `full`: each dataset's entry has the
+    ids)` gives it, read for a batch of actions at once. Without `catalogue_quality` the
+    catalogue's score is the `score_catalogue()` of the scores of the datasets that are not
+    invalid. `full`: each dataset's entry has the
     package sent (its action's `package`).
     """
 
@@ -298,14 +308,21 @@ class RunReport:
         self._scores = CatalogueScore()
         self._scored = 0
 
+    def _scored_actions(self) -> Iterator[tuple[ReportedAction, dict | None]]:
+        """Each action with its quality score; those planned from their keys alone get theirs
+        from `stored_quality`, read for a batch of actions at once."""
+        actions = iter(self._actions)
+        while batch := list(islice(actions, _QUALITY_BATCH)):
+            scores = [_score_for(action, self._quality) for action in batch]
+            wanted = [action.source_id for action, score in zip(batch, scores) if _stored(action, score)]
+            stored = self._stored_quality(wanted) if wanted and self._stored_quality is not None else {}
+            for action, score in zip(batch, scores):
+                yield action, (stored.get(action.source_id) if _stored(action, score) else score)
+
     def datasets(self) -> Iterator[dict[str, Any]]:
         """Each dataset's entry, scrubbed, as its action comes (the actions are gone through
         once)."""
-        for action in self._actions:
-            score = _score_for(action, self._quality)
-            if score is None and self._stored_quality is not None and action.source_id \
-                    and getattr(action, "findings_count", None) is not None:
-                score = self._stored_quality(action.source_id)
+        for action, score in self._scored_actions():
             package = getattr(action, "package", None) if self._full else None
             entry = scrub_data(dataset_entry(action, score, self.kinds, package), self.secrets)
             if score and action.action != "invalid":

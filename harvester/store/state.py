@@ -372,11 +372,15 @@ class StateStore:
             found.update((row[0], ResultSummary.from_row(row, self._parser(source, row[0]))) for row in rows)
         return found
 
-    def result_quality(self, source: str, source_id: str) -> dict[str, Any] | None:
-        """The quality score kept beside the stored result of one record (None: none kept)."""
-        row = self.db.execute("SELECT quality FROM results WHERE source = ? AND source_id = ?",
-                              (source, source_id)).fetchone()
-        return self._parser(source, source_id)("quality", row[0]) if row and row[0] is not None else None
+    def result_qualities(self, source: str, source_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The quality scores kept beside the stored results of these records of a source, by
+        source id (a record with none kept is left out)."""
+        found: dict[str, dict[str, Any]] = {}
+        for chunk, marks in _chunks(source_ids):
+            rows = self._plain().execute(f"SELECT source_id, quality FROM results WHERE source = ? "
+                                         f"AND source_id IN ({marks}) AND quality IS NOT NULL", [source, *chunk])
+            found.update((sid, self._parser(source, sid)("quality", quality)) for sid, quality in rows)
+        return found
 
     def _results(self, rows: Iterable[tuple[Any, ...]]) -> dict[str, Result]:
         return {row[1]: Result.from_row(row, self._parser(row[0], row[1])) for row in rows}
