@@ -18,7 +18,7 @@ __all__ = [
 
 
 class Vocab:
-    """A namespace: `DCT.title` is the shared URIRef of `<namespace>title`."""
+    """A namespace: `DCT.title` (or `DCT["title"]`) is the shared URIRef of `<namespace>title`."""
 
     def __init__(self, base: str) -> None:
         self._base = base
@@ -29,6 +29,10 @@ class Vocab:
         ref = term(self._base + name)
         setattr(self, name, ref)
         return ref
+
+    def __getitem__(self, name: str) -> URIRef:
+        """`VCARD["organization-name"]`: a term whose name is no Python identifier."""
+        return term(self._base + name)
 
     def __str__(self) -> str:
         return self._base

@@ -55,8 +55,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from rdflib import Literal, Namespace, URIRef
+from rdflib import Literal, URIRef
 
+from harvester.dcat.rdf import ADMS, DCAT, DCATAP, DCT, FOAF, OWL, RDFS, SKOS, SPDX, VCARD, Vocab
 from harvester.dcat.tables import lookup as _lookup
 from harvester.donl.formats import donl_date, is_uri, media_type_uri, tag_of
 from harvester.donl.rules import AVAILABLE, SPATIAL_SCHEMES
@@ -68,18 +69,9 @@ EU_THEME = "http://publications.europa.eu/resource/authority/data-theme/"
 EU_FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
 TAXONOMY = "Overheid:Taxonomiebeleidsagenda"
 
-ADMS = Namespace("http://www.w3.org/ns/adms#")
-DCAT = Namespace("http://www.w3.org/ns/dcat#")
-DCATAP = Namespace("http://data.europa.eu/r5r/")
-DCT = Namespace("http://purl.org/dc/terms/")
-FOAF = Namespace("http://xmlns.com/foaf/0.1/")
-OWL = Namespace("http://www.w3.org/2002/07/owl#")
-RDFS = Namespace("http://www.w3.org/2000/01/rdf-schema#")
-SCHEMA = Namespace("http://schema.org/")
-SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
-SPDX = Namespace("http://spdx.org/rdf/terms#")
-VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
-# A Namespace is a str: a term named like a str method (format) is read as NS["name"].
+#: schema.org, which only the conversion reads (the mapper's namespaces are harvester.dcat.rdf's:
+#: their terms are the very instances the mapped triples hold, so lookups are identity hits)
+SCHEMA = Vocab("http://schema.org/")
 
 #: EU dataset-status (adms:status on a dataset) -> data.overheid.nl dataset_status
 _DATASET_STATUS = {
