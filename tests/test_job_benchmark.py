@@ -63,6 +63,7 @@ def test_every_scenario_runs_and_reports_every_figure(result: dict) -> None:
         assert run["report_json_bytes"] > 0 and run["report_html_bytes"] > 0, name
         assert run["floor_s"] == 0 and run["ratio"] is None, name  # no delay: no floor
         assert run["target_refused"] == 0, name  # the pre-send check and the target agree
+        assert run["source_cpu_s"] >= 0 and run["target_cpu_s"] >= 0, name
 
 
 def test_a_first_publication_writes_each_valid_dataset_once(result: dict) -> None:
@@ -74,6 +75,7 @@ def test_a_first_publication_writes_each_valid_dataset_once(result: dict) -> Non
         assert run["target_actions"]["package_create"] == counts["created"], name
         assert "package_update" not in run["target_actions"], name
     assert result["scenarios"]["publish-1"]["writers"] == 1
+    assert result["scenarios"]["publish-1"]["runs"][0]["target_cpu_s"] > 0  # the server's work on each write
     assert result["scenarios"]["publish-4"]["writers"] == 4
 
 
