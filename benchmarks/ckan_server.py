@@ -24,8 +24,8 @@ answers the actions, `ServerProcess` runs one in a child process.
 from __future__ import annotations
 
 import json
-import os
 import multiprocessing
+import os
 import threading
 import time
 from collections import Counter

@@ -530,7 +530,7 @@ def table_lines(result: dict[str, Any]) -> list[str]:
     rows = [columns]
     for name, scenario in result["scenarios"].items():
         m = scenario["median"]
-        rows.append((name, _cell(m["wall_s"]), _cell(m["cpu_s"]), _cell(m.get("target_cpu_s")), _cell(m["floor_s"]), _cell(m["ratio"], digits=2),
+        rows.append((name, _cell(m["wall_s"]), _cell(m["cpu_s"]), _cell(m["target_cpu_s"]), _cell(m["floor_s"]), _cell(m["ratio"], digits=2),
                      _cell(m["peak_rss_mib"]), _cell(m["source_requests"]), _cell(m["target_requests"]),
                      _cell(m["target_writes"]), _cell(m["report_json_bytes"], 2**20, 2),
                      _cell(m["report_html_bytes"], 2**20, 2), _cell(m["stdout_lines"]),

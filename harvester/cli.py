@@ -115,7 +115,7 @@ def _global_options() -> list[click.Option]:
 
 #: The cyclic garbage collector's thresholds while a command runs: a run holds many small,
 #: long-lived objects (the plan, the publications), which the default thresholds (700, 10, 10)
-#: traverse again and again (docs/performance.md: "The garbage collector").
+#: traverse again and again (docs/performance.md: "After: the collector's thresholds ...").
 COLLECTOR_THRESHOLDS = (100_000, 50, 100)
 
 

@@ -26,7 +26,7 @@ class Vocab:
     def __getattr__(self, name: str) -> URIRef:
         if name.startswith("_"):
             raise AttributeError(name)
-        ref = term(self._base + name)
+        ref = self[name]
         setattr(self, name, ref)
         return ref
 

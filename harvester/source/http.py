@@ -239,7 +239,7 @@ class CkanActionClient:
 
 def _json_body(response: requests.Response) -> Any:
     """An answer's JSON: parsed by orjson from its bytes (UTF-8, as CKAN sends it), else as
-    requests parses it (another encoding, a byte-order mark, NaN); ValueError when it is not JSON."""
+    requests parses it (another encoding, a byte-order mark); ValueError when it is not JSON."""
     try:
         return orjson.loads(response.content)
     except orjson.JSONDecodeError:
